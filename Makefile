@@ -1,0 +1,26 @@
+# A thin shim over `cargo xtask`: every target is one xtask command, so the
+# old habits (`make test`, `make frontend-build`, ...) keep working. No logic
+# lives here; run `cargo xtask --help` for the real thing.
+
+XTASK ?= cargo xtask
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test frontend-install frontend-build frontend-dev
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-20s %s\n", $$1, $$2}'
+
+setup: ## Create the development environment (.venv, node modules)
+	$(XTASK) setup
+
+test: ## Run every test suite
+	$(XTASK) test
+
+frontend-install: ## Install the front end's node modules from the lockfile
+	$(XTASK) frontend install
+
+frontend-build: ## Build the web UI into the Python package
+	$(XTASK) frontend build
+
+frontend-dev: ## Run the front end's dev server
+	$(XTASK) frontend dev

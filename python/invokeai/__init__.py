@@ -1,0 +1,1 @@
+"""InvokeAI: a creative engine for generating and editing images."""

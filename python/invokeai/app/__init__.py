@@ -1,0 +1,1 @@
+"""The InvokeAI application: HTTP server and command line entry point."""

@@ -1,0 +1,66 @@
+//! The command line of `cargo xtask`, in one place.
+//!
+//! Each command's argument struct is defined here; its `run` method lives in
+//! the module named after the command.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Release automation for InvokeAI: development setup, checks, builds and releases.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    version,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or refresh the development environment (.venv and node modules) from pinned sources.
+    Setup(Setup),
+    /// Front-end tasks: install its modules, build the UI into the Python package, run the dev server.
+    #[command(subcommand)]
+    Frontend(Frontend),
+    /// Run the test suites (Rust, Python, front end); with no flag, all of them.
+    Test(Test),
+}
+
+#[derive(Debug, Args)]
+pub struct Setup {
+    /// Only the Python tools in .venv.
+    #[arg(long)]
+    pub python: bool,
+    /// Only the front end's node modules.
+    #[arg(long)]
+    pub frontend: bool,
+    /// Reinstall even when the environment matches its lockfiles.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Frontend {
+    /// Install the front end's node modules from package-lock.json (npm ci).
+    Install,
+    /// Build the UI into python/invokeai/frontend/web/dist.
+    Build,
+    /// Run Vite's dev server, proxying /api to a local invokeai-web on port 9090.
+    Dev,
+}
+
+#[derive(Debug, Args)]
+pub struct Test {
+    /// Rust: cargo fmt --check, clippy with warnings denied, cargo test.
+    #[arg(long)]
+    pub rust: bool,
+    /// Python: pytest over python/tests.
+    #[arg(long)]
+    pub python: bool,
+    /// Front end: vitest, once.
+    #[arg(long)]
+    pub frontend: bool,
+}

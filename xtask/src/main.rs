@@ -1,0 +1,35 @@
+//! `cargo xtask`: the release automation of InvokeAI.
+//!
+//! `main` parses the command line, opens one shell at the repository root and
+//! hands the parsed arguments to the entry point of their command's module.
+
+mod flags;
+mod frontend;
+mod paths;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = flags::Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
+    let sh = paths::root_shell()?;
+    match cli.command {
+        flags::Command::Setup(cmd) => cmd.run(&sh)?,
+        flags::Command::Frontend(cmd) => cmd.run(&sh)?,
+        flags::Command::Test(cmd) => cmd.run(&sh)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,424 @@
+//! `cargo xtask setup`: the development environment, from pinned sources.
+//!
+//! Two parts, each recorded by a stamp that holds the sha256 of the lockfile it
+//! was installed from:
+//! - `.venv/`, the Python tools, hash-locked in `python/requirements-dev.txt`
+//!   and installed by uv (itself installed hash-verified by pip);
+//! - `frontend/node_modules/`, installed by `npm ci` from `package-lock.json`.
+//!
+//! Deciding what to do is a pure function of what was observed on disk, so the
+//! "nothing to do" path costs two small file reads and two hashes.
+
+use std::fmt;
+
+use anyhow::{Context, Result, bail};
+use camino::Utf8Path;
+use sha2::{Digest, Sha256};
+use xshell::{Shell, cmd};
+
+use crate::flags;
+use crate::paths::Layout;
+
+/// The stamp files: inside the folders they describe, so deleting the folder
+/// deletes the stamp too.
+const PYTHON_STAMP: &str = ".xtask-setup-stamp";
+const NODE_STAMP: &str = ".xtask-setup-stamp";
+
+/// Bump to force every environment to reinstall when the install recipe changes.
+const RECIPE: &str = "setup-recipe-1";
+
+impl flags::Setup {
+    pub fn run(self, sh: &Shell) -> Result<()> {
+        let layout = Layout::new();
+        let parts = Parts::from_flags(self.python, self.frontend);
+        let observed = Observed::read(&layout, parts)?;
+        let actions = plan(&observed, parts, self.force);
+        if actions.is_empty() {
+            eprintln!("setup: nothing to do ({} up to date)", parts.describe());
+            return Ok(());
+        }
+        execute(sh, &layout, &observed, &actions)
+    }
+}
+
+/// Make sure the Python tools are installed, installing them if needed.
+#[allow(dead_code)]
+pub fn ensure_python(sh: &Shell) -> Result<()> {
+    ensure_parts(
+        sh,
+        Parts {
+            python: true,
+            frontend: false,
+        },
+    )
+}
+
+/// Make sure the front end's node modules are installed, installing them if needed.
+pub fn ensure_frontend(sh: &Shell) -> Result<()> {
+    ensure_parts(
+        sh,
+        Parts {
+            python: false,
+            frontend: true,
+        },
+    )
+}
+
+/// Make sure the given parts of the environment are installed.
+pub fn ensure_parts(sh: &Shell, parts: Parts) -> Result<()> {
+    let layout = Layout::new();
+    let observed = Observed::read(&layout, parts)?;
+    let actions = plan(&observed, parts, false);
+    if actions.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "setup: the development environment needs: {}",
+        describe(&actions)
+    );
+    execute(sh, &layout, &observed, &actions)
+}
+
+/// Which parts of the environment a command is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub python: bool,
+    pub frontend: bool,
+}
+
+impl Parts {
+    /// No flag means both.
+    pub fn from_flags(python: bool, frontend: bool) -> Self {
+        if !python && !frontend {
+            Self {
+                python: true,
+                frontend: true,
+            }
+        } else {
+            Self { python, frontend }
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match (self.python, self.frontend) {
+            (true, true) => ".venv and frontend/node_modules are",
+            (true, false) => ".venv is",
+            (false, true) => "frontend/node_modules is",
+            (false, false) => "nothing is",
+        }
+    }
+}
+
+/// What is on disk now, read without starting any process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// The venv's interpreter exists (following symlinks).
+    pub venv_python: bool,
+    /// The expected stamp for the Python lockfile, and the one found.
+    pub python_wanted: String,
+    pub python_found: Option<String>,
+    /// `node_modules/.package-lock.json` exists (npm writes it last).
+    pub node_modules: bool,
+    pub node_wanted: String,
+    pub node_found: Option<String>,
+}
+
+impl Observed {
+    pub fn read(layout: &Layout, parts: Parts) -> Result<Self> {
+        let mut observed = Observed::default();
+        if parts.python {
+            observed.python_wanted = lock_stamp(&layout.python_dev_lock())?;
+            observed.venv_python = layout.venv_bin("python").is_file();
+            observed.python_found = read_stamp(&layout.venv().join(PYTHON_STAMP));
+        }
+        if parts.frontend {
+            observed.node_wanted = lock_stamp(&layout.frontend_lock())?;
+            observed.node_modules = layout.node_modules().join(".package-lock.json").is_file();
+            observed.node_found = read_stamp(&layout.node_modules().join(NODE_STAMP));
+        }
+        Ok(observed)
+    }
+}
+
+/// One step of the setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `python3 -m venv .venv` (cleared first if a broken one is there).
+    CreateVenv,
+    /// Install uv, then sync the venv to the lockfile.
+    SyncPythonTools,
+    /// `npm ci` in frontend/.
+    NpmCi,
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::CreateVenv => "create .venv",
+            Action::SyncPythonTools => "install the Python tools from python/requirements-dev.txt",
+            Action::NpmCi => "install node modules from frontend/package-lock.json",
+        })
+    }
+}
+
+fn describe(actions: &[Action]) -> String {
+    actions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What to do, given what was observed. Pure: the heart of idempotency.
+pub fn plan(observed: &Observed, parts: Parts, force: bool) -> Vec<Action> {
+    let mut actions = Vec::new();
+    if parts.python {
+        if !observed.venv_python || force {
+            actions.push(Action::CreateVenv);
+        }
+        let current = observed.python_found.as_deref() == Some(observed.python_wanted.as_str());
+        if !observed.venv_python || !current || force {
+            actions.push(Action::SyncPythonTools);
+        }
+    }
+    if parts.frontend {
+        let current = observed.node_found.as_deref() == Some(observed.node_wanted.as_str());
+        if !observed.node_modules || !current || force {
+            actions.push(Action::NpmCi);
+        }
+    }
+    actions
+}
+
+fn execute(sh: &Shell, layout: &Layout, observed: &Observed, actions: &[Action]) -> Result<()> {
+    for action in actions {
+        eprintln!("setup: {action}");
+        match action {
+            Action::CreateVenv => create_venv(sh, layout)?,
+            Action::SyncPythonTools => {
+                sync_python_tools(sh, layout)?;
+                write_stamp(&layout.venv().join(PYTHON_STAMP), &observed.python_wanted)?;
+            }
+            Action::NpmCi => {
+                npm_ci(sh, layout)?;
+                write_stamp(
+                    &layout.node_modules().join(NODE_STAMP),
+                    &observed.node_wanted,
+                )?;
+            }
+        }
+    }
+    eprintln!("setup: done");
+    Ok(())
+}
+
+/// The interpreter that creates the venv: `python3` (or `python` on Windows).
+fn base_python() -> &'static str {
+    if cfg!(windows) { "python" } else { "python3" }
+}
+
+fn create_venv(sh: &Shell, layout: &Layout) -> Result<()> {
+    let python = base_python();
+    let venv = layout.venv();
+    cmd!(sh, "{python} -m venv --clear {venv}")
+        .run()
+        .with_context(|| format!("cannot create the virtual environment {venv} with {python}; install Python 3.10 or newer with its venv module"))?;
+    Ok(())
+}
+
+fn sync_python_tools(sh: &Shell, layout: &Layout) -> Result<()> {
+    let lock = layout.python_dev_lock();
+    let lock_text = sh
+        .read_file(&lock)
+        .with_context(|| format!("cannot read {lock}"))?;
+    let uv_pin = requirement_block(&lock_text, "uv")
+        .with_context(|| format!("{lock} pins no `uv`; regenerate it from requirements-dev.in"))?;
+    let uv_req = layout.venv().join("uv-requirement.txt");
+    sh.write_file(&uv_req, uv_pin)?;
+    let python = layout.venv_bin("python");
+    cmd!(sh, "{python} -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r {uv_req}")
+        .run()
+        .with_context(|| format!("cannot install uv into .venv from {lock}"))?;
+    let uv = layout.venv_bin("uv");
+    cmd!(
+        sh,
+        "{uv} pip sync --quiet --require-hashes --python {python} {lock}"
+    )
+    .run()
+    .with_context(|| format!("cannot install the Python tools from {lock}"))?;
+    Ok(())
+}
+
+fn npm_ci(sh: &Shell, layout: &Layout) -> Result<()> {
+    let lock = layout.frontend_lock();
+    if !lock.is_file() {
+        bail!("{lock} is missing; the front end installs from its lockfile only");
+    }
+    let _dir = sh.push_dir(layout.frontend());
+    cmd!(sh, "npm ci --no-audit --no-fund")
+        .run()
+        .with_context(|| format!("cannot install the node modules from {lock}; is npm on PATH?"))?;
+    Ok(())
+}
+
+/// The lines of one pinned requirement (`name==version \` and its `--hash` lines).
+fn requirement_block(lock: &str, name: &str) -> Option<String> {
+    let mut lines = lock.lines().peekable();
+    let prefix = format!("{name}==");
+    while let Some(line) = lines.next() {
+        if line.starts_with(&prefix) {
+            let mut block = vec![line];
+            while let Some(next) = lines.peek() {
+                if next.starts_with(' ') && next.trim_start().starts_with("--hash") {
+                    block.push(lines.next().unwrap_or_default());
+                } else {
+                    break;
+                }
+            }
+            return Some(block.join("\n") + "\n");
+        }
+    }
+    None
+}
+
+fn lock_stamp(lock: &Utf8Path) -> Result<String> {
+    let bytes = std::fs::read(lock).with_context(|| format!("cannot read the lockfile {lock}"))?;
+    let digest = Sha256::new()
+        .chain_update(RECIPE)
+        .chain_update(&bytes)
+        .finalize();
+    Ok(format!("{digest:x}"))
+}
+
+fn read_stamp(path: &Utf8Path) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+fn write_stamp(path: &Utf8Path, value: &str) -> Result<()> {
+    std::fs::write(path, format!("{value}\n")).with_context(|| format!("cannot write {path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ready() -> Observed {
+        Observed {
+            venv_python: true,
+            python_wanted: "a".into(),
+            python_found: Some("a".into()),
+            node_modules: true,
+            node_wanted: "b".into(),
+            node_found: Some("b".into()),
+        }
+    }
+
+    const BOTH: Parts = Parts {
+        python: true,
+        frontend: true,
+    };
+
+    #[test]
+    fn nothing_to_do_when_stamps_match() {
+        assert_eq!(plan(&ready(), BOTH, false), vec![]);
+    }
+
+    #[test]
+    fn force_redoes_everything() {
+        assert_eq!(
+            plan(&ready(), BOTH, true),
+            vec![Action::CreateVenv, Action::SyncPythonTools, Action::NpmCi]
+        );
+    }
+
+    #[test]
+    fn missing_venv_is_created_and_filled() {
+        let observed = Observed {
+            venv_python: false,
+            python_found: None,
+            ..ready()
+        };
+        assert_eq!(
+            plan(&observed, BOTH, false),
+            vec![Action::CreateVenv, Action::SyncPythonTools]
+        );
+    }
+
+    #[test]
+    fn changed_python_lock_resyncs_without_recreating() {
+        let observed = Observed {
+            python_wanted: "a2".into(),
+            ..ready()
+        };
+        assert_eq!(plan(&observed, BOTH, false), vec![Action::SyncPythonTools]);
+    }
+
+    #[test]
+    fn interrupted_install_has_no_stamp_and_is_redone() {
+        let observed = Observed {
+            python_found: None,
+            node_found: None,
+            ..ready()
+        };
+        assert_eq!(
+            plan(&observed, BOTH, false),
+            vec![Action::SyncPythonTools, Action::NpmCi]
+        );
+    }
+
+    #[test]
+    fn changed_node_lock_or_missing_modules_reinstall() {
+        let changed = Observed {
+            node_wanted: "b2".into(),
+            ..ready()
+        };
+        assert_eq!(plan(&changed, BOTH, false), vec![Action::NpmCi]);
+        let missing = Observed {
+            node_modules: false,
+            ..ready()
+        };
+        assert_eq!(plan(&missing, BOTH, false), vec![Action::NpmCi]);
+    }
+
+    #[test]
+    fn parts_limit_the_plan() {
+        let stale = Observed {
+            python_found: None,
+            node_found: None,
+            ..ready()
+        };
+        let python_only = Parts::from_flags(true, false);
+        assert_eq!(
+            plan(&stale, python_only, false),
+            vec![Action::SyncPythonTools]
+        );
+        let frontend_only = Parts::from_flags(false, true);
+        assert_eq!(plan(&stale, frontend_only, false), vec![Action::NpmCi]);
+        assert_eq!(Parts::from_flags(false, false), BOTH);
+    }
+
+    #[test]
+    fn requirement_block_takes_the_pin_and_its_hashes() {
+        let lock = "ruff==0.1 \\\n    --hash=sha256:aa\n    # via x\nuv==0.13.9 \\\n    --hash=sha256:bb \\\n    --hash=sha256:cc\n    # via -r in\nzz==1\n";
+        assert_eq!(
+            requirement_block(lock, "uv").unwrap(),
+            "uv==0.13.9 \\\n    --hash=sha256:bb \\\n    --hash=sha256:cc\n"
+        );
+        assert!(requirement_block(lock, "pip").is_none());
+    }
+
+    #[test]
+    fn stamp_changes_with_the_lockfile() {
+        let dir = std::env::temp_dir().join(format!("xtask-stamp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let lock = camino::Utf8PathBuf::from_path_buf(dir.join("lock")).unwrap();
+        std::fs::write(&lock, "a==1\n").unwrap();
+        let first = lock_stamp(&lock).unwrap();
+        assert_eq!(first, lock_stamp(&lock).unwrap());
+        std::fs::write(&lock, "a==2\n").unwrap();
+        assert_ne!(first, lock_stamp(&lock).unwrap());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
