@@ -3,6 +3,7 @@
 //! Each command's argument struct is defined here; its `run` method lives in
 //! the module named after the command.
 
+use camino::Utf8PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 /// Release automation for InvokeAI: development setup, checks, builds and releases.
@@ -27,6 +28,11 @@ pub enum Command {
     Frontend(Frontend),
     /// Run the test suites (Rust, Python, front end); with no flag, all of them.
     Test(Test),
+    /// Build the sdist and wheel natively from a project's pyproject.toml, reproducibly.
+    Dist(Dist),
+    /// Benchmarks of the xtask's commands against the tools they replace.
+    #[command(subcommand)]
+    Bench(Bench),
 }
 
 #[derive(Debug, Args)]
@@ -63,4 +69,42 @@ pub struct Test {
     /// Front end: vitest, once.
     #[arg(long)]
     pub frontend: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct Dist {
+    /// The Python project folder, holding pyproject.toml [default: python/].
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<Utf8PathBuf>,
+    /// Where to write the artifacts [default: dist/ at the repository root].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<Utf8PathBuf>,
+    /// Build the sdist (with neither --sdist nor --wheel: both).
+    #[arg(long)]
+    pub sdist: bool,
+    /// Build the wheel (with neither --sdist nor --wheel: both).
+    #[arg(long)]
+    pub wheel: bool,
+    /// Print each archive's members (mode, size, name) instead of writing anything.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Bench {
+    /// Time `dist` against python -m build (isolated and not), uv build, and zip -6 + tar -czf.
+    Dist(BenchDist),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDist {
+    /// Timed runs of each tool; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Skip the isolated `python -m build` (it installs setuptools from the package index).
+    #[arg(long)]
+    pub no_isolated: bool,
+    /// Only the generated large project (skip python/).
+    #[arg(long)]
+    pub large_only: bool,
 }
