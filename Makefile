@@ -5,7 +5,7 @@
 XTASK ?= cargo xtask
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test frontend-install frontend-build frontend-dev
+.PHONY: help setup test frontend-install frontend-build frontend-dev wheel
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -24,3 +24,6 @@ frontend-build: ## Build the web UI into the Python package
 
 frontend-dev: ## Run the front end's dev server
 	$(XTASK) frontend dev
+
+wheel: ## Build the sdist and wheel of python/ into dist/ (native, reproducible)
+	$(XTASK) dist

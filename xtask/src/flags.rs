@@ -98,7 +98,7 @@ pub enum Bench {
 
 #[derive(Debug, Args)]
 pub struct BenchDist {
-    /// Timed runs of each tool; the best is reported.
+    /// Timed runs of each build tool (xtask dist, zip and tar run five times as often); the best counts.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
     /// Skip the isolated `python -m build` (it installs setuptools from the package index).
@@ -107,4 +107,7 @@ pub struct BenchDist {
     /// Only the generated large project (skip python/).
     #[arg(long)]
     pub large_only: bool,
+    /// Keep target/xtask/bench-dist/ (the generated project, the copies) for inspection.
+    #[arg(long)]
+    pub keep: bool,
 }

@@ -96,13 +96,11 @@ impl Layout {
     }
 
     /// Release artifacts.
-    #[allow(dead_code)]
     pub fn dist(&self) -> Utf8PathBuf {
         self.root.join("dist")
     }
 
-    /// The xtask's own scratch space (logs, stamps).
-    #[allow(dead_code)]
+    /// The xtask's own scratch space (logs, stamps, benchmark trees).
     pub fn xtask_target(&self) -> Utf8PathBuf {
         self.root.join("target/xtask")
     }

@@ -42,7 +42,6 @@ impl flags::Setup {
 }
 
 /// Make sure the Python tools are installed, installing them if needed.
-#[allow(dead_code)]
 pub fn ensure_python(sh: &Shell) -> Result<()> {
     ensure_parts(
         sh,

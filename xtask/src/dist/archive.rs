@@ -15,7 +15,7 @@
 use std::io::{self, Write};
 
 use flate2::Compression;
-use flate2::write::{DeflateEncoder, GzEncoder};
+use flate2::write::DeflateEncoder;
 use sha2::{Digest, Sha256};
 
 /// The compression level of both archives (zlib's default).
@@ -42,20 +42,152 @@ pub struct Deflated {
     pub crc: u32,
 }
 
+/// Members at least this large are first sampled: incompressible data
+/// (weights, images, archives) is stored rather than deflated for nothing.
+const SAMPLE_FROM: usize = 64 * 1024;
+const SAMPLE: usize = 8 * 1024;
+
+/// Whether `data` looks incompressible: three samples (start, middle, end)
+/// each shrink by less than 3% at the fastest level. A pure function of the
+/// bytes, so the output stays reproducible.
+pub fn incompressible(data: &[u8]) -> bool {
+    if data.len() < SAMPLE_FROM {
+        return false;
+    }
+    [0, data.len() / 2 - SAMPLE / 2, data.len() - SAMPLE]
+        .iter()
+        .all(|&start| {
+            let sample = &data[start..start + SAMPLE];
+            let mut enc = DeflateEncoder::new(Vec::with_capacity(SAMPLE + 64), Compression::fast());
+            let small = enc
+                .write_all(sample)
+                .and_then(|()| enc.finish())
+                .map(|out| out.len() * 100 >= SAMPLE * 97);
+            small.unwrap_or(false)
+        })
+}
+
+thread_local! {
+    /// One compressor per worker thread, reset between members: setting up
+    /// a deflate stream costs more than compressing a small file.
+    static COMPRESSOR: std::cell::RefCell<Option<flate2::Compress>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Raw deflate of `input` at [`LEVEL`] (or stored blocks when `store`),
+/// primed with `dictionary`, ending with a sync flush (`last == false`:
+/// more chunks follow) or the final block.
+fn raw_deflate(input: &[u8], dictionary: &[u8], store: bool, last: bool) -> io::Result<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let c = match slot.as_mut() {
+            Some(c) => {
+                c.reset();
+                c
+            }
+            None => slot.insert(flate2::Compress::new(Compression::new(LEVEL), false)),
+        };
+        let level = if store {
+            Compression::none()
+        } else {
+            Compression::new(LEVEL)
+        };
+        c.set_level(level).map_err(io::Error::other)?;
+        if !dictionary.is_empty() {
+            c.set_dictionary(dictionary).map_err(io::Error::other)?;
+        }
+        let flush = if last {
+            flate2::FlushCompress::Finish
+        } else {
+            flate2::FlushCompress::Sync
+        };
+        let mut out: Vec<u8> = Vec::with_capacity(input.len() / 2 + 1024);
+        loop {
+            if out.capacity() - out.len() < 1024 {
+                out.reserve(out.capacity().max(4096));
+            }
+            let consumed = c.total_in() as usize;
+            let status = c
+                .compress_vec(&input[consumed..], &mut out, flush)
+                .map_err(io::Error::other)?;
+            let done_input = c.total_in() as usize == input.len();
+            let room_left = out.len() < out.capacity();
+            match status {
+                flate2::Status::StreamEnd => break,
+                _ if !last && done_input && room_left => break,
+                _ => {}
+            }
+        }
+        Ok(out)
+    })
+}
+
 /// Compress one member for the zip writer (used from worker threads).
 pub fn deflate(data: &[u8]) -> io::Result<Deflated> {
     let mut crc = flate2::Crc::new();
     crc.update(data);
-    let mut enc = DeflateEncoder::new(
-        Vec::with_capacity(data.len() / 2 + 64),
-        Compression::new(LEVEL),
-    );
-    enc.write_all(data)?;
-    let bytes = enc.finish()?;
+    if incompressible(data) {
+        return Ok(Deflated {
+            bytes: None,
+            crc: crc.sum(),
+        });
+    }
+    let bytes = raw_deflate(data, &[], false, true)?;
     Ok(Deflated {
         bytes: (bytes.len() < data.len()).then_some(bytes),
         crc: crc.sum(),
     })
+}
+
+/// The gzip stream is cut into chunks of this many uncompressed bytes,
+/// compressed in parallel (each primed with the 32 KiB before it) and
+/// joined into one deflate stream. The size is fixed, so the bytes never
+/// depend on the number of threads.
+const GZIP_CHUNK: usize = 1 << 20;
+const WINDOW: usize = 32 * 1024;
+
+/// Compress one chunk of a gzip member: a raw deflate stream ending on a
+/// byte boundary (sync flush), or finished for the last chunk.
+fn deflate_chunk(
+    data: &[u8],
+    start: usize,
+    end: usize,
+    last: bool,
+) -> io::Result<(Vec<u8>, flate2::Crc)> {
+    let input = &data[start..end];
+    let dictionary = &data[start.saturating_sub(WINDOW)..start];
+    let out = raw_deflate(input, dictionary, incompressible(input), last)?;
+    let mut crc = flate2::Crc::new();
+    crc.update(input);
+    Ok((out, crc))
+}
+
+/// gzip `data` on `threads` workers: header without name and with mtime 0,
+/// one deflate stream made of independently compressed chunks, CRC and size.
+pub fn gzip_parallel<W: Write>(data: &[u8], threads: usize, out: &mut W) -> io::Result<()> {
+    let bounds: Vec<(usize, usize)> = if data.is_empty() {
+        vec![(0, 0)]
+    } else {
+        (0..data.len())
+            .step_by(GZIP_CHUNK)
+            .map(|s| (s, (s + GZIP_CHUNK).min(data.len())))
+            .collect()
+    };
+    let n = bounds.len();
+    let parts = super::exec::par_map(&bounds, threads, |&(start, end)| {
+        deflate_chunk(data, start, end, end == data.len() || n == 1)
+    });
+    // Magic, deflate, no flags, mtime 0, no extra flags, OS unknown.
+    out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
+    let mut crc = flate2::Crc::new();
+    for part in parts {
+        let (bytes, part_crc) = part?;
+        out.write_all(&bytes)?;
+        crc.combine(&part_crc);
+    }
+    out.write_all(&crc.sum().to_le_bytes())?;
+    out.write_all(&(data.len() as u32).to_le_bytes())?;
+    Ok(())
 }
 
 /// What every archive writer does.
@@ -282,38 +414,34 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
 }
 
 /// The sdist's tar.gz writer: ustar headers, a pax `path` record for names
-/// that do not fit ustar or are not ASCII.
+/// that do not fit ustar or are not ASCII. The tar is assembled in memory and
+/// compressed on `threads` workers when finished ([`gzip_parallel`]).
 pub struct TarGzWriter<W: Write> {
-    gz: GzEncoder<W>,
+    out: W,
+    tar: Vec<u8>,
     mtime: u64,
-    written: u64,
+    threads: usize,
 }
 
 impl<W: Write> TarGzWriter<W> {
-    pub fn new(out: W, mtime: u64) -> Self {
-        let gz = flate2::GzBuilder::new()
-            .mtime(0)
-            .operating_system(255)
-            .write(out, Compression::new(LEVEL));
+    pub fn new(out: W, mtime: u64, threads: usize) -> Self {
         Self {
-            gz,
+            out,
+            tar: Vec::new(),
             mtime,
-            written: 0,
+            threads,
         }
     }
 
-    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.gz.write_all(bytes)?;
-        self.written += bytes.len() as u64;
-        Ok(())
+    fn put(&mut self, bytes: &[u8]) {
+        self.tar.extend_from_slice(bytes);
     }
 
-    fn pad(&mut self) -> io::Result<()> {
-        let rem = (self.written % 512) as usize;
+    fn pad(&mut self) {
+        let rem = self.tar.len() % 512;
         if rem != 0 {
-            self.put(&[0u8; 512][..512 - rem])?;
+            self.tar.resize(self.tar.len() + 512 - rem, 0);
         }
-        Ok(())
     }
 
     fn header(&self, kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
@@ -358,9 +486,9 @@ impl<W: Write> ArchiveWriter for TarGzWriter<W> {
             let mut ph = self.header(tar::EntryType::XHeader, 0o644, record.len() as u64);
             ph.set_path("././@PaxHeader")?;
             ph.set_cksum();
-            self.put(ph.as_bytes())?;
-            self.put(&record)?;
-            self.pad()?;
+            self.put(ph.as_bytes());
+            self.put(&record);
+            self.pad();
             let short: String = m
                 .name
                 .chars()
@@ -370,23 +498,23 @@ impl<W: Write> ArchiveWriter for TarGzWriter<W> {
             h.set_path(short.trim_end_matches('/'))?;
         }
         h.set_cksum();
-        self.put(h.as_bytes())?;
+        self.put(h.as_bytes());
         if !m.is_dir {
-            self.put(m.data)?;
-            self.pad()?;
+            self.put(m.data);
+            self.pad();
         }
         Ok(())
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         // Two zero blocks, then zeros up to a whole 10 KiB record (as tar does).
-        self.put(&[0u8; 1024])?;
-        let rem = (self.written % 10_240) as usize;
+        self.tar.resize(self.tar.len() + 1024, 0);
+        let rem = self.tar.len() % 10_240;
         if rem != 0 {
-            self.put(&vec![0u8; 10_240 - rem])?;
+            self.tar.resize(self.tar.len() + 10_240 - rem, 0);
         }
-        let mut out = self.gz.finish()?;
-        out.flush()
+        gzip_parallel(&self.tar, self.threads, &mut self.out)?;
+        self.out.flush()
     }
 }
 
@@ -442,6 +570,59 @@ mod tests {
         assert_eq!(len, r.len());
     }
 
+    /// Several chunks: text, then incompressible bytes, then text again.
+    fn mixed_data() -> Vec<u8> {
+        let mut data = Vec::new();
+        while data.len() < GZIP_CHUNK + 300_000 {
+            data.extend_from_slice(format!("line {} of some text\n", data.len()).as_bytes());
+        }
+        let mut x: u64 = 88172645463325252;
+        for _ in 0..(GZIP_CHUNK + 10_000) / 8 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            data.extend_from_slice(&x.to_le_bytes());
+        }
+        data.extend_from_slice(&b"tail text ".repeat(5000));
+        data
+    }
+
+    #[test]
+    fn parallel_gzip_is_one_valid_stream_whatever_the_threads() {
+        let data = mixed_data();
+        let mut one = Vec::new();
+        gzip_parallel(&data, 1, &mut one).unwrap();
+        let mut four = Vec::new();
+        gzip_parallel(&data, 4, &mut four).unwrap();
+        assert_eq!(one, four, "the bytes must not depend on the thread count");
+        let mut back = Vec::new();
+        io::Read::read_to_end(&mut flate2::read::GzDecoder::new(one.as_slice()), &mut back)
+            .unwrap();
+        assert_eq!(back, data);
+        assert!(one.len() < data.len(), "text chunks are compressed");
+        let mut empty = Vec::new();
+        gzip_parallel(&[], 2, &mut empty).unwrap();
+        let mut back = Vec::new();
+        io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(empty.as_slice()),
+            &mut back,
+        )
+        .unwrap();
+        assert!(back.is_empty());
+    }
+
+    #[test]
+    fn incompressible_members_are_stored() {
+        let data = mixed_data();
+        let random = &data[GZIP_CHUNK + 400_000..GZIP_CHUNK + 600_000];
+        assert!(incompressible(random));
+        assert!(deflate(random).unwrap().bytes.is_none());
+        let text = &data[..200_000];
+        assert!(!incompressible(text));
+        assert!(deflate(text).unwrap().bytes.is_some());
+        assert!(!incompressible(b"short"), "small data is simply compressed");
+    }
+
     fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
         let mut buf = Vec::new();
         let mut w: Box<dyn ArchiveWriter> = Box::new(ZipWriter::new(&mut buf, ZIP_EPOCH));
@@ -485,7 +666,7 @@ mod tests {
     fn tar_gz_is_deterministic_and_readable() {
         let build = || {
             let mut buf = Vec::new();
-            let mut w: Box<dyn ArchiveWriter> = Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH));
+            let mut w: Box<dyn ArchiveWriter> = Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH, 2));
             let long = format!("p-1.0/{}/file.txt", "d".repeat(120));
             for (name, is_dir, data) in [
                 ("p-1.0/", true, b"".as_slice()),

@@ -30,6 +30,13 @@ pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Below this many bytes of content, one thread does everything: starting
+/// threads would cost more than it saves.
+const PARALLEL_FROM: u64 = 1 << 20;
+
+/// Below this many files, they are read by one thread.
+const PARALLEL_READ_FROM: usize = 64;
+
 /// Apply `f` to every item on `threads` workers, keeping the items' order.
 pub fn par_map<T: Sync, R: Send>(
     items: &[T],
@@ -72,6 +79,8 @@ pub fn par_map<T: Sync, R: Send>(
 /// The bytes of every member, each project file read once.
 pub struct Contents {
     files: HashMap<Utf8PathBuf, Arc<Vec<u8>>>,
+    /// The size of everything read.
+    pub total: u64,
 }
 
 impl Contents {
@@ -88,15 +97,22 @@ impl Contents {
                 }
             }
         }
-        let read = par_map(&paths, threads(), |p| {
+        let workers = if paths.len() < PARALLEL_READ_FROM {
+            1
+        } else {
+            threads()
+        };
+        let read = par_map(&paths, workers, |p| {
             read_file(p).map(|b| (p.to_path_buf(), Arc::new(b)))
         });
         let mut files = HashMap::with_capacity(read.len());
+        let mut total = 0;
         for r in read {
             let (p, b) = r?;
+            total += b.len() as u64;
             files.insert(p, b);
         }
-        Ok(Contents { files })
+        Ok(Contents { files, total })
     }
 
     pub fn bytes<'a>(&'a self, content: &'a Content) -> Result<&'a [u8]> {
@@ -204,29 +220,39 @@ pub fn execute(
     let contents = Contents::read(&archives)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {out_dir}"))?;
-    let (sdist, wheel) = std::thread::scope(|s| {
-        let sdist = want_sdist.then(|| {
-            s.spawn(|| {
-                write_archive(out_dir, &plan.sdist, |out| {
-                    sdist::write(&plan.sdist, &contents, plan.mtime, out)
-                })
-            })
-        });
-        let wheel = want_wheel.then(|| {
-            write_archive(out_dir, &plan.wheel, |out| {
-                wheel::write(
-                    &plan.wheel,
-                    &plan.record_name,
-                    &contents,
-                    plan.mtime,
-                    out,
-                    threads(),
-                )
-            })
-        });
-        let sdist = sdist.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        (sdist, wheel)
-    });
+    let workers = if contents.total < PARALLEL_FROM {
+        1
+    } else {
+        threads()
+    };
+    let write_sdist = || {
+        write_archive(out_dir, &plan.sdist, |out| {
+            sdist::write(&plan.sdist, &contents, plan.mtime, out, workers)
+        })
+    };
+    let write_wheel = || {
+        write_archive(out_dir, &plan.wheel, |out| {
+            wheel::write(
+                &plan.wheel,
+                &plan.record_name,
+                &contents,
+                plan.mtime,
+                out,
+                workers,
+            )
+        })
+    };
+    let (sdist, wheel) = if workers == 1 {
+        (want_sdist.then(write_sdist), want_wheel.then(write_wheel))
+    } else {
+        // The two archives at once, each on all the workers.
+        std::thread::scope(|s| {
+            let sdist = want_sdist.then(|| s.spawn(write_sdist));
+            let wheel = want_wheel.then(write_wheel);
+            let sdist = sdist.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            (sdist, wheel)
+        })
+    };
     // Both complete (or neither is kept): only now take the final names.
     let sdist = sdist.transpose()?;
     let wheel = wheel.transpose()?;

@@ -733,33 +733,11 @@ fn apply_manifest_template(tree: &Tree, text: &str, list: &mut Vec<String>) -> R
 
 #[cfg(test)]
 mod tests {
-    use super::super::pyproject::{Find, License, Setuptools, VersionSource};
+    use super::super::pyproject::{Find, Setuptools};
     use super::*;
 
     fn project(st: Setuptools) -> Project {
-        Project {
-            root: "/nonexistent".into(),
-            name: "demo".into(),
-            canonical_name: "demo".into(),
-            version: VersionSource::Static("1.0".into()),
-            summary: None,
-            readme: None,
-            requires_python: None,
-            license: License::None,
-            license_files: None,
-            author: None,
-            author_email: None,
-            maintainer: None,
-            maintainer_email: None,
-            keywords: vec![],
-            classifiers: vec![],
-            urls: vec![],
-            dependencies: vec![],
-            extras: vec![],
-            entry_points: vec![],
-            setuptools: st,
-            referenced_files: vec![],
-        }
+        Project::sample(st)
     }
 
     fn find(where_: &[&str], include: &[&str], exclude: &[&str], namespaces: bool) -> Setuptools {

@@ -154,7 +154,8 @@ struct Prepared {
 fn prepare(project_dir: &Utf8Path, skip: &[Utf8PathBuf]) -> Result<Prepared> {
     let project = pyproject::load(project_dir)?;
     let tree = tree::Tree::walk(project_dir, skip)?;
-    let layout = files::layout(&project, &tree)?;
+    let layout = files::layout(&project, &tree)
+        .with_context(|| format!("cannot find the packages of {project_dir}"))?;
     let (version, version_from) = resolve_version(&project, &tree, &layout)?;
     Ok(Prepared {
         project,
@@ -212,6 +213,45 @@ pub fn project_version(project_dir: &Utf8Path) -> Result<String> {
     Ok(prepare(&absolute(project_dir)?, &[])?.version)
 }
 
+/// The project files (relative paths) the wheel and the sdist would hold.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// Files outside `.dist-info`, then the license files.
+    pub wheel: Vec<String>,
+    pub sdist: Vec<String>,
+}
+
+/// Which project files a build would ship, without building.
+pub fn sources(project_dir: &Utf8Path) -> Result<Sources> {
+    let project_dir = absolute(project_dir)?;
+    let prepared = prepare(&project_dir, &[])?;
+    let p = &prepared.project;
+    let fullname = format!(
+        "{}-{}",
+        plan::filename_name(&p.canonical_name),
+        prepared.version
+    );
+    let manifest_in = match prepared.tree.file("MANIFEST.in") {
+        Some(_) => Some(
+            pyproject::read_text(&project_dir, "MANIFEST.in").map_err(|e| anyhow::anyhow!(e))?,
+        ),
+        None => None,
+    };
+    let selection = files::select(
+        p,
+        &prepared.tree,
+        &prepared.layout,
+        &fullname,
+        manifest_in.as_deref(),
+    )?;
+    let mut wheel: Vec<String> = selection.wheel.values().cloned().collect();
+    wheel.extend(selection.license_files.iter().cloned());
+    Ok(Sources {
+        wheel,
+        sdist: selection.sdist,
+    })
+}
+
 /// Build the sdist and/or wheel of `project_dir` into `out_dir`.
 pub fn build(project_dir: &Utf8Path, out_dir: &Utf8Path, opts: &DistOptions) -> Result<Built> {
     let started = Instant::now();
@@ -247,7 +287,8 @@ pub fn build(project_dir: &Utf8Path, out_dir: &Utf8Path, opts: &DistOptions) -> 
         &prepared.layout,
         &fullname,
         manifest_in.as_deref(),
-    )?;
+    )
+    .with_context(|| format!("cannot choose the files of {project_dir}"))?;
     let ts = timestamp(&project_dir)?;
     let plan = plan::plan(p, &selection, &prepared.version, &prepared.tree, ts.secs)?;
     let progress = Progress::new(opts.verbose);

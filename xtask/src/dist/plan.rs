@@ -167,11 +167,93 @@ pub fn plan(
 
 #[cfg(test)]
 mod tests {
+    use super::super::files;
+    use super::super::pyproject::{Packages, Setuptools};
     use super::*;
 
     #[test]
     fn file_names_are_escaped() {
         assert_eq!(filename_name("my-pkg"), "my_pkg");
         assert_eq!(filename_name("invokeai"), "invokeai");
+    }
+
+    fn sample_plan() -> Plan {
+        let tree = Tree::from_paths(&[
+            "demo/__init__.py",
+            "demo/z_last.py",
+            "demo/data/a.txt",
+            "LICENSE",
+            "pyproject.toml",
+            "zzz_top.py",
+        ]);
+        let mut project = Project::sample(Setuptools {
+            packages: Packages::List(vec!["demo".into()]),
+            py_modules: vec!["zzz_top".into()],
+            package_dir: vec![],
+            package_data: vec![("demo".into(), vec!["data/*".into()])],
+            exclude_package_data: vec![],
+            include_package_data: true,
+        });
+        project.entry_points = vec![(
+            "console_scripts".into(),
+            vec![("demo".into(), "demo:main".into())],
+        )];
+        let layout = files::layout(&project, &tree).unwrap();
+        let selection = files::select(&project, &tree, &layout, "demo-1.0", None).unwrap();
+        plan(&project, &selection, "1.0", &tree, 315_532_800).unwrap()
+    }
+
+    #[test]
+    fn wheel_members_are_sorted_with_dist_info_last() {
+        let p = sample_plan();
+        assert_eq!(p.wheel.file_name, "demo-1.0-py3-none-any.whl");
+        let names: Vec<&str> = p.wheel.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "demo/__init__.py",
+                "demo/data/a.txt",
+                "demo/z_last.py",
+                "zzz_top.py",
+                "demo-1.0.dist-info/METADATA",
+                "demo-1.0.dist-info/WHEEL",
+                "demo-1.0.dist-info/entry_points.txt",
+                "demo-1.0.dist-info/licenses/LICENSE",
+                "demo-1.0.dist-info/top_level.txt",
+            ]
+        );
+        assert_eq!(p.record_name, "demo-1.0.dist-info/RECORD");
+        assert!(p.wheel.entries.iter().all(|e| e.mode == 0o644));
+        let Content::Bytes(top) = &p.wheel.entries[8].content else {
+            panic!("top_level.txt is generated")
+        };
+        assert_eq!(top.as_slice(), b"demo\nzzz_top\n");
+    }
+
+    #[test]
+    fn sdist_has_its_folders_and_pkg_info() {
+        let p = sample_plan();
+        assert_eq!(p.sdist.file_name, "demo-1.0.tar.gz");
+        let names: Vec<&str> = p.sdist.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "demo-1.0/",
+                "demo-1.0/LICENSE",
+                "demo-1.0/PKG-INFO",
+                "demo-1.0/demo/",
+                "demo-1.0/demo/__init__.py",
+                "demo-1.0/demo/data/",
+                "demo-1.0/demo/data/a.txt",
+                "demo-1.0/demo/z_last.py",
+                "demo-1.0/pyproject.toml",
+                "demo-1.0/zzz_top.py",
+            ]
+        );
+        for e in &p.sdist.entries {
+            let dir = e.name.ends_with('/');
+            assert_eq!(dir, e.content == Content::Dir, "{}", e.name);
+            assert_eq!(e.mode, if dir { 0o755 } else { 0o644 }, "{}", e.name);
+        }
     }
 }

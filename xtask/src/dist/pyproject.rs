@@ -322,6 +322,36 @@ const SETUPTOOLS_KEYS: &[&str] = &[
 /// The build requirements whose presence does not change what setuptools builds.
 const HARMLESS_BUILD_REQUIRES: &[&str] = &["setuptools", "wheel"];
 
+#[cfg(test)]
+impl Project {
+    /// A minimal project named `demo` 1.0 with the given setuptools options.
+    pub fn sample(setuptools: Setuptools) -> Project {
+        Project {
+            root: "/nonexistent".into(),
+            name: "demo".into(),
+            canonical_name: "demo".into(),
+            version: VersionSource::Static("1.0".into()),
+            summary: None,
+            readme: None,
+            requires_python: None,
+            license: License::None,
+            license_files: None,
+            author: None,
+            author_email: None,
+            maintainer: None,
+            maintainer_email: None,
+            keywords: vec![],
+            classifiers: vec![],
+            urls: vec![],
+            dependencies: vec![],
+            extras: vec![],
+            entry_points: vec![],
+            setuptools,
+            referenced_files: vec![],
+        }
+    }
+}
+
 /// Read and validate `root/pyproject.toml`.
 pub fn load(root: &Utf8Path) -> Result<Project> {
     let path = root.join("pyproject.toml");

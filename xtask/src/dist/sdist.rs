@@ -10,8 +10,14 @@ use super::exec::Contents;
 use super::plan::ArchivePlan;
 
 /// Write the sdist's members to `out` (a temp file), in plan order.
-pub fn write<W: Write>(plan: &ArchivePlan, contents: &Contents, mtime: u64, out: W) -> Result<()> {
-    let mut writer: Box<dyn ArchiveWriter + '_> = Box::new(TarGzWriter::new(out, mtime));
+pub fn write<W: Write>(
+    plan: &ArchivePlan,
+    contents: &Contents,
+    mtime: u64,
+    out: W,
+    threads: usize,
+) -> Result<()> {
+    let mut writer: Box<dyn ArchiveWriter + '_> = Box::new(TarGzWriter::new(out, mtime, threads));
     for entry in &plan.entries {
         let data = contents.bytes(&entry.content)?;
         writer

@@ -1,0 +1,558 @@
+//! `cargo xtask dist` on its own: reproducible bytes, pinned golden bytes,
+//! refusals of bad input, and its flags.
+
+mod support;
+
+#[path = "support/archives.rs"]
+mod archives;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use archives::*;
+use support::*;
+
+fn fixture_dir(name: &str) -> PathBuf {
+    repo_root().join("xtask/tests/fixtures/dist").join(name)
+}
+
+/// `xtask dist` with a clean environment for the things that matter.
+fn dist(project: &Path, out: &Path) -> Command {
+    let mut cmd = xtask();
+    cmd.arg("dist")
+        .arg("--project")
+        .arg(project)
+        .arg("--out")
+        .arg(out)
+        .env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+/// Run a command under a given umask (through `sh`, arguments passed as
+/// positional parameters, never interpolated).
+fn with_umask(umask: &str, cmd: &Command) -> Command {
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        sh.current_dir(dir);
+    }
+    sh
+}
+
+fn git(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.org")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.org")
+        .env("GIT_AUTHOR_DATE", "2024-02-29T12:34:56Z")
+        .env("GIT_COMMITTER_DATE", "2024-02-29T12:34:56Z")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir);
+    cmd
+}
+
+/// Set every file's mtime under `dir` to a different pseudo-random time.
+fn scramble_mtimes(dir: &Path, seed: u64) {
+    let mut state = seed;
+    for rel in listing(dir) {
+        let path = dir.join(&rel);
+        if path.is_file() && !rel.starts_with(".git") {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let secs = 1_000_000_000 + (state >> 35);
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(time).unwrap();
+        }
+    }
+}
+
+/// Two clones at different paths, checked out under different umasks, with
+/// scrambled mtimes, built under different umask, TZ and locale: the same
+/// sha256 for both artifacts, timestamps from the last commit.
+#[test]
+fn builds_are_reproducible_across_clones_and_environments() {
+    let tmp = tempdir();
+    let origin = tmp.path().join("origin");
+    copy_tree(&fixture_dir("datadir"), &origin);
+    run_ok(git(&origin).args(["init", "-q"]));
+    run_ok(git(&origin).args(["add", "-A"]));
+    run_ok(git(&origin).args(["commit", "-q", "-m", "fixture"]));
+
+    let one = tmp.path().join("a/clone");
+    let two = tmp.path().join("b/some/deeper/path/other-name");
+    std::fs::create_dir_all(two.parent().unwrap()).unwrap();
+    run_ok(&mut with_umask(
+        "022",
+        git(tmp.path()).args(["clone", "-q"]).arg(&origin).arg(&one),
+    ));
+    run_ok(&mut with_umask(
+        "077",
+        git(tmp.path()).args(["clone", "-q"]).arg(&origin).arg(&two),
+    ));
+    scramble_mtimes(&one, 1);
+    scramble_mtimes(&two, 2);
+    let mode = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    };
+    assert_ne!(
+        mode(&one.join("README.md")),
+        mode(&two.join("README.md")),
+        "the clones should differ in modes"
+    );
+
+    let out_one = tmp.path().join("out-one");
+    let out_two = tmp.path().join("out-two");
+    let first = run_ok(&mut with_umask(
+        "022",
+        dist(&one, &out_one).env("TZ", "UTC").env("LC_ALL", "C"),
+    ));
+    let second = run_ok(&mut with_umask(
+        "077",
+        dist(&two, &out_two)
+            .env("TZ", "Pacific/Chatham")
+            .env("LC_ALL", "C.UTF-8")
+            .env("LANG", "tr_TR.UTF-8"),
+    ));
+    for out in [&first, &second] {
+        assert!(
+            stderr(out)
+                .contains("timestamp 1709210096 (2024-02-29T12:34:56Z) from the last commit"),
+            "{}",
+            stderr(out)
+        );
+    }
+    for suffix in [".whl", ".tar.gz"] {
+        let a = only(&out_one, suffix);
+        let b = only(&out_two, suffix);
+        assert_eq!(
+            sha256_file(&a),
+            sha256_file(&b),
+            "{suffix} differs between builds"
+        );
+    }
+    // Members carry the commit time and normalised modes.
+    let sdist = read_tar_gz(&only(&out_one, ".tar.gz"));
+    assert!(sdist.iter().all(|m| m.mtime == 1_709_210_096));
+    let modes: Vec<(String, u32)> = sdist
+        .iter()
+        .filter(|m| !m.is_dir)
+        .map(|m| (m.name.clone(), m.mode))
+        .collect();
+    for (name, mode) in &modes {
+        let expected = if name.ends_with("bin/run.sh") {
+            0o755
+        } else {
+            0o644
+        };
+        assert_eq!(*mode, expected, "{name}");
+    }
+    assert!(sdist.iter().filter(|m| m.is_dir).all(|m| m.mode == 0o755));
+    let wheel = read_zip(&only(&out_one, ".whl"));
+    // 2024-02-29 12:34:56 as a DOS date and time.
+    let dos = ((((2024 - 1980) << 9) | (2 << 5) | 29) << 16) | ((12 << 11) | (34 << 5) | 28);
+    assert!(wheel.iter().all(|m| m.mtime == dos), "zip times");
+    // And stdout names the artifacts with their hashes.
+    assert!(stdout(&first).contains(&format!("sha256:{}", sha256_file(&only(&out_one, ".whl")))));
+}
+
+/// SOURCE_DATE_EPOCH wins over the commit time; outside a repository without
+/// it, the documented default (the zip epoch, 1980-01-01) is used and said.
+#[test]
+fn timestamp_sources() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj);
+    let out = run_ok(dist(&proj, &tmp.path().join("a")).env("SOURCE_DATE_EPOCH", "1700000000"));
+    assert!(
+        stderr(&out).contains("timestamp 1700000000 (2023-11-14T22:13:20Z) from SOURCE_DATE_EPOCH"),
+        "{}",
+        stderr(&out)
+    );
+    let sdist = read_tar_gz(&only(&tmp.path().join("a"), ".tar.gz"));
+    assert!(sdist.iter().all(|m| m.mtime == 1_700_000_000));
+
+    let out = run_ok(&mut dist(&proj, &tmp.path().join("b")));
+    assert!(
+        stderr(&out)
+            .contains("timestamp 315532800 (1980-01-01T00:00:00Z) by default, the zip epoch"),
+        "{}",
+        stderr(&out)
+    );
+    // Before 1980 is clamped (zip cannot hold it).
+    let out = run_ok(dist(&proj, &tmp.path().join("c")).env("SOURCE_DATE_EPOCH", "0"));
+    assert!(
+        stderr(&out).contains("timestamp 315532800 "),
+        "{}",
+        stderr(&out)
+    );
+    let bad = output(dist(&proj, &tmp.path().join("d")).env("SOURCE_DATE_EPOCH", "yesterday"));
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("SOURCE_DATE_EPOCH=\"yesterday\""),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+/// The exact bytes of the tiny fixture's wheel and sdist. If this fails, the
+/// writer changed: fix the writer, do not update the hashes (unless the
+/// change is deliberate: a new xtask version in WHEEL's Generator, a
+/// different zlib-rs in Cargo.lock, a format fix).
+#[test]
+fn golden_bytes_of_the_tiny_project() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("tiny");
+    copy_tree(&fixture_dir("tiny"), &proj);
+    let out = tmp.path().join("out");
+    run_ok(dist(&proj, &out).env("SOURCE_DATE_EPOCH", "1700000000"));
+    let wheel = only(&out, ".whl");
+    let sdist = only(&out, ".tar.gz");
+    assert_eq!(
+        wheel.file_name().unwrap(),
+        "tiny_dist-1.0.0rc1-py3-none-any.whl"
+    );
+    assert_eq!(sdist.file_name().unwrap(), "tiny_dist-1.0.0rc1.tar.gz");
+    assert_eq!(
+        sha256_file(&wheel),
+        "c9802a2d6f3de02dc3859681ebfcc77f82b7c1498dccfd907e88366bf7a4c6ce",
+        "wheel bytes changed"
+    );
+    assert_eq!(
+        sha256_file(&sdist),
+        "3d412898af249c03533299651d1b196fb0c86ab6aec6fc342ac7fa9475df4857",
+        "sdist bytes changed"
+    );
+}
+
+/// A project that must be refused: one line on stderr naming the problem,
+/// exit code 1, nothing written to --out, nothing left in the project.
+fn refused(mutate: impl FnOnce(&Path), expected: &[&str]) -> String {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj);
+    mutate(&proj);
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "already here").unwrap();
+    let before_out = listing(&out);
+    let before_proj = listing(&proj);
+    let result = output(&mut dist(&proj, &out));
+    let err = stderr(&result);
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "expected a refusal, got:\n{err}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "not one line:\n{err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    for needle in expected {
+        assert!(lines[0].contains(needle), "{needle:?} missing from:\n{err}");
+    }
+    assert_eq!(listing(&out), before_out, "something was written to --out");
+    assert_eq!(
+        listing(&proj),
+        before_proj,
+        "something was written to the project"
+    );
+    assert!(stdout(&result).is_empty());
+    lines[0].to_owned()
+}
+
+fn edit(proj: &Path, from: &str, to: &str) {
+    let path = proj.join("pyproject.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from:?} not in pyproject.toml");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The 1-based line of `needle` in the fixture's pyproject.toml.
+fn line_of(needle: &str) -> usize {
+    let text = std::fs::read_to_string(fixture_dir("tiny").join("pyproject.toml")).unwrap();
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn refuses_malformed_toml_with_file_line_col() {
+    let line = line_of("requires-python");
+    refused(
+        |p| {
+            edit(
+                p,
+                "requires-python = \">=3.9\"",
+                "requires-python = \">=3.9",
+            )
+        },
+        &["pyproject.toml:", &format!(":{line}:"), "invalid TOML"],
+    );
+}
+
+#[test]
+fn refuses_a_missing_project_table() {
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("pyproject.toml"),
+                "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+            )
+            .unwrap()
+        },
+        &["pyproject.toml", "no [project] table"],
+    );
+}
+
+#[test]
+fn refuses_an_invalid_name() {
+    let line = line_of("name = ");
+    refused(
+        |p| edit(p, "name = \"tiny-dist\"", "name = \"tiny dist!\""),
+        &[
+            &format!("pyproject.toml:{line}:8:"),
+            "invalid project name \"tiny dist!\"",
+        ],
+    );
+}
+
+#[test]
+fn refuses_an_invalid_version() {
+    let line = line_of("version = ");
+    refused(
+        |p| edit(p, "version = \"1.0.0RC1\"", "version = \"1.0.0-banana\""),
+        &[
+            &format!("pyproject.toml:{line}:11:"),
+            "invalid version \"1.0.0-banana\"",
+        ],
+    );
+}
+
+#[test]
+fn refuses_an_invalid_dependency() {
+    refused(
+        |p| {
+            edit(
+                p,
+                "requires-python = \">=3.9\"",
+                "requires-python = \">=3.9\"\ndependencies = [\"requests >= \"]",
+            )
+        },
+        &["pyproject.toml:", "invalid dependency \"requests >= \""],
+    );
+}
+
+#[test]
+fn refuses_an_unknown_license() {
+    refused(
+        |p| {
+            edit(
+                p,
+                "requires-python = \">=3.9\"",
+                "requires-python = \">=3.9\"\nlicense = \"MIT AND Frobnicate-1.0\"",
+            )
+        },
+        &["pyproject.toml:", "unknown license \"frobnicate-1.0\""],
+    );
+}
+
+#[test]
+fn refuses_unsupported_setuptools_keys() {
+    refused(
+        |p| {
+            edit(
+                p,
+                "packages = [\"tiny_dist\"]",
+                "packages = [\"tiny_dist\"]\nscript-files = [\"bin/tiny\"]",
+            )
+        },
+        &[
+            "pyproject.toml:",
+            "tool.setuptools.script-files is not supported",
+        ],
+    );
+    refused(
+        |p| {
+            edit(
+                p,
+                "[tool.setuptools]\npackages = [\"tiny_dist\"]",
+                "[tool.setuptools]",
+            )
+        },
+        &["automatic discovery is not supported"],
+    );
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("setup.py"),
+                "from setuptools import setup\nsetup()\n",
+            )
+            .unwrap()
+        },
+        &["setup.py", "not supported"],
+    );
+    refused(
+        |p| std::fs::write(p.join("MANIFEST.in"), "include README.txt\nfrobnicate *\n").unwrap(),
+        &["MANIFEST.in", "line 2", "unknown action 'frobnicate'"],
+    );
+    refused(
+        |p| {
+            edit(
+                p,
+                "requires = [\"setuptools>=77\"]",
+                "requires = [\"setuptools>=77\", \"setuptools-scm>=8\"]",
+            )
+        },
+        &["build-system.requires lists \"setuptools-scm>=8\""],
+    );
+}
+
+#[test]
+fn refuses_a_dynamic_version_attr_that_is_not_there() {
+    refused(
+        |p| {
+            edit(p, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
+            edit(
+                p,
+                "packages = [\"tiny_dist\"]",
+                "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { attr = \"tiny_dist.VERSION\" }",
+            );
+        },
+        &[
+            "dynamic version attr \"tiny_dist.VERSION\" not found",
+            "tiny_dist/__init__.py has no module-level `VERSION",
+        ],
+    );
+}
+
+#[test]
+fn refuses_a_symlink_that_leaves_the_project() {
+    let line = refused(
+        |p| {
+            let outside = p.parent().unwrap().join("outside.py");
+            std::fs::write(&outside, "SECRET = 1\n").unwrap();
+            std::os::unix::fs::symlink(&outside, p.join("tiny_dist/escape.py")).unwrap();
+        },
+        &[
+            "tiny_dist/escape.py is a symlink to",
+            "outside.py, outside the project",
+        ],
+    );
+    assert!(!line.contains("SECRET"));
+}
+
+#[test]
+fn refuses_a_file_name_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    refused(
+        |p| {
+            let name = std::ffi::OsStr::from_bytes(b"bad\xff.py");
+            std::fs::write(p.join("tiny_dist").join(name), "x = 1\n").unwrap();
+        },
+        &["not valid UTF-8"],
+    );
+}
+
+/// Symlinks inside the project are followed; compiled Python, caches and VCS
+/// files never ship, even where setuptools' globs would take them.
+#[test]
+fn caches_and_vcs_files_never_ship_and_inner_links_are_followed() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("datadir"), &proj);
+    let assets = proj.join("datadir_demo/assets");
+    std::fs::create_dir_all(assets.join("__pycache__")).unwrap();
+    std::fs::write(assets.join("__pycache__/m.cpython-311.pyc"), b"\0").unwrap();
+    std::fs::write(assets.join("stale.pyc"), b"\0").unwrap();
+    std::fs::create_dir_all(assets.join(".git")).unwrap();
+    std::fs::write(assets.join(".git/HEAD"), "ref").unwrap();
+    std::os::unix::fs::symlink("deep/er/x.json", assets.join("linked.json")).unwrap();
+    let out = tmp.path().join("out");
+    run_ok(&mut dist(&proj, &out));
+    let wheel = files(&read_zip(&only(&out, ".whl")));
+    let sdist = files(&read_tar_gz(&only(&out, ".tar.gz")));
+    for name in wheel.keys().chain(sdist.keys()) {
+        assert!(
+            !name.contains("__pycache__") && !name.ends_with(".pyc") && !name.contains(".git/"),
+            "{name} shipped"
+        );
+    }
+    assert_eq!(
+        wheel["datadir_demo/assets/linked.json"].data,
+        b"{\"deep\": \"yes\"}\n"
+    );
+}
+
+#[test]
+fn list_prints_the_plan_and_writes_nothing() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj);
+    let out_dir = tmp.path().join("out");
+    let out = run_ok(dist(&proj, &out_dir).arg("--list"));
+    let text = stdout(&out);
+    for line in [
+        "tiny_dist-1.0.0rc1-py3-none-any.whl",
+        "0644        114 tiny_dist/__init__.py",
+        "tiny_dist-1.0.0rc1.dist-info/METADATA",
+        "tiny_dist-1.0.0rc1.dist-info/RECORD",
+        "tiny_dist-1.0.0rc1.tar.gz",
+        "0755          - tiny_dist-1.0.0rc1/",
+        "tiny_dist-1.0.0rc1/PKG-INFO",
+        "tiny_dist-1.0.0rc1/pyproject.toml",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
+    assert!(!out_dir.exists(), "--list created the output folder");
+}
+
+#[test]
+fn sdist_or_wheel_alone_and_out_inside_the_project() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj);
+    let out = proj.join("dist");
+    run_ok(dist(&proj, &out).arg("--wheel"));
+    assert_eq!(listing(&out), ["tiny_dist-1.0.0rc1-py3-none-any.whl"]);
+    run_ok(
+        dist(&proj, &out)
+            .arg("--sdist")
+            .env("SOURCE_DATE_EPOCH", "1700000000"),
+    );
+    let first = sha256_file(&only(&out, ".tar.gz"));
+    // The output folder inside the project is never shipped, so a second
+    // build (with the first artifacts in it) gives the same bytes.
+    run_ok(
+        dist(&proj, &out)
+            .arg("--sdist")
+            .env("SOURCE_DATE_EPOCH", "1700000000"),
+    );
+    assert_eq!(sha256_file(&only(&out, ".tar.gz")), first);
+    let sdist = read_tar_gz(&only(&out, ".tar.gz"));
+    assert!(sdist.iter().all(|m| !m.name.contains("/dist/")));
+    assert!(
+        listing(&out).iter().all(|n| !n.contains(".tmp")),
+        "temp files left"
+    );
+}
+
+/// `dist` builds python/ by default into dist/; here only --help is checked
+/// for that, the build itself is covered by the conformance tests.
+#[test]
+fn help_explains_the_flags() {
+    let out: Output = run_ok(xtask().args(["dist", "--help"]));
+    for flag in ["--project", "--out", "--sdist", "--wheel", "--list"] {
+        assert!(stdout(&out).contains(flag), "dist --help lacks {flag}");
+    }
+}
