@@ -353,6 +353,8 @@ fn fixtures_cover_every_supported_key() {
         "\"*\" = [",
         "/**\"",
         "[tool.setuptools.exclude-package-data]",
+        "include-package-data = false",
+        "zip-safe",
         "attr = ",
         "file = \"VERSION\"",
         "readme = \"README.md\"",

@@ -296,6 +296,25 @@ pub fn select(
         }
     }
 
+    // A package-data pattern that matches nothing usually means a missing
+    // build step (such as an unbuilt UI): setuptools is silent, we say so.
+    for (package, dir) in &pkg_dirs {
+        for (key, patterns) in &st.package_data {
+            if key != package {
+                continue;
+            }
+            for pattern in patterns {
+                let hits = glob(tree, &pjoin(dir, pattern), true)?;
+                let any_file = hits.iter().any(|h| norm(h).is_ok_and(|n| tree.is_file(&n)));
+                if !any_file {
+                    warnings.push(format!(
+                        "the package-data pattern {pattern:?} of {package} matches no file in {dir}"
+                    ));
+                }
+            }
+        }
+    }
+
     // License files.
     let license_files = license_files(project, tree)?;
 
@@ -824,7 +843,10 @@ mod tests {
             "tests/helper.py",
         ]);
         let mut st = find(&["."], &["pkg"], &[], true);
-        st.package_data = vec![("pkg".into(), vec!["web/dist/**".into()])];
+        st.package_data = vec![(
+            "pkg".into(),
+            vec!["web/dist/**".into(), "missing/*.bin".into()],
+        )];
         let p = project(st);
         let l = layout(&p, &tree).unwrap();
         assert_eq!(l.packages, ["pkg"]);
@@ -863,6 +885,10 @@ mod tests {
         );
         assert_eq!(s.license_files, ["LICENSE"]);
         assert_eq!(s.top_level, ["pkg"]);
+        assert_eq!(
+            s.warnings,
+            ["the package-data pattern \"missing/*.bin\" of pkg matches no file in pkg"]
+        );
     }
 
     #[test]

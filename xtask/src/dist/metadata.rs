@@ -175,7 +175,95 @@ pub fn rfc822_escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::pyproject::{Packages, Readme, Setuptools};
     use super::*;
+
+    fn sample() -> Project {
+        Project::sample(Setuptools {
+            packages: Packages::List(vec!["demo".into()]),
+            py_modules: vec![],
+            package_dir: vec![],
+            package_data: vec![],
+            exclude_package_data: vec![],
+            include_package_data: true,
+        })
+    }
+
+    #[test]
+    fn fields_come_in_setuptools_order() {
+        let mut p = sample();
+        p.summary = Some("A demo.".into());
+        p.author = Some("Ann".into());
+        p.author_email = Some("Bob <bob@example.org>".into());
+        p.maintainer_email = Some("m@example.org".into());
+        p.license = License::Expression("MIT".into());
+        p.urls = vec![("Home".into(), "https://example.org".into())];
+        p.keywords = vec!["a".into(), "b c".into()];
+        p.classifiers = vec!["Typing :: Typed".into()];
+        p.requires_python = Some(">=3.10".into());
+        p.readme = Some(Readme {
+            text: "# Demo".into(),
+            content_type: Some("text/markdown".into()),
+            file: Some("README.md".into()),
+        });
+        p.dependencies = vec!["x>=1".into()];
+        p.extras = vec![("dev".into(), vec!["y; extra == \"dev\"".into()])];
+        let license_files = vec!["LICENSE".to_owned()];
+        let text = Metadata {
+            project: &p,
+            version: "1.0",
+            license_files: &license_files,
+        }
+        .render();
+        assert_eq!(
+            text,
+            "Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nSummary: A demo.\nAuthor: Ann\n\
+             Author-email: Bob <bob@example.org>\nMaintainer-email: m@example.org\n\
+             License-Expression: MIT\nProject-URL: Home, https://example.org\nKeywords: a,b c\n\
+             Classifier: Typing :: Typed\nRequires-Python: >=3.10\n\
+             Description-Content-Type: text/markdown\nLicense-File: LICENSE\nRequires-Dist: x>=1\n\
+             Provides-Extra: dev\nRequires-Dist: y; extra == \"dev\"\nDynamic: license-file\n\n# Demo\n"
+        );
+    }
+
+    #[test]
+    fn legacy_license_text_is_folded() {
+        let mut p = sample();
+        p.license = License::Text("Line one.\nLine two.\n".into());
+        let text = Metadata {
+            project: &p,
+            version: "1.0",
+            license_files: &[],
+        }
+        .render();
+        assert_eq!(
+            text,
+            "Metadata-Version: 1.0\nName: demo\nVersion: 1.0\nLicense: Line one.\n        Line two.\n        \n"
+        );
+    }
+
+    #[test]
+    fn metadata_version_is_the_lowest_that_holds_the_fields() {
+        let version = |p: &Project, lf: &[String]| {
+            Metadata {
+                project: p,
+                version: "1",
+                license_files: lf,
+            }
+            .metadata_version()
+        };
+        let mut p = sample();
+        assert_eq!(version(&p, &[]), "1.0");
+        p.classifiers = vec!["X :: Y".into()];
+        assert_eq!(version(&p, &[]), "1.1");
+        p.requires_python = Some(">=3".into());
+        assert_eq!(version(&p, &[]), "1.2");
+        p.extras = vec![("dev".into(), vec![])];
+        assert_eq!(version(&p, &[]), "2.1");
+        assert_eq!(version(&p, &["LICENSE".to_owned()]), "2.4");
+        p.license = License::Expression("MIT".into());
+        assert_eq!(version(&p, &[]), "2.4");
+    }
 
     #[test]
     fn rfc822_escape_matches_distutils() {
