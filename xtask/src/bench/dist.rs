@@ -169,6 +169,9 @@ fn bench_project(
         "bench: {label} is {} {}, timestamp {}",
         built.name, built.version, built.timestamp
     );
+    for w in &built.warnings {
+        eprintln!("bench: warning: {w}");
+    }
     // The fast tools run in interleaved rounds (so that load from elsewhere
     // hits them alike), more often than the slow ones.
     let sources = dist::sources(src)?;

@@ -17,7 +17,7 @@ mod metadata;
 mod plan;
 mod pyattr;
 mod pyglob;
-pub mod pyproject;
+mod pyproject;
 mod reqs;
 mod sdist;
 mod tree;
@@ -102,6 +102,8 @@ pub struct Built {
     pub timestamp: Timestamp,
     pub sdist: Option<Artifact>,
     pub wheel: Option<Artifact>,
+    /// Remarks on the configuration (printed when verbose).
+    pub warnings: Vec<String>,
 }
 
 /// Resolve the member timestamp: SOURCE_DATE_EPOCH, else the last commit of
@@ -207,6 +209,30 @@ fn resolve_version(
     }
 }
 
+/// Choose the files (MANIFEST.in read here, so the selection stays pure).
+fn select(project_dir: &Utf8Path, prepared: &Prepared) -> Result<files::Selection> {
+    let p = &prepared.project;
+    let fullname = format!(
+        "{}-{}",
+        plan::filename_name(&p.canonical_name),
+        prepared.version
+    );
+    let manifest_in = match prepared.tree.file("MANIFEST.in") {
+        Some(_) => {
+            Some(pyproject::read_text(project_dir, "MANIFEST.in").map_err(|e| anyhow::anyhow!(e))?)
+        }
+        None => None,
+    };
+    files::select(
+        p,
+        &prepared.tree,
+        &prepared.layout,
+        &fullname,
+        manifest_in.as_deref(),
+    )
+    .with_context(|| format!("cannot choose the files of {project_dir}"))
+}
+
 /// The project's normalised version, as the built distributions will carry it.
 #[allow(dead_code)]
 pub fn project_version(project_dir: &Utf8Path) -> Result<String> {
@@ -225,25 +251,7 @@ pub struct Sources {
 pub fn sources(project_dir: &Utf8Path) -> Result<Sources> {
     let project_dir = absolute(project_dir)?;
     let prepared = prepare(&project_dir, &[])?;
-    let p = &prepared.project;
-    let fullname = format!(
-        "{}-{}",
-        plan::filename_name(&p.canonical_name),
-        prepared.version
-    );
-    let manifest_in = match prepared.tree.file("MANIFEST.in") {
-        Some(_) => Some(
-            pyproject::read_text(&project_dir, "MANIFEST.in").map_err(|e| anyhow::anyhow!(e))?,
-        ),
-        None => None,
-    };
-    let selection = files::select(
-        p,
-        &prepared.tree,
-        &prepared.layout,
-        &fullname,
-        manifest_in.as_deref(),
-    )?;
+    let selection = select(&project_dir, &prepared)?;
     let mut wheel: Vec<String> = selection.wheel.values().cloned().collect();
     wheel.extend(selection.license_files.iter().cloned());
     Ok(Sources {
@@ -269,26 +277,7 @@ pub fn build(project_dir: &Utf8Path, out_dir: &Utf8Path, opts: &DistOptions) -> 
     }
     let prepared = prepare(&project_dir, &skip)?;
     let p = &prepared.project;
-    let fullname = format!(
-        "{}-{}",
-        plan::filename_name(&p.canonical_name),
-        prepared.version
-    );
-    let manifest_in = match prepared.tree.file("MANIFEST.in") {
-        Some(f) => Some(
-            pyproject::read_text(&project_dir, "MANIFEST.in")
-                .map_err(|e| anyhow::anyhow!("{e} ({})", f.source))?,
-        ),
-        None => None,
-    };
-    let selection = files::select(
-        p,
-        &prepared.tree,
-        &prepared.layout,
-        &fullname,
-        manifest_in.as_deref(),
-    )
-    .with_context(|| format!("cannot choose the files of {project_dir}"))?;
+    let selection = select(&project_dir, &prepared)?;
     let ts = timestamp(&project_dir)?;
     let plan = plan::plan(p, &selection, &prepared.version, &prepared.tree, ts.secs)?;
     let progress = Progress::new(opts.verbose);
@@ -320,6 +309,7 @@ pub fn build(project_dir: &Utf8Path, out_dir: &Utf8Path, opts: &DistOptions) -> 
         timestamp: ts,
         sdist,
         wheel,
+        warnings: selection.warnings,
     })
 }
 
