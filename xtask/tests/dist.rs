@@ -228,12 +228,12 @@ fn golden_bytes_of_the_tiny_project() {
     assert_eq!(sdist.file_name().unwrap(), "tiny_dist-1.0.0rc1.tar.gz");
     assert_eq!(
         sha256_file(&wheel),
-        "c9802a2d6f3de02dc3859681ebfcc77f82b7c1498dccfd907e88366bf7a4c6ce",
+        "30aa38260583ee05becb2007e670bf39da1511e64cf3645b28585b1aade963b2",
         "wheel bytes changed"
     );
     assert_eq!(
         sha256_file(&sdist),
-        "3d412898af249c03533299651d1b196fb0c86ab6aec6fc342ac7fa9475df4857",
+        "9ce4942de921f94fd323b17736a765676eed00c63e68cf5e0a1ed8f95f0ea1f9",
         "sdist bytes changed"
     );
 }
@@ -515,6 +515,60 @@ fn list_prints_the_plan_and_writes_nothing() {
         assert!(text.contains(line), "{line:?} missing from:\n{text}");
     }
     assert!(!out_dir.exists(), "--list created the output folder");
+}
+
+/// Building one archive alone gives the same bytes as building both, with
+/// files large enough to share their compressed form and an incompressible
+/// one stored as is.
+#[test]
+fn one_archive_alone_has_the_same_bytes_as_with_the_other() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("datadir"), &proj);
+    let assets = proj.join("datadir_demo/assets");
+    std::fs::write(assets.join("big.txt"), "compressible text\n".repeat(10_000)).unwrap();
+    let mut x: u64 = 0x2545F4914F6CDD1D;
+    let noise: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(assets.join("noise.bin"), &noise).unwrap();
+    let build = |dir: &str, flag: Option<&str>| {
+        let out = tmp.path().join(dir);
+        let mut cmd = dist(&proj, &out);
+        cmd.env("SOURCE_DATE_EPOCH", "1700000000");
+        if let Some(flag) = flag {
+            cmd.arg(flag);
+        }
+        run_ok(&mut cmd);
+        out
+    };
+    let both = build("both", None);
+    let wheel = build("wheel", Some("--wheel"));
+    let sdist = build("sdist", Some("--sdist"));
+    assert_eq!(
+        sha256_file(&only(&both, ".whl")),
+        sha256_file(&only(&wheel, ".whl"))
+    );
+    assert_eq!(
+        sha256_file(&only(&both, ".tar.gz")),
+        sha256_file(&only(&sdist, ".tar.gz"))
+    );
+    let members = files(&read_zip(&only(&both, ".whl")));
+    assert_eq!(members["datadir_demo/assets/noise.bin"].data, noise);
+    let tar = files(&read_tar_gz(&only(&both, ".tar.gz")));
+    assert_eq!(
+        tar["datadir_demo-0.1.0/datadir_demo/assets/noise.bin"].data,
+        noise
+    );
+    assert_eq!(
+        tar["datadir_demo-0.1.0/datadir_demo/assets/big.txt"].data,
+        members["datadir_demo/assets/big.txt"].data
+    );
 }
 
 #[test]

@@ -7,12 +7,19 @@
 //! 0644/0755, uid/gid 0 with empty owner names, no extra fields, gzip header
 //! without name and with mtime 0, compression level [`LEVEL`].
 //!
-//! The zip writer is written here rather than taken from the `zip` crate so
-//! that members can be deflated in parallel beforehand ([`deflate`]) and only
-//! assembled in order; the zip crate compresses inside its writer, one
+//! Each file is compressed once ([`deflate`], on worker threads) into a
+//! deflate *segment*: blocks ending on a byte boundary without the final-block
+//! mark. A zip member is that segment plus an empty final block; in the
+//! sdist's gzip stream the same segment sits between the compressed tar
+//! headers (for files of [`SHARE_FROM`] bytes or more; smaller ones compress
+//! better with their neighbours' context), so both archives share the work
+//! and never depend on each other: the sdist's bytes are the same whether or
+//! not the wheel is built. That is why the zip writer is written here rather
+//! than taken from the `zip` crate, which compresses inside its writer, one
 //! member at a time.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
@@ -30,17 +37,23 @@ pub struct Member<'a> {
     pub mode: u32,
     pub is_dir: bool,
     pub data: &'a [u8],
-    /// The member already compressed (by [`deflate`]), for the zip writer.
-    pub deflated: Option<&'a Deflated>,
+    /// The member already compressed by [`deflate`]; else the writer
+    /// compresses it itself.
+    pub deflated: Option<Arc<Deflated>>,
 }
 
-/// A member's bytes compressed ahead of assembly.
+/// A file's bytes compressed ahead of assembly.
 #[derive(Debug, Clone)]
 pub struct Deflated {
-    /// Raw deflate stream, or None when storing is smaller.
-    pub bytes: Option<Vec<u8>>,
+    /// A deflate segment (sync flush, no final block), or None when the bytes
+    /// are better stored as they are.
+    pub segment: Option<Vec<u8>>,
+    /// CRC-32 of the uncompressed bytes.
     pub crc: u32,
 }
+
+/// An empty final block with fixed codes: ends a stream of segments.
+const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 
 /// Members at least this large are first sampled: incompressible data
 /// (weights, images, archives) is stored rather than deflated for nothing.
@@ -122,73 +135,33 @@ fn raw_deflate(input: &[u8], dictionary: &[u8], store: bool, last: bool) -> io::
     })
 }
 
-/// Compress one member for the zip writer (used from worker threads).
+/// Compress one file into a segment (used from worker threads).
 pub fn deflate(data: &[u8]) -> io::Result<Deflated> {
     let mut crc = flate2::Crc::new();
     crc.update(data);
-    if incompressible(data) {
-        return Ok(Deflated {
-            bytes: None,
-            crc: crc.sum(),
-        });
-    }
-    let bytes = raw_deflate(data, &[], false, true)?;
+    let segment = if incompressible(data) {
+        None
+    } else {
+        let segment = raw_deflate(data, &[], false, false)?;
+        (segment.len() + FINAL_BLOCK.len() < data.len()).then_some(segment)
+    };
     Ok(Deflated {
-        bytes: (bytes.len() < data.len()).then_some(bytes),
+        segment,
         crc: crc.sum(),
     })
 }
 
-/// The gzip stream is cut into chunks of this many uncompressed bytes,
-/// compressed in parallel (each primed with the 32 KiB before it) and
-/// joined into one deflate stream. The size is fixed, so the bytes never
-/// depend on the number of threads.
-const GZIP_CHUNK: usize = 1 << 20;
+/// Runs of tar bytes (headers, padding, generated files) are compressed in
+/// pieces of at most this many bytes, in parallel, each primed with the
+/// 32 KiB of tar before it. The size is fixed, so the bytes never depend on
+/// the number of threads.
+const RUN_CHUNK: usize = 1 << 20;
+
+/// Files at least this large reuse their segment in the sdist; smaller
+/// ones are compressed again within the tar stream, where their neighbours'
+/// context shrinks them better than on their own.
+pub const SHARE_FROM: usize = 4096;
 const WINDOW: usize = 32 * 1024;
-
-/// Compress one chunk of a gzip member: a raw deflate stream ending on a
-/// byte boundary (sync flush), or finished for the last chunk.
-fn deflate_chunk(
-    data: &[u8],
-    start: usize,
-    end: usize,
-    last: bool,
-) -> io::Result<(Vec<u8>, flate2::Crc)> {
-    let input = &data[start..end];
-    let dictionary = &data[start.saturating_sub(WINDOW)..start];
-    let out = raw_deflate(input, dictionary, incompressible(input), last)?;
-    let mut crc = flate2::Crc::new();
-    crc.update(input);
-    Ok((out, crc))
-}
-
-/// gzip `data` on `threads` workers: header without name and with mtime 0,
-/// one deflate stream made of independently compressed chunks, CRC and size.
-pub fn gzip_parallel<W: Write>(data: &[u8], threads: usize, out: &mut W) -> io::Result<()> {
-    let bounds: Vec<(usize, usize)> = if data.is_empty() {
-        vec![(0, 0)]
-    } else {
-        (0..data.len())
-            .step_by(GZIP_CHUNK)
-            .map(|s| (s, (s + GZIP_CHUNK).min(data.len())))
-            .collect()
-    };
-    let n = bounds.len();
-    let parts = super::exec::par_map(&bounds, threads, |&(start, end)| {
-        deflate_chunk(data, start, end, end == data.len() || n == 1)
-    });
-    // Magic, deflate, no flags, mtime 0, no extra flags, OS unknown.
-    out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
-    let mut crc = flate2::Crc::new();
-    for part in parts {
-        let (bytes, part_crc) = part?;
-        out.write_all(&bytes)?;
-        crc.combine(&part_crc);
-    }
-    out.write_all(&crc.sum().to_le_bytes())?;
-    out.write_all(&(data.len() as u32).to_le_bytes())?;
-    Ok(())
-}
 
 /// What every archive writer does.
 pub trait ArchiveWriter {
@@ -326,17 +299,14 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
         if m.is_dir {
             return Ok(());
         }
-        let owned;
-        let deflated = match m.deflated {
-            Some(d) => d,
-            None => {
-                owned = deflate(m.data)?;
-                &owned
-            }
+        let deflated = match &m.deflated {
+            Some(d) => Arc::clone(d),
+            None => Arc::new(deflate(m.data)?),
         };
-        let (method, payload): (u16, &[u8]) = match &deflated.bytes {
-            Some(b) => (8, b),
-            None => (0, m.data),
+        // A segment plus the final block, or the bytes stored.
+        let (method, payload, tail): (u16, &[u8], &[u8]) = match &deflated.segment {
+            Some(seg) => (8, seg, &FINAL_BLOCK),
+            None => (0, m.data, &[]),
         };
         let name = m.name.as_bytes().to_vec();
         let flags: u16 = if m.name.is_ascii() { 0 } else { 0x0800 };
@@ -344,7 +314,7 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
             flags,
             method,
             crc: deflated.crc,
-            csize: u32_of(payload.len() as u64, m.name)?,
+            csize: u32_of((payload.len() + tail.len()) as u64, m.name)?,
             usize: u32_of(m.data.len() as u64, m.name)?,
             mode: m.mode,
             offset: u32_of(self.offset, "the wheel")?,
@@ -365,6 +335,7 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
         h.extend_from_slice(&entry.name);
         self.put(&h)?;
         self.put(payload)?;
+        self.put(tail)?;
         self.central.push(entry);
         Ok(())
     }
@@ -414,11 +385,15 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
 }
 
 /// The sdist's tar.gz writer: ustar headers, a pax `path` record for names
-/// that do not fit ustar or are not ASCII. The tar is assembled in memory and
-/// compressed on `threads` workers when finished ([`gzip_parallel`]).
+/// that do not fit ustar or are not ASCII. The tar is laid out in memory;
+/// when finished, the runs of bytes between precompressed files are
+/// compressed on `threads` workers and everything is joined into one gzip
+/// member.
 pub struct TarGzWriter<W: Write> {
     out: W,
     tar: Vec<u8>,
+    /// Files whose compressed segment is reused: tar range and segment.
+    shared: Vec<(usize, usize, Arc<Deflated>)>,
     mtime: u64,
     threads: usize,
 }
@@ -428,6 +403,7 @@ impl<W: Write> TarGzWriter<W> {
         Self {
             out,
             tar: Vec::new(),
+            shared: Vec::new(),
             mtime,
             threads,
         }
@@ -459,6 +435,41 @@ impl<W: Write> TarGzWriter<W> {
         let _ = h.set_device_minor(0);
         h
     }
+}
+
+/// One piece of the sdist's deflate stream.
+enum Piece {
+    /// Tar bytes to compress here (primed with the 32 KiB before them).
+    Run(usize, usize),
+    /// Tar bytes to store as they are (incompressible file contents).
+    Stored(usize, usize),
+    /// A file's segment, compressed beforehand.
+    Shared(Arc<Deflated>),
+}
+
+/// The pieces of a tar laid out with `shared` file ranges: runs between
+/// them cut into [`RUN_CHUNK`]s, files as their segment or stored.
+fn pieces(len: usize, shared: &[(usize, usize, Arc<Deflated>)]) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let runs = |from: usize, to: usize, out: &mut Vec<Piece>| {
+        let mut start = from;
+        while start < to {
+            let end = (start + RUN_CHUNK).min(to);
+            out.push(Piece::Run(start, end));
+            start = end;
+        }
+    };
+    let mut at = 0;
+    for (start, end, deflated) in shared {
+        runs(at, *start, &mut out);
+        match deflated.segment {
+            Some(_) => out.push(Piece::Shared(Arc::clone(deflated))),
+            None => out.push(Piece::Stored(*start, *end)),
+        }
+        at = *end;
+    }
+    runs(at, len, &mut out);
+    out
 }
 
 /// One pax record: `"<len> key=value\n"`, the length counting itself.
@@ -500,7 +511,11 @@ impl<W: Write> ArchiveWriter for TarGzWriter<W> {
         h.set_cksum();
         self.put(h.as_bytes());
         if !m.is_dir {
+            let start = self.tar.len();
             self.put(m.data);
+            if let Some(d) = m.deflated.as_ref().filter(|_| m.data.len() >= SHARE_FROM) {
+                self.shared.push((start, self.tar.len(), Arc::clone(d)));
+            }
             self.pad();
         }
         Ok(())
@@ -513,7 +528,38 @@ impl<W: Write> ArchiveWriter for TarGzWriter<W> {
         if rem != 0 {
             self.tar.resize(self.tar.len() + 10_240 - rem, 0);
         }
-        gzip_parallel(&self.tar, self.threads, &mut self.out)?;
+        let tar = &self.tar;
+        let pieces = pieces(tar.len(), &self.shared);
+        let compressed = super::exec::par_map(&pieces, self.threads, |piece| match piece {
+            Piece::Run(start, end) => raw_deflate(
+                &tar[*start..*end],
+                &tar[start.saturating_sub(WINDOW)..*start],
+                false,
+                false,
+            )
+            .map(Some),
+            Piece::Stored(start, end) => {
+                raw_deflate(&tar[*start..*end], &[], true, false).map(Some)
+            }
+            Piece::Shared(_) => Ok(None),
+        });
+        // Magic, deflate, no flags, mtime 0, no extra flags, OS unknown.
+        self.out
+            .write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])?;
+        for (piece, bytes) in pieces.iter().zip(compressed) {
+            match (piece, bytes?) {
+                (_, Some(bytes)) => self.out.write_all(&bytes)?,
+                (Piece::Shared(d), None) => self
+                    .out
+                    .write_all(d.segment.as_deref().unwrap_or_default())?,
+                _ => {}
+            }
+        }
+        self.out.write_all(&FINAL_BLOCK)?;
+        let mut crc = flate2::Crc::new();
+        crc.update(tar);
+        self.out.write_all(&crc.sum().to_le_bytes())?;
+        self.out.write_all(&(tar.len() as u32).to_le_bytes())?;
         self.out.flush()
     }
 }
@@ -570,14 +616,14 @@ mod tests {
         assert_eq!(len, r.len());
     }
 
-    /// Several chunks: text, then incompressible bytes, then text again.
+    /// Text, then incompressible bytes, then text again.
     fn mixed_data() -> Vec<u8> {
         let mut data = Vec::new();
-        while data.len() < GZIP_CHUNK + 300_000 {
+        while data.len() < RUN_CHUNK + 300_000 {
             data.extend_from_slice(format!("line {} of some text\n", data.len()).as_bytes());
         }
         let mut x: u64 = 88172645463325252;
-        for _ in 0..(GZIP_CHUNK + 10_000) / 8 {
+        for _ in 0..(RUN_CHUNK + 10_000) / 8 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
@@ -587,39 +633,72 @@ mod tests {
         data
     }
 
-    #[test]
-    fn parallel_gzip_is_one_valid_stream_whatever_the_threads() {
-        let data = mixed_data();
-        let mut one = Vec::new();
-        gzip_parallel(&data, 1, &mut one).unwrap();
-        let mut four = Vec::new();
-        gzip_parallel(&data, 4, &mut four).unwrap();
-        assert_eq!(one, four, "the bytes must not depend on the thread count");
-        let mut back = Vec::new();
-        io::Read::read_to_end(&mut flate2::read::GzDecoder::new(one.as_slice()), &mut back)
+    /// A tar.gz of three members: `(name, data)`, precompressed or not.
+    fn tar_gz(members: &[(&str, &[u8])], precompressed: bool, threads: usize) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut w: Box<dyn ArchiveWriter> =
+            Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH, threads));
+        for (name, data) in members {
+            w.append(&Member {
+                name,
+                mode: 0o644,
+                is_dir: false,
+                data,
+                deflated: precompressed.then(|| Arc::new(deflate(data).unwrap())),
+            })
             .unwrap();
-        assert_eq!(back, data);
-        assert!(one.len() < data.len(), "text chunks are compressed");
-        let mut empty = Vec::new();
-        gzip_parallel(&[], 2, &mut empty).unwrap();
-        let mut back = Vec::new();
-        io::Read::read_to_end(
-            &mut flate2::read::GzDecoder::new(empty.as_slice()),
-            &mut back,
-        )
-        .unwrap();
-        assert!(back.is_empty());
+        }
+        w.finish().unwrap();
+        buf
+    }
+
+    #[test]
+    fn sdist_stream_joins_segments_into_one_valid_gzip_member() {
+        let data = mixed_data();
+        let (text, rest) = data.split_at(RUN_CHUNK / 2);
+        let members: Vec<(&str, &[u8])> =
+            vec![("p/a.txt", text), ("p/b.bin", rest), ("p/empty", b"")];
+        let shared = tar_gz(&members, true, 1);
+        assert_eq!(
+            shared,
+            tar_gz(&members, true, 4),
+            "bytes must not depend on threads"
+        );
+        let plain = tar_gz(&members, false, 2);
+        assert_eq!(
+            plain,
+            tar_gz(&members, false, 1),
+            "bytes must not depend on threads"
+        );
+        for gz in [&shared, &plain] {
+            assert_eq!(&gz[..10], &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
+            let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz.as_slice()));
+            let got: Vec<(String, Vec<u8>)> = archive
+                .entries()
+                .unwrap()
+                .map(|e| {
+                    let mut e = e.unwrap();
+                    let mut v = Vec::new();
+                    io::Read::read_to_end(&mut e, &mut v).unwrap();
+                    (e.path().unwrap().to_string_lossy().into_owned(), v)
+                })
+                .collect();
+            assert_eq!(got.len(), 3);
+            assert_eq!(got[0], ("p/a.txt".to_owned(), text.to_vec()));
+            assert_eq!(got[1].1, rest);
+            assert!(gz.len() < data.len(), "the text is compressed");
+        }
     }
 
     #[test]
     fn incompressible_members_are_stored() {
         let data = mixed_data();
-        let random = &data[GZIP_CHUNK + 400_000..GZIP_CHUNK + 600_000];
+        let random = &data[RUN_CHUNK + 400_000..RUN_CHUNK + 600_000];
         assert!(incompressible(random));
-        assert!(deflate(random).unwrap().bytes.is_none());
+        assert!(deflate(random).unwrap().segment.is_none());
         let text = &data[..200_000];
         assert!(!incompressible(text));
-        assert!(deflate(text).unwrap().bytes.is_some());
+        assert!(deflate(text).unwrap().segment.is_some());
         assert!(!incompressible(b"short"), "small data is simply compressed");
     }
 

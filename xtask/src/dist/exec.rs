@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result, anyhow};
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::archive::{ArchiveWriter, HashingWriter, ListingWriter, Member};
+use sha2::{Digest, Sha256};
+
+use super::archive::{ArchiveWriter, Deflated, HashingWriter, ListingWriter, Member, deflate};
 use super::plan::{ArchivePlan, Content, Plan};
 use super::{sdist, wheel};
 
@@ -30,12 +32,8 @@ pub fn threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Below this many bytes of content, one thread does everything: starting
-/// threads would cost more than it saves.
-const PARALLEL_FROM: u64 = 1 << 20;
-
-/// Below this many files, they are read by one thread.
-const PARALLEL_READ_FROM: usize = 64;
+/// Below this many files, one thread reads and compresses them all.
+const PARALLEL_FROM: usize = 64;
 
 /// Apply `f` to every item on `threads` workers, keeping the items' order.
 pub fn par_map<T: Sync, R: Send>(
@@ -76,16 +74,24 @@ pub fn par_map<T: Sync, R: Send>(
     slots.into_iter().flatten().collect()
 }
 
-/// The bytes of every member, each project file read once.
+/// A project file, read once: its bytes, sha256 and compressed segment.
+struct FileData {
+    bytes: Vec<u8>,
+    digest: [u8; 32],
+    deflated: Arc<Deflated>,
+}
+
+/// The bytes of every member: each project file read, hashed and compressed
+/// once, for both archives.
 pub struct Contents {
-    files: HashMap<Utf8PathBuf, Arc<Vec<u8>>>,
-    /// The size of everything read.
-    pub total: u64,
+    files: HashMap<Utf8PathBuf, FileData>,
 }
 
 impl Contents {
-    /// Read the project files the archives need, in parallel.
-    pub fn read(archives: &[&ArchivePlan]) -> Result<Contents> {
+    /// Read, hash and compress the project files the archives need, on all
+    /// cores (one thread for small projects, where starting threads costs
+    /// more than it saves).
+    pub fn read(archives: &[&ArchivePlan], compress: bool) -> Result<Contents> {
         let mut paths: Vec<&Utf8Path> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for archive in archives {
@@ -97,33 +103,66 @@ impl Contents {
                 }
             }
         }
-        let workers = if paths.len() < PARALLEL_READ_FROM {
+        let workers = if paths.len() < PARALLEL_FROM {
             1
         } else {
             threads()
         };
-        let read = par_map(&paths, workers, |p| {
-            read_file(p).map(|b| (p.to_path_buf(), Arc::new(b)))
+        let done = par_map(&paths, workers, |p| -> Result<(Utf8PathBuf, FileData)> {
+            let bytes = read_file(p)?;
+            let digest: [u8; 32] = Sha256::digest(&bytes).into();
+            let deflated = if compress {
+                deflate(&bytes).with_context(|| format!("cannot compress {p}"))?
+            } else {
+                Deflated {
+                    segment: None,
+                    crc: 0,
+                }
+            };
+            Ok((
+                p.to_path_buf(),
+                FileData {
+                    bytes,
+                    digest,
+                    deflated: Arc::new(deflated),
+                },
+            ))
         });
-        let mut files = HashMap::with_capacity(read.len());
-        let mut total = 0;
-        for r in read {
-            let (p, b) = r?;
-            total += b.len() as u64;
-            files.insert(p, b);
+        let mut files = HashMap::with_capacity(done.len());
+        for r in done {
+            let (p, data) = r?;
+            files.insert(p, data);
         }
-        Ok(Contents { files, total })
+        Ok(Contents { files })
+    }
+
+    fn file<'a>(&'a self, path: &Utf8Path) -> Result<&'a FileData> {
+        self.files
+            .get(path)
+            .ok_or_else(|| anyhow!("{path} was not read"))
     }
 
     pub fn bytes<'a>(&'a self, content: &'a Content) -> Result<&'a [u8]> {
         match content {
-            Content::File(p) => self
-                .files
-                .get(p)
-                .map(|b| b.as_slice())
-                .ok_or_else(|| anyhow!("{p} was not read")),
+            Content::File(p) => Ok(&self.file(p)?.bytes),
             Content::Bytes(b) => Ok(b.as_slice()),
             Content::Dir => Ok(&[]),
+        }
+    }
+
+    /// The sha256 of a project file (None for generated content).
+    pub fn digest(&self, content: &Content) -> Result<Option<[u8; 32]>> {
+        match content {
+            Content::File(p) => Ok(Some(self.file(p)?.digest)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The compressed segment of a project file (None for generated content).
+    pub fn deflated(&self, content: &Content) -> Result<Option<Arc<Deflated>>> {
+        match content {
+            Content::File(p) => Ok(Some(Arc::clone(&self.file(p)?.deflated))),
+            _ => Ok(None),
         }
     }
 
@@ -217,45 +256,25 @@ pub fn execute(
     if want_wheel {
         archives.push(&plan.wheel);
     }
-    let contents = Contents::read(&archives)?;
+    let contents = Contents::read(&archives, true)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {out_dir}"))?;
-    let workers = if contents.total < PARALLEL_FROM {
-        1
-    } else {
-        threads()
-    };
-    let write_sdist = || {
-        write_archive(out_dir, &plan.sdist, |out| {
-            sdist::write(&plan.sdist, &contents, plan.mtime, out, workers)
+    // The heavy work is done: the writers assemble the precompressed files.
+    let sdist = want_sdist
+        .then(|| {
+            write_archive(out_dir, &plan.sdist, |out| {
+                sdist::write(&plan.sdist, &contents, plan.mtime, out, threads())
+            })
         })
-    };
-    let write_wheel = || {
-        write_archive(out_dir, &plan.wheel, |out| {
-            wheel::write(
-                &plan.wheel,
-                &plan.record_name,
-                &contents,
-                plan.mtime,
-                out,
-                workers,
-            )
+        .transpose()?;
+    let wheel = want_wheel
+        .then(|| {
+            write_archive(out_dir, &plan.wheel, |out| {
+                wheel::write(&plan.wheel, &plan.record_name, &contents, plan.mtime, out)
+            })
         })
-    };
-    let (sdist, wheel) = if workers == 1 {
-        (want_sdist.then(write_sdist), want_wheel.then(write_wheel))
-    } else {
-        // The two archives at once, each on all the workers.
-        std::thread::scope(|s| {
-            let sdist = want_sdist.then(|| s.spawn(write_sdist));
-            let wheel = want_wheel.then(write_wheel);
-            let sdist = sdist.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            (sdist, wheel)
-        })
-    };
+        .transpose()?;
     // Both complete (or neither is kept): only now take the final names.
-    let sdist = sdist.transpose()?;
-    let wheel = wheel.transpose()?;
     let finish = |w: Option<Written>| -> Result<Option<Artifact>> {
         w.map(|(temp, sha256, size)| temp.keep().map(|path| Artifact { path, sha256, size }))
             .transpose()
@@ -272,7 +291,7 @@ pub fn list(plan: &Plan, want_sdist: bool, want_wheel: bool, out: &mut dyn Write
     if want_sdist {
         archives.push(&plan.sdist);
     }
-    let contents = Contents::read(&archives)?;
+    let contents = Contents::read(&archives, false)?;
     for archive in archives {
         writeln!(out, "{}", archive.file_name)?;
         let mut w: Box<dyn ArchiveWriter + '_> = Box::new(ListingWriter::new(&mut *out));

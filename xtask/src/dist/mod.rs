@@ -191,7 +191,7 @@ fn resolve_version(
             let v = pyproject::normalize_version(&raw).map_err(|e| {
                 anyhow::anyhow!("{}: {e} (from attr {attr:?})", project.root.join(&file))
             })?;
-            Ok((v, format!("{file} (attr {attr})")))
+            Ok((v, format!("{file}, via attr {attr}")))
         }
         pyproject::VersionSource::File(paths) => {
             let mut parts = Vec::new();

@@ -26,7 +26,7 @@ pub fn write<W: Write>(
                 mode: entry.mode,
                 is_dir: contents.is_dir(&entry.content),
                 data,
-                deflated: None,
+                deflated: contents.deflated(&entry.content)?,
             })
             .with_context(|| format!("cannot write {} into {}", entry.name, plan.file_name))?;
     }

@@ -7,37 +7,33 @@ use anyhow::{Context, Result};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::archive::{ArchiveWriter, Deflated, Member, ZipWriter, deflate};
-use super::exec::{Contents, par_map};
+use super::archive::{ArchiveWriter, Member, ZipWriter};
+use super::exec::Contents;
 use super::plan::ArchivePlan;
 
-/// Write the wheel: members hashed and deflated on `threads` workers, then
-/// assembled in plan order, RECORD last.
+/// Write the wheel: the members in plan order (project files hashed and
+/// compressed beforehand, generated ones here), RECORD last.
 pub fn write<W: Write>(
     plan: &ArchivePlan,
     record_name: &str,
     contents: &Contents,
     mtime: u64,
     out: W,
-    threads: usize,
 ) -> Result<()> {
-    let prepared: Vec<Result<([u8; 32], Deflated)>> = par_map(&plan.entries, threads, |entry| {
-        let data = contents.bytes(&entry.content)?;
-        let digest: [u8; 32] = Sha256::digest(data).into();
-        let deflated = deflate(data).with_context(|| format!("cannot compress {}", entry.name))?;
-        Ok((digest, deflated))
-    });
     let mut record = Record::default();
     let mut zip: Box<dyn ArchiveWriter + '_> = Box::new(ZipWriter::new(out, mtime));
-    for (entry, prepared) in plan.entries.iter().zip(prepared) {
-        let (digest, deflated) = prepared?;
+    for entry in &plan.entries {
         let data = contents.bytes(&entry.content)?;
+        let digest = match contents.digest(&entry.content)? {
+            Some(d) => d,
+            None => Sha256::digest(data).into(),
+        };
         zip.append(&Member {
             name: &entry.name,
             mode: entry.mode,
             is_dir: false,
             data,
-            deflated: Some(&deflated),
+            deflated: contents.deflated(&entry.content)?,
         })
         .with_context(|| format!("cannot write {} into {}", entry.name, plan.file_name))?;
         record.add(&entry.name, &digest, data.len() as u64);
