@@ -14,7 +14,9 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::archive::{ArchiveWriter, Deflated, HashingWriter, ListingWriter, Member, deflate};
+use super::archive::{
+    ArchiveWriter, Deflated, HashingWriter, ListingWriter, Member, SHARE_FROM, deflate,
+};
 use super::plan::{ArchivePlan, Content, Plan};
 use super::{sdist, wheel};
 
@@ -27,9 +29,11 @@ pub struct Artifact {
     pub size: u64,
 }
 
-/// The number of worker threads: the machine's cores.
+/// The number of worker threads: the machine's cores (asked once; the
+/// answer comes from cgroup files, which cost a few syscalls).
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Below this many files, one thread reads and compresses them all.
@@ -78,7 +82,8 @@ pub fn par_map<T: Sync, R: Send>(
 struct FileData {
     bytes: Vec<u8>,
     digest: [u8; 32],
-    deflated: Arc<Deflated>,
+    /// Compressed only when an archive will use it.
+    deflated: Option<Arc<Deflated>>,
 }
 
 /// The bytes of every member: each project file read, hashed and compressed
@@ -91,7 +96,11 @@ impl Contents {
     /// Read, hash and compress the project files the archives need, on all
     /// cores (one thread for small projects, where starting threads costs
     /// more than it saves).
-    pub fn read(archives: &[&ArchivePlan], compress: bool) -> Result<Contents> {
+    /// `compress(path, size)` says which files to compress.
+    pub fn read(
+        archives: &[&ArchivePlan],
+        compress: &(dyn Fn(&Utf8Path, usize) -> bool + Sync),
+    ) -> Result<Contents> {
         let mut paths: Vec<&Utf8Path> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for archive in archives {
@@ -111,20 +120,19 @@ impl Contents {
         let done = par_map(&paths, workers, |p| -> Result<(Utf8PathBuf, FileData)> {
             let bytes = read_file(p)?;
             let digest: [u8; 32] = Sha256::digest(&bytes).into();
-            let deflated = if compress {
-                deflate(&bytes).with_context(|| format!("cannot compress {p}"))?
+            let deflated = if compress(p, bytes.len()) {
+                Some(Arc::new(
+                    deflate(&bytes).with_context(|| format!("cannot compress {p}"))?,
+                ))
             } else {
-                Deflated {
-                    segment: None,
-                    crc: 0,
-                }
+                None
             };
             Ok((
                 p.to_path_buf(),
                 FileData {
                     bytes,
                     digest,
-                    deflated: Arc::new(deflated),
+                    deflated,
                 },
             ))
         });
@@ -161,7 +169,7 @@ impl Contents {
     /// The compressed segment of a project file (None for generated content).
     pub fn deflated(&self, content: &Content) -> Result<Option<Arc<Deflated>>> {
         match content {
-            Content::File(p) => Ok(Some(Arc::clone(&self.file(p)?.deflated))),
+            Content::File(p) => Ok(self.file(p)?.deflated.clone()),
             _ => Ok(None),
         }
     }
@@ -256,7 +264,20 @@ pub fn execute(
     if want_wheel {
         archives.push(&plan.wheel);
     }
-    let contents = Contents::read(&archives, true)?;
+    // Wheel members are compressed once for both archives; sdist-only files
+    // only when the sdist reuses the result (see archive::SHARE_FROM).
+    let in_wheel: std::collections::HashSet<&Utf8Path> = plan
+        .wheel
+        .entries
+        .iter()
+        .filter(|_| want_wheel)
+        .filter_map(|e| match &e.content {
+            Content::File(p) => Some(p.as_path()),
+            _ => None,
+        })
+        .collect();
+    let compress = |p: &Utf8Path, size: usize| in_wheel.contains(p) || size >= SHARE_FROM;
+    let contents = Contents::read(&archives, &compress)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {out_dir}"))?;
     // The heavy work is done: the writers assemble the precompressed files.
@@ -291,7 +312,7 @@ pub fn list(plan: &Plan, want_sdist: bool, want_wheel: bool, out: &mut dyn Write
     if want_sdist {
         archives.push(&plan.sdist);
     }
-    let contents = Contents::read(&archives, false)?;
+    let contents = Contents::read(&archives, &|_, _| false)?;
     for archive in archives {
         writeln!(out, "{}", archive.file_name)?;
         let mut w: Box<dyn ArchiveWriter + '_> = Box::new(ListingWriter::new(&mut *out));
