@@ -39,15 +39,16 @@ pub struct Member<'a> {
     pub data: &'a [u8],
     /// The member already compressed by [`deflate`]; else the writer
     /// compresses it itself.
-    pub deflated: Option<Arc<Deflated>>,
+    pub deflated: Option<&'a Deflated>,
 }
 
 /// A file's bytes compressed ahead of assembly.
 #[derive(Debug, Clone)]
 pub struct Deflated {
     /// A deflate segment (sync flush, no final block), or None when the bytes
-    /// are better stored as they are.
-    pub segment: Option<Vec<u8>>,
+    /// are better stored as they are. Shared, so the sdist writer can keep
+    /// it until it finishes without copying.
+    pub segment: Option<Arc<[u8]>>,
     /// CRC-32 of the uncompressed bytes.
     pub crc: u32,
 }
@@ -143,7 +144,7 @@ pub fn deflate(data: &[u8]) -> io::Result<Deflated> {
         None
     } else {
         let segment = raw_deflate(data, &[], false, false)?;
-        (segment.len() + FINAL_BLOCK.len() < data.len()).then_some(segment)
+        (segment.len() + FINAL_BLOCK.len() < data.len()).then(|| Arc::from(segment))
     };
     Ok(Deflated {
         segment,
@@ -299,9 +300,13 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
         if m.is_dir {
             return Ok(());
         }
-        let deflated = match &m.deflated {
-            Some(d) => Arc::clone(d),
-            None => Arc::new(deflate(m.data)?),
+        let owned;
+        let deflated = match m.deflated {
+            Some(d) => d,
+            None => {
+                owned = deflate(m.data)?;
+                &owned
+            }
         };
         // A segment plus the final block, or the bytes stored.
         let (method, payload, tail): (u16, &[u8], &[u8]) = match &deflated.segment {
@@ -392,8 +397,8 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
 pub struct TarGzWriter<W: Write> {
     out: W,
     tar: Vec<u8>,
-    /// Files whose compressed segment is reused: tar range and segment.
-    shared: Vec<(usize, usize, Arc<Deflated>)>,
+    /// Files whose compressed form is reused.
+    shared: Vec<SharedFile>,
     mtime: u64,
     threads: usize,
 }
@@ -437,6 +442,10 @@ impl<W: Write> TarGzWriter<W> {
     }
 }
 
+/// A file of the tar whose compressed form is reused: its byte range and
+/// segment (None: stored as is).
+type SharedFile = (usize, usize, Option<Arc<[u8]>>);
+
 /// One piece of the sdist's deflate stream.
 enum Piece {
     /// Tar bytes to compress here (primed with the 32 KiB before them).
@@ -444,12 +453,12 @@ enum Piece {
     /// Tar bytes to store as they are (incompressible file contents).
     Stored(usize, usize),
     /// A file's segment, compressed beforehand.
-    Shared(Arc<Deflated>),
+    Shared(Arc<[u8]>),
 }
 
 /// The pieces of a tar laid out with `shared` file ranges: runs between
 /// them cut into [`RUN_CHUNK`]s, files as their segment or stored.
-fn pieces(len: usize, shared: &[(usize, usize, Arc<Deflated>)]) -> Vec<Piece> {
+fn pieces(len: usize, shared: &[SharedFile]) -> Vec<Piece> {
     let mut out = Vec::new();
     let runs = |from: usize, to: usize, out: &mut Vec<Piece>| {
         let mut start = from;
@@ -460,10 +469,10 @@ fn pieces(len: usize, shared: &[(usize, usize, Arc<Deflated>)]) -> Vec<Piece> {
         }
     };
     let mut at = 0;
-    for (start, end, deflated) in shared {
+    for (start, end, segment) in shared {
         runs(at, *start, &mut out);
-        match deflated.segment {
-            Some(_) => out.push(Piece::Shared(Arc::clone(deflated))),
+        match segment {
+            Some(seg) => out.push(Piece::Shared(Arc::clone(seg))),
             None => out.push(Piece::Stored(*start, *end)),
         }
         at = *end;
@@ -513,8 +522,8 @@ impl<W: Write> ArchiveWriter for TarGzWriter<W> {
         if !m.is_dir {
             let start = self.tar.len();
             self.put(m.data);
-            if let Some(d) = m.deflated.as_ref().filter(|_| m.data.len() >= SHARE_FROM) {
-                self.shared.push((start, self.tar.len(), Arc::clone(d)));
+            if let Some(d) = m.deflated.filter(|_| m.data.len() >= SHARE_FROM) {
+                self.shared.push((start, self.tar.len(), d.segment.clone()));
             }
             self.pad();
         }
@@ -549,9 +558,7 @@ impl<W: Write> ArchiveWriter for TarGzWriter<W> {
         for (piece, bytes) in pieces.iter().zip(compressed) {
             match (piece, bytes?) {
                 (_, Some(bytes)) => self.out.write_all(&bytes)?,
-                (Piece::Shared(d), None) => self
-                    .out
-                    .write_all(d.segment.as_deref().unwrap_or_default())?,
+                (Piece::Shared(segment), None) => self.out.write_all(segment)?,
                 _ => {}
             }
         }
@@ -635,16 +642,17 @@ mod tests {
 
     /// A tar.gz of three members: `(name, data)`, precompressed or not.
     fn tar_gz(members: &[(&str, &[u8])], precompressed: bool, threads: usize) -> Vec<u8> {
+        let deflated: Vec<Deflated> = members.iter().map(|(_, d)| deflate(d).unwrap()).collect();
         let mut buf = Vec::new();
         let mut w: Box<dyn ArchiveWriter> =
             Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH, threads));
-        for (name, data) in members {
+        for ((name, data), d) in members.iter().zip(&deflated) {
             w.append(&Member {
                 name,
                 mode: 0o644,
                 is_dir: false,
                 data,
-                deflated: precompressed.then(|| Arc::new(deflate(data).unwrap())),
+                deflated: precompressed.then_some(d),
             })
             .unwrap();
         }

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, anyhow};
@@ -83,7 +82,7 @@ struct FileData {
     bytes: Vec<u8>,
     digest: [u8; 32],
     /// Compressed only when an archive will use it.
-    deflated: Option<Arc<Deflated>>,
+    deflated: Option<Deflated>,
 }
 
 /// The bytes of every member: each project file read, hashed and compressed
@@ -121,9 +120,7 @@ impl Contents {
             let bytes = read_file(p)?;
             let digest: [u8; 32] = Sha256::digest(&bytes).into();
             let deflated = if compress(p, bytes.len()) {
-                Some(Arc::new(
-                    deflate(&bytes).with_context(|| format!("cannot compress {p}"))?,
-                ))
+                Some(deflate(&bytes).with_context(|| format!("cannot compress {p}"))?)
             } else {
                 None
             };
@@ -167,9 +164,9 @@ impl Contents {
     }
 
     /// The compressed segment of a project file (None for generated content).
-    pub fn deflated(&self, content: &Content) -> Result<Option<Arc<Deflated>>> {
+    pub fn deflated(&self, content: &Content) -> Result<Option<&Deflated>> {
         match content {
-            Content::File(p) => Ok(self.file(p)?.deflated.clone()),
+            Content::File(p) => Ok(self.file(p)?.deflated.as_ref()),
             _ => Ok(None),
         }
     }

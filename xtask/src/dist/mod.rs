@@ -9,7 +9,7 @@
 //! plan out ([`exec`], [`archive`], [`sdist`], [`wheel`]). Only the last step
 //! touches the output folder.
 
-mod archive;
+pub mod archive;
 mod exec;
 mod files;
 mod license;
@@ -17,7 +17,7 @@ mod metadata;
 mod plan;
 mod pyattr;
 mod pyglob;
-mod pyproject;
+pub mod pyproject;
 mod reqs;
 mod sdist;
 mod tree;
