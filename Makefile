@@ -6,6 +6,7 @@ XTASK ?= cargo xtask
 
 .DEFAULT_GOAL := help
 .PHONY: help setup test frontend-install frontend-build frontend-dev
+.PHONY: openapi frontend-typegen
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -24,3 +25,9 @@ frontend-build: ## Build the web UI into the Python package
 
 frontend-dev: ## Run the front end's dev server
 	$(XTASK) frontend dev
+
+openapi: ## Print the app's OpenAPI document to stdout
+	@$(XTASK) openapi
+
+frontend-typegen: ## Regenerate the UI's API types from the app's OpenAPI document
+	$(XTASK) frontend typegen --mode write

@@ -5,9 +5,11 @@
 
 mod flags;
 mod frontend;
+mod openapi;
 mod paths;
 mod setup;
 mod test;
+mod typegen;
 
 use std::process::ExitCode;
 
@@ -30,6 +32,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Setup(cmd) => cmd.run(&sh)?,
         flags::Command::Frontend(cmd) => cmd.run(&sh)?,
         flags::Command::Test(cmd) => cmd.run(&sh)?,
+        flags::Command::Openapi(cmd) => cmd.run(&sh)?,
     }
     Ok(ExitCode::SUCCESS)
 }
