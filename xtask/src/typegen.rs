@@ -119,8 +119,8 @@ fn generate(sh: &Shell, tools: &Layout, project: &Layout, target: &Utf8Path) -> 
     for bin in [&openapi_typescript, &prettier] {
         ensure!(
             bin.is_file(),
-            "{bin} is missing; install the front end's modules with `cargo xtask setup --frontend` in {}",
-            project.root
+            "{bin} is missing; install the front end's modules there (`npm ci` in {}) or link them from a checkout that has them",
+            project.frontend()
         );
     }
     // Both run in frontend/, so they find its configuration (prettier's
