@@ -236,7 +236,8 @@ def disk_full(path: Path, needed_mb: int, free_mb: int | None) -> str:
 def pip_failed(code: int, output: str) -> str:
     return (
         f"pip could not install InvokeAI (exit code {code}).{_tail(output)}\n"
-        "Fix the problem pip names above and run the installer again: your files under the root are kept."
+        "Fix the problem pip names above (on Windows, stop InvokeAI first if it is running) and run the "
+        "installer again: your files under the root are kept."
     )
 
 

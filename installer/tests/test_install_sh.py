@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,7 +168,8 @@ def test_unusable_pythons_are_skipped_and_named(tmp_path: Path, app_wheel: Path,
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake_program(bin_dir, "python3.13", "exit 1")
-    fake_program(bin_dir, "python3", 'echo "3 9"')
+    fake_program(bin_dir, "python3.10", 'echo "3 9"')
+    fake_program(bin_dir, "python3", 'echo "3 14"')
     fake_program(bin_dir, "python", "echo hello")
 
     result = run([str(bundle / "install.sh"), "--yes"], clean_env(str(bin_dir)))
@@ -178,7 +180,8 @@ def test_unusable_pythons_are_skipped_and_named(tmp_path: Path, app_wheel: Path,
     assert lines[1:] == [
         "Found, but not usable:",
         "  python3.13 is on PATH but does not run",
-        "  python3 is Python 3.9",
+        "  python3.10 is Python 3.9",
+        "  python3 is Python 3.14",
         "  python is on PATH but did not report its version",
     ]
 
@@ -249,6 +252,25 @@ def test_without_a_terminal_and_without_yes_it_refuses(tmp_path: Path, app_wheel
     assert result.returncode == 2, show(result)
     assert "its input is not a terminal" in result.stderr
     assert f"To install into {root} without questions, run it again with --yes." in result.stderr
+    assert not root.exists()
+
+
+def test_on_a_terminal_it_asks_and_answering_no_changes_nothing(tmp_path: Path, app_wheel: Path, version: str) -> None:
+    bundle = stage_bundle(tmp_path, app_wheel, version)
+    root = tmp_path / "root"
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"n\n")
+        result = run(
+            [str(bundle / "install.sh"), "--root", str(root)], clean_env(str(python_only_bin(tmp_path))), terminal
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+    assert result.returncode == 1, show(result)
+    assert f"InvokeAI {version} will be installed into {root}.\nContinue? [Y/n] " in result.stdout
+    assert f"Nothing was changed in {root}." in result.stdout
     assert not root.exists()
 
 
