@@ -509,7 +509,6 @@ class Outcome:
     venv: Path
     python_version: str
     launcher: Path
-    app_says: str
 
 
 def install(
@@ -586,7 +585,7 @@ def install(
     write_file(target, data, 0o644 if windows else 0o755, needed)
 
     say(messages.checking_app())
-    app_says = check_app(venv_bin(venv, "invokeai-web", windows))
+    check_app(venv_bin(venv, "invokeai-web", windows))
     return Outcome(
         version=wheel.version,
         previous=state.app_version,
@@ -595,7 +594,6 @@ def install(
         venv=venv,
         python_version=python_version,
         launcher=target,
-        app_says=app_says,
     )
 
 
