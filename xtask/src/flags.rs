@@ -86,7 +86,7 @@ pub struct Test {
     /// Rust: cargo fmt --check, clippy with warnings denied, cargo test.
     #[arg(long)]
     pub rust: bool,
-    /// Python: pytest over python/tests.
+    /// Python: pytest over python/tests, then over installer/tests.
     #[arg(long)]
     pub python: bool,
     /// Front end: vitest, once.
