@@ -5,6 +5,7 @@
 
 mod flags;
 mod frontend;
+mod installer;
 mod openapi;
 mod paths;
 mod setup;
