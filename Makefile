@@ -6,6 +6,7 @@ XTASK ?= cargo xtask
 
 .DEFAULT_GOAL := help
 .PHONY: help setup test frontend-install frontend-build frontend-dev
+.PHONY: check-version preflight tag-release
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -24,3 +25,12 @@ frontend-build: ## Build the web UI into the Python package
 
 frontend-dev: ## Run the front end's dev server
 	$(XTASK) frontend dev
+
+check-version: ## Compare the release tag (from GITHUB_REF) with the app's version
+	$(XTASK) check-version
+
+preflight: ## Everything to know before tagging a release (changes nothing)
+	$(XTASK) preflight
+
+tag-release: ## Create the release tag v<version> (asks first; see `cargo xtask tag-release --help`)
+	$(XTASK) tag-release

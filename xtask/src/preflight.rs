@@ -192,7 +192,15 @@ pub fn report(
         if observed.dirty.is_empty() {
             "clean".to_owned()
         } else {
-            format!("{} uncommitted changes", observed.dirty.len())
+            format!(
+                "{} uncommitted {}",
+                observed.dirty.len(),
+                if observed.dirty.len() == 1 {
+                    "change"
+                } else {
+                    "changes"
+                }
+            )
         }
     ));
     text.push_str(&format!(

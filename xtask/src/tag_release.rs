@@ -223,9 +223,7 @@ pub fn decide(observed: &Observed, options: Options) -> Decision {
         RemoteTag::Unknown(why) if options.push => blockers.push(Blocker {
             kind: BlockerKind::RemoteUnknown,
             cause: format!("cannot see the tags of the remote {remote_name}: {why}"),
-            way_out: format!(
-                "check `git remote -v` and the network, or name another remote with --remote NAME (tag-release without --push only creates the tag locally)"
-            ),
+            way_out: "check `git remote -v` and the network, or name another remote with --remote NAME (tag-release without --push only creates the tag locally)".to_owned(),
         }),
         RemoteTag::Unknown(why) => plan.notes.push(format!(
             "warning: the remote {remote_name} was not checked ({why}); the tag is only created locally"
@@ -288,7 +286,15 @@ pub fn describe_state(project: &str, app: &AppVersion, observed: &Observed) -> S
     let tree = if observed.dirty.is_empty() {
         "clean".to_owned()
     } else {
-        format!("{} uncommitted changes", observed.dirty.len())
+        format!(
+            "{} uncommitted {}",
+            observed.dirty.len(),
+            if observed.dirty.len() == 1 {
+                "change"
+            } else {
+                "changes"
+            }
+        )
     };
     format!(
         "tag-release: {project} {} ({})\n  HEAD     {}\n  tree     {tree}\n  tag      {tag}: {local_state}\n  remote   {} ({url}): {remote_state}\n",

@@ -311,3 +311,41 @@ fn a_bad_version_file_is_an_error() {
         stderr(&out)
     );
 }
+
+/// The release commands document their flags, `--repo` included.
+#[test]
+fn release_commands_explain_their_flags() {
+    for (command, flags) in [
+        ("check-version", &["--tag", "--github-output", "--repo"][..]),
+        (
+            "tag-release",
+            &[
+                "--push",
+                "--remote",
+                "--yes",
+                "--dry-run",
+                "--force",
+                "--repo",
+            ],
+        ),
+        (
+            "check-published",
+            &["--index", "--version", "--timeout", "--repo"],
+        ),
+        ("release-notes", &["--since", "--out", "--repo"]),
+        (
+            "preflight",
+            &["--remote", "--pypi", "--testpypi", "--timeout", "--repo"],
+        ),
+    ] {
+        let out = run_ok(xtask().args([command, "--help"]));
+        let help = stdout(&out);
+        assert!(
+            help.contains(&format!("Usage: cargo xtask {command}")),
+            "{help}"
+        );
+        for flag in flags {
+            assert!(help.contains(flag), "{command} --help lacks {flag}");
+        }
+    }
+}

@@ -346,11 +346,14 @@ with tarfile.open(f"{d}/{sdist}", "w:gz") as t:
     );
 }
 
+/// Bytes to answer a request path with.
+pub type Answerer = Arc<dyn Fn(&str) -> Vec<u8> + Send + Sync>;
+
 /// What a `RawServer` does with each connection.
 #[derive(Clone)]
 pub enum Behaviour {
     /// Answer with these bytes for a request path (a full HTTP response, or not).
-    Answer(Arc<dyn Fn(&str) -> Vec<u8> + Send + Sync>),
+    Answer(Answerer),
     /// Read the request, then say nothing until stopped.
     Hang,
 }
