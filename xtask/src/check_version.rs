@@ -116,7 +116,7 @@ pub fn decide(app: &AppVersion, reference: Option<&Resolved<String>>) -> Report 
         TagCheck::Mismatch(tag) => {
             text.push_str(&format!("tag:          {tag} ({shown})\n"));
             text.push_str(&format!(
-                "verdict:      mismatch: the tag says {tag} but {} says {normalized}; release from a commit whose version file says {tag}, or set __version__ to {tag}, commit and tag that commit\n",
+                "verdict:      mismatch: the tag says {tag} but {} says {normalized}; way out: release from the tag v{normalized}, or set __version__ to {tag}, commit, and tag that commit\n",
                 app.file
             ));
             1
@@ -124,7 +124,7 @@ pub fn decide(app: &AppVersion, reference: Option<&Resolved<String>>) -> Report 
         TagCheck::NotAVersion(why) => {
             text.push_str(&format!("tag:          not a version ({shown}): {why}\n"));
             text.push_str(&format!(
-                "verdict:      not a version: release tags are v<PEP 440 version>, here {}\n",
+                "verdict:      not a version: release tags are v<PEP 440 version>; way out: run the release from the tag {}\n",
                 version::tag_name(&app.version)
             ));
             2
@@ -196,7 +196,13 @@ mod tests {
         );
         let garbage = decide(&a, Some(&tag("banana-sushi")));
         assert_eq!(garbage.exit, 2);
-        assert!(garbage.text.contains("here v3.5.0rc2"), "{}", garbage.text);
+        assert!(
+            garbage
+                .text
+                .contains("way out: run the release from the tag v3.5.0rc2"),
+            "{}",
+            garbage.text
+        );
         let skipped = decide(&a, None);
         assert_eq!(skipped.exit, 0);
         assert!(skipped.text.contains("skipped"));

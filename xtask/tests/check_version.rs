@@ -156,6 +156,7 @@ fn table_of_tags_and_versions() {
             (!text.contains(&format!("version file: {} (", r.version))).then_some("version line"),
             (!text.contains(source)).then_some("ref source"),
             (written != expected_outputs).then_some("outputs"),
+            (r.exit != MATCH && !text.contains("; way out: ")).then_some("way out"),
         ]
         .into_iter()
         .flatten()
