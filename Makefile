@@ -6,6 +6,7 @@ XTASK ?= cargo xtask
 
 .DEFAULT_GOAL := help
 .PHONY: help setup test frontend-install frontend-build frontend-dev
+.PHONY: openapi frontend-typegen
 .PHONY: check-version preflight tag-release
 
 help: ## List the targets
@@ -25,6 +26,12 @@ frontend-build: ## Build the web UI into the Python package
 
 frontend-dev: ## Run the front end's dev server
 	$(XTASK) frontend dev
+
+openapi: ## Print the app's OpenAPI document to stdout
+	@$(XTASK) openapi
+
+frontend-typegen: ## Regenerate the UI's API types from the app's OpenAPI document
+	$(XTASK) frontend typegen --mode write
 
 check-version: ## Compare the release tag (from GITHUB_REF) with the app's version
 	$(XTASK) check-version

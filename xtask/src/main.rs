@@ -9,12 +9,14 @@ mod flags;
 mod frontend;
 mod git;
 mod index;
+mod openapi;
 mod paths;
 mod preflight;
 mod release_notes;
 mod setup;
 mod tag_release;
 mod test;
+mod typegen;
 mod version;
 
 use std::process::ExitCode;
@@ -38,6 +40,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Setup(cmd) => cmd.run(&sh)?,
         flags::Command::Frontend(cmd) => cmd.run(&sh)?,
         flags::Command::Test(cmd) => cmd.run(&sh)?,
+        flags::Command::Openapi(cmd) => cmd.run(&sh)?,
         flags::Command::CheckVersion(cmd) => return cmd.run(&sh),
         flags::Command::TagRelease(cmd) => return cmd.run(&sh),
         flags::Command::CheckPublished(cmd) => return cmd.run(&sh),

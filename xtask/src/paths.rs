@@ -40,7 +40,7 @@ impl Layout {
         }
     }
 
-    /// The layout of another checkout (commands with `--repo DIR`).
+    /// The layout of the checkout at `root` (e.g. a copy of this one).
     pub fn at(root: &Utf8Path) -> Self {
         Self {
             root: root.to_path_buf(),
@@ -82,6 +82,21 @@ impl Layout {
 
     pub fn node_modules(&self) -> Utf8PathBuf {
         self.frontend().join("node_modules")
+    }
+
+    /// A program installed in the front end's node modules.
+    pub fn node_bin(&self, program: &str) -> Utf8PathBuf {
+        let bin = self.node_modules().join(".bin");
+        if cfg!(windows) {
+            bin.join(format!("{program}.cmd"))
+        } else {
+            bin.join(program)
+        }
+    }
+
+    /// The UI's API types, generated from the app's OpenAPI document and committed.
+    pub fn api_types(&self) -> Utf8PathBuf {
+        self.frontend().join("src/generated/openapi.ts")
     }
 
     /// Where the front-end build lands: package data of the Python package.
@@ -168,5 +183,6 @@ mod tests {
         assert_eq!(layout.ui_dist(), "/r/python/invokeai/frontend/web/dist");
         assert_eq!(layout.frontend_lock(), "/r/frontend/package-lock.json");
         assert_eq!(layout.python_dev_lock(), "/r/python/requirements-dev.txt");
+        assert_eq!(layout.api_types(), "/r/frontend/src/generated/openapi.ts");
     }
 }
