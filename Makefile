@@ -7,6 +7,7 @@ XTASK ?= cargo xtask
 .DEFAULT_GOAL := help
 .PHONY: help setup test frontend-install frontend-build frontend-dev
 .PHONY: openapi frontend-typegen
+.PHONY: check-version preflight tag-release
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -31,3 +32,12 @@ openapi: ## Print the app's OpenAPI document to stdout
 
 frontend-typegen: ## Regenerate the UI's API types from the app's OpenAPI document
 	$(XTASK) frontend typegen --mode write
+
+check-version: ## Compare the release tag (from GITHUB_REF) with the app's version
+	$(XTASK) check-version
+
+preflight: ## Everything to know before tagging a release (changes nothing)
+	$(XTASK) preflight
+
+tag-release: ## Create the release tag v<version> (asks first; see `cargo xtask tag-release --help`)
+	$(XTASK) tag-release

@@ -30,6 +30,17 @@ pub enum Command {
     Test(Test),
     /// Print the app's OpenAPI 3.1 document (JSON, from `python -m invokeai.app.openapi`) to stdout.
     Openapi(Openapi),
+    /// Compare a release tag with the app's version (exit 0 match, 1 mismatch, 2 not a version).
+    CheckVersion(CheckVersion),
+    /// Create the annotated release tag v<version> after checks, and push just that tag with --push.
+    TagRelease(TagRelease),
+    /// Ask a package index whether this version is already published (exit 0 free, 1 published, 3 index error).
+    #[command(disable_version_flag = true)]
+    CheckPublished(CheckPublished),
+    /// Markdown release notes from the commits since the previous version tag.
+    ReleaseNotes(ReleaseNotes),
+    /// Everything to know before tag-release, changing nothing (exit 0 only when a release could go ahead).
+    Preflight(Preflight),
 }
 
 #[derive(Debug, Args)]
@@ -92,4 +103,100 @@ pub struct Test {
     /// Front end: vitest, once.
     #[arg(long)]
     pub frontend: bool,
+}
+
+/// Which checkout a release command works on.
+#[derive(Debug, Args)]
+pub struct RepoArg {
+    /// Work on the checkout at DIR (its git state, version file and pyproject.toml) instead of this one.
+    #[arg(long = "repo", short = 'C', value_name = "DIR")]
+    pub repo: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckVersion {
+    /// The release ref: refs/tags/v1.2.3, v1.2.3 or 1.2.3 [default: $GITHUB_REF; neither: the check is skipped].
+    #[arg(long, value_name = "REF")]
+    pub tag: Option<String>,
+    /// Append VERSION, IS_PRERELEASE and VERSION_MAJOR_MINOR lines to FILE [default: $GITHUB_OUTPUT].
+    #[arg(long, value_name = "FILE")]
+    pub github_output: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct TagRelease {
+    /// Push the new tag (only that tag) to the remote.
+    #[arg(long)]
+    pub push: bool,
+    /// The remote to check for the tag and to push to.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// Do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Move an existing local tag to HEAD (after showing both commits); never touches the remote's tag.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckPublished {
+    /// The index's simple API: a URL, or `pypi` / `testpypi` [default: https://pypi.org/simple/].
+    #[arg(long, value_name = "URL")]
+    pub index: Option<String>,
+    /// The version to look for [default: the version file's].
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// Give up on the index after SECS seconds (connecting and reading together).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseNotes {
+    /// Start after this tag or commit [default: the previous version tag reachable from HEAD].
+    #[arg(long, value_name = "TAG")]
+    pub since: Option<String>,
+    /// Write the notes to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct Preflight {
+    /// The remote tag-release would push to.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// The PyPI simple API to ask [default: https://pypi.org/simple/].
+    #[arg(long, value_name = "URL")]
+    pub pypi: Option<String>,
+    /// The TestPyPI simple API to ask [default: https://test.pypi.org/simple/].
+    #[arg(long, value_name = "URL")]
+    pub testpypi: Option<String>,
+    /// Give up on each index after SECS seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every command (unique flags, ...).
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

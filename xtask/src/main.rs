@@ -3,14 +3,22 @@
 //! `main` parses the command line, opens one shell at the repository root and
 //! hands the parsed arguments to the entry point of their command's module.
 
+mod check_published;
+mod check_version;
 mod flags;
 mod frontend;
+mod git;
+mod index;
 mod installer;
 mod openapi;
 mod paths;
+mod preflight;
+mod release_notes;
 mod setup;
+mod tag_release;
 mod test;
 mod typegen;
+mod version;
 
 use std::process::ExitCode;
 
@@ -34,6 +42,11 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Frontend(cmd) => cmd.run(&sh)?,
         flags::Command::Test(cmd) => cmd.run(&sh)?,
         flags::Command::Openapi(cmd) => cmd.run(&sh)?,
+        flags::Command::CheckVersion(cmd) => return cmd.run(&sh),
+        flags::Command::TagRelease(cmd) => return cmd.run(&sh),
+        flags::Command::CheckPublished(cmd) => return cmd.run(&sh),
+        flags::Command::ReleaseNotes(cmd) => cmd.run(&sh)?,
+        flags::Command::Preflight(cmd) => return cmd.run(&sh),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -123,6 +123,30 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// The checkout a command was pointed at with `--repo DIR`, else this one.
+    pub fn for_repo(repo: Option<&Utf8Path>) -> Result<Self> {
+        let Some(dir) = repo else {
+            return Ok(Self::new());
+        };
+        let abs = std::fs::canonicalize(dir)
+            .with_context(|| format!("cannot open the checkout {dir} given with --repo"))?;
+        let root = Utf8PathBuf::from_path_buf(abs)
+            .map_err(|p| anyhow::anyhow!("the path {} is not UTF-8", p.display()))?;
+        Ok(Self::at(&root))
+    }
+
+    /// The single source of the app's version (`__version__ = "..."`).
+    pub fn version_file(&self) -> Utf8PathBuf {
+        self.python().join("invokeai/version/invokeai_version.py")
+    }
+
+    /// The Python project's metadata (its `[project] name`).
+    pub fn pyproject(&self) -> Utf8PathBuf {
+        self.python().join("pyproject.toml")
+    }
+}
+
 impl Default for Layout {
     fn default() -> Self {
         Self::new()
