@@ -3,6 +3,8 @@
 //! `main` parses the command line, opens one shell at the repository root and
 //! hands the parsed arguments to the entry point of their command's module.
 
+mod bench;
+mod check;
 mod flags;
 mod frontend;
 mod paths;
@@ -30,6 +32,8 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Setup(cmd) => cmd.run(&sh)?,
         flags::Command::Frontend(cmd) => cmd.run(&sh)?,
         flags::Command::Test(cmd) => cmd.run(&sh)?,
+        flags::Command::Check(cmd) => return cmd.run(&sh),
+        flags::Command::Bench(cmd) => cmd.run(&sh)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -40,7 +40,7 @@ impl Layout {
         }
     }
 
-    #[cfg(test)]
+    /// The layout of another checkout (or a copy of one) at `root`.
     pub fn at(root: &Utf8Path) -> Self {
         Self {
             root: root.to_path_buf(),
@@ -84,6 +84,16 @@ impl Layout {
         self.frontend().join("node_modules")
     }
 
+    /// A program installed in the front end's node modules (`node_modules/.bin`).
+    pub fn node_bin(&self, program: &str) -> Utf8PathBuf {
+        let bin = self.node_modules().join(".bin");
+        if cfg!(windows) {
+            bin.join(format!("{program}.cmd"))
+        } else {
+            bin.join(program)
+        }
+    }
+
     /// Where the front-end build lands: package data of the Python package.
     pub fn ui_dist(&self) -> Utf8PathBuf {
         self.python().join("invokeai/frontend/web/dist")
@@ -105,6 +115,15 @@ impl Layout {
     #[allow(dead_code)]
     pub fn xtask_target(&self) -> Utf8PathBuf {
         self.root.join("target/xtask")
+    }
+
+    /// The captured output of each `check`, one log per check.
+    pub fn check_logs(&self) -> Utf8PathBuf {
+        self.xtask_target().join("checks")
+    }
+
+    pub fn check_log(&self, check: &str) -> Utf8PathBuf {
+        self.check_logs().join(format!("{check}.log"))
     }
 }
 
@@ -144,5 +163,9 @@ mod tests {
         assert_eq!(layout.ui_dist(), "/r/python/invokeai/frontend/web/dist");
         assert_eq!(layout.frontend_lock(), "/r/frontend/package-lock.json");
         assert_eq!(layout.python_dev_lock(), "/r/python/requirements-dev.txt");
+        assert_eq!(layout.check_log("mypy"), "/r/target/xtask/checks/mypy.log");
+        if cfg!(unix) {
+            assert_eq!(layout.node_bin("tsc"), "/r/frontend/node_modules/.bin/tsc");
+        }
     }
 }
