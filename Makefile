@@ -6,6 +6,7 @@ XTASK ?= cargo xtask
 
 .DEFAULT_GOAL := help
 .PHONY: help setup test frontend-install frontend-build frontend-dev
+.PHONY: check ruff ruff-unsafe mypy frontend-lint
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -24,3 +25,18 @@ frontend-build: ## Build the web UI into the Python package
 
 frontend-dev: ## Run the front end's dev server
 	$(XTASK) frontend dev
+
+check: ## Run every code-quality check (ruff, mypy, pytest, prettier, eslint, madge, tsc, vitest)
+	$(XTASK) check
+
+ruff: ## Fix what ruff can (lint fixes, then formatting)
+	$(XTASK) check --fix --only ruff-lint,ruff-format
+
+ruff-unsafe: ## Same, with ruff's unsafe fixes too
+	$(XTASK) check --fix --unsafe-fixes --only ruff-lint,ruff-format
+
+mypy: ## Type-check the Python package (strict)
+	$(XTASK) check --only mypy
+
+frontend-lint: ## Lint the front end: prettier, eslint, circular imports, tsc
+	$(XTASK) check --frontend --skip vitest

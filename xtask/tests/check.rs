@@ -315,6 +315,29 @@ fn list_shows_every_check_with_its_command() {
 }
 
 #[test]
+fn check_help_explains_every_flag() {
+    let out = run_ok(xtask().args(["check", "--help"]));
+    let help = stdout(&out);
+    for flag in [
+        "--python",
+        "--frontend",
+        "--only",
+        "--skip",
+        "--jobs",
+        "--fix",
+        "--unsafe-fixes",
+        "--fail-fast",
+        "--list",
+        "--root",
+        "--dev-env",
+    ] {
+        assert!(help.contains(flag), "check --help lacks {flag}");
+    }
+    let out = run_ok(xtask().args(["bench", "check", "--help"]));
+    assert!(stdout(&out).contains("Usage: cargo xtask bench check"));
+}
+
+#[test]
 fn unknown_names_are_an_error_listing_the_known_ones() {
     for flag in ["--only", "--skip"] {
         let out = output(xtask().args(["check", flag, "mypy,pylint"]));
