@@ -12,8 +12,8 @@ pub mod report;
 pub mod runner;
 
 use std::process::{Command, ExitCode};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -264,21 +264,10 @@ pub fn execute(
     }
     let logs = tree.check_logs();
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {logs}"))?;
-    let jobs = steps
-        .iter()
-        .map(|step| job(sh, step, env, tree))
-        .collect::<Result<Vec<_>>>()?;
+    let jobs = steps.iter().map(|step| job(sh, step, env, tree)).collect();
     let names: Vec<String> = steps.iter().map(display_name).collect();
 
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let mut handlers = Vec::new();
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        handlers.push(
-            signal_hook::flag::register(signal, Arc::clone(&interrupt))
-                .context("cannot install the Ctrl-C handler")?,
-        );
-    }
-
+    let interrupt = interrupt_flag()?;
     let mut view = report::View::new(names.clone(), style);
     let result = runner::run(jobs, settings, &interrupt, |event| {
         view.event(&event);
@@ -302,15 +291,28 @@ pub fn execute(
         }
     });
     view.close();
-    for handler in handlers {
-        signal_hook::low_level::unregister(handler);
-    }
     let report = result?;
     Ok(Finished {
         names,
         outcomes: report.outcomes,
         interrupted: report.interrupted,
     })
+}
+
+/// Set by Ctrl-C (SIGINT) or SIGTERM from the first run on: the runner then
+/// stops every check's process group itself. The handlers stay for the rest
+/// of the process (removing them would leave the signals ignored).
+fn interrupt_flag() -> Result<Arc<AtomicBool>> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    if let Some(flag) = FLAG.get() {
+        return Ok(Arc::clone(flag));
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&flag))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    Ok(Arc::clone(FLAG.get_or_init(|| flag)))
 }
 
 /// A step's output as people read it (eslint's JSON becomes a listing).
@@ -325,7 +327,7 @@ fn rendered(step: &Step, outcome: &Outcome, tree: &Layout) -> github::Rendered {
 }
 
 /// The process of a step: the tool from `env`, run in its folder of `tree`.
-fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Result<Job> {
+fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Job {
     let program = step.check.program(env);
     let dir = step.check.group.dir(tree);
     let args = &step.args;
@@ -335,7 +337,7 @@ fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Result<Job> {
         // The output is kept in logs and shown again later: no colour codes.
         .env("NO_COLOR", "1")
         .env_remove("FORCE_COLOR");
-    Ok(Job {
+    Job {
         name: display_name(step),
         node: Node {
             after: step.after.clone(),
@@ -344,7 +346,7 @@ fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Result<Job> {
         command,
         log: tree.check_log(step.check.name),
         header: format!("$ {} (in {dir}, with {program})", step.command_line()),
-    })
+    }
 }
 
 #[cfg(test)]
