@@ -219,16 +219,16 @@ fn a_prettier_diff_fails_prettier_alone() {
 }
 
 #[test]
-fn fix_repairs_what_the_fixers_can_in_order() {
+fn fix_repairs_what_the_fixers_can() {
     let tree = checkout(&["fixable"]);
-    let fixers = "ruff-lint,ruff-format,prettier,eslint";
-    let out = output(&mut check(tree.path(), &["--only", fixers]));
-    assert_only_failed(
-        &out,
-        &["ruff-lint", "ruff-format", "prettier", "eslint"],
-        &["ruff-lint", "ruff-format", "prettier", "eslint"],
+    let python_file = tree.path().join("python/invokeai/fixable.py");
+    let ts_file = tree.path().join("frontend/src/fixable.ts");
+    assert!(
+        std::fs::read_to_string(&ts_file)
+            .unwrap()
+            .contains("let doubled = value*2;")
     );
-
+    let fixers = "ruff-lint,ruff-format,prettier,eslint";
     let out = output(&mut check(tree.path(), &["--fix", "--only", fixers]));
     let rows = summary(&out);
     for name in [
@@ -245,10 +245,10 @@ fn fix_repairs_what_the_fixers_can_in_order() {
         );
     }
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let python = std::fs::read_to_string(tree.path().join("python/invokeai/fixable.py")).unwrap();
+    let python = std::fs::read_to_string(&python_file).unwrap();
     assert!(python.contains("import os\nimport sys\n"), "{python}");
     assert!(python.contains("return os.sep + sys.platform"), "{python}");
-    let ts = std::fs::read_to_string(tree.path().join("frontend/src/fixable.ts")).unwrap();
+    let ts = std::fs::read_to_string(&ts_file).unwrap();
     assert!(ts.contains("  const doubled = value * 2;\n"), "{ts}");
 }
 
