@@ -6,6 +6,7 @@ XTASK ?= cargo xtask
 
 .DEFAULT_GOAL := help
 .PHONY: help setup test frontend-install frontend-build frontend-dev
+.PHONY: openapi frontend-typegen
 .PHONY: check ruff ruff-unsafe mypy frontend-lint
 
 help: ## List the targets
@@ -26,6 +27,11 @@ frontend-build: ## Build the web UI into the Python package
 frontend-dev: ## Run the front end's dev server
 	$(XTASK) frontend dev
 
+openapi: ## Print the app's OpenAPI document to stdout
+	@$(XTASK) openapi
+
+frontend-typegen: ## Regenerate the UI's API types from the app's OpenAPI document
+	$(XTASK) frontend typegen --mode write
 check: ## Run every code-quality check (ruff, mypy, pytest, prettier, eslint, madge, tsc, vitest)
 	$(XTASK) check
 

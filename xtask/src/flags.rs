@@ -4,7 +4,7 @@
 //! the module named after the command.
 
 use camino::Utf8PathBuf;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Release automation for InvokeAI: development setup, checks, builds and releases.
 #[derive(Debug, Parser)]
@@ -23,11 +23,13 @@ pub struct Cli {
 pub enum Command {
     /// Create or refresh the development environment (.venv and node modules) from pinned sources.
     Setup(Setup),
-    /// Front-end tasks: install its modules, build the UI into the Python package, run the dev server.
+    /// Front-end tasks: install its modules, build the UI into the Python package, run the dev server, generate its API types.
     #[command(subcommand)]
     Frontend(Frontend),
     /// Run the test suites (Rust, Python, front end); with no flag, all of them.
     Test(Test),
+    /// Print the app's OpenAPI 3.1 document (JSON, from `python -m invokeai.app.openapi`) to stdout.
+    Openapi(Openapi),
     /// Run the code-quality checks (ruff, mypy, pytest, prettier, eslint, madge, tsc, vitest) side by side.
     ///
     /// The checks: ruff-lint, ruff-format, mypy, pytest (in python/); prettier, eslint, circular,
@@ -61,14 +63,40 @@ pub enum Frontend {
     Build,
     /// Run Vite's dev server, proxying /api to a local invokeai-web on port 9090.
     Dev,
+    /// Generate the UI's API types (src/generated/openapi.ts) from the app's OpenAPI document.
+    Typegen(Typegen),
 }
+
+#[derive(Debug, Args)]
+pub struct Typegen {
+    /// What to do with the generated types.
+    #[arg(long, value_enum, default_value_t = TypegenMode::Write)]
+    pub mode: TypegenMode,
+    /// Generate for the checkout at DIR (its python/ and frontend/, which needs its node
+    /// modules) instead of this one; the Python still comes from this checkout's .venv.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TypegenMode {
+    /// Update frontend/src/generated/openapi.ts if it differs.
+    Write,
+    /// Fail with a diff if the committed file differs from what would be generated.
+    Check,
+    /// Print the generated file to stdout; change nothing.
+    DryRun,
+}
+
+#[derive(Debug, Args)]
+pub struct Openapi {}
 
 #[derive(Debug, Args)]
 pub struct Test {
     /// Rust: cargo fmt --check, clippy with warnings denied, cargo test.
     #[arg(long)]
     pub rust: bool,
-    /// Python: pytest over python/tests.
+    /// Python: pytest over python/tests, then over installer/tests.
     #[arg(long)]
     pub python: bool,
     /// Front end: vitest, once.

@@ -1,4 +1,5 @@
-//! `cargo xtask frontend install | build | dev`: the web UI's tasks.
+//! `cargo xtask frontend install | build | dev | typegen`: the web UI's tasks
+//! (`typegen` lives in its own module, `typegen.rs`).
 
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
@@ -13,6 +14,7 @@ impl flags::Frontend {
             flags::Frontend::Install => install(sh),
             flags::Frontend::Build => build(sh),
             flags::Frontend::Dev => dev(sh),
+            flags::Frontend::Typegen(cmd) => cmd.run(sh),
         }
     }
 }

@@ -7,9 +7,11 @@ mod bench;
 mod check;
 mod flags;
 mod frontend;
+mod openapi;
 mod paths;
 mod setup;
 mod test;
+mod typegen;
 
 use std::process::ExitCode;
 
@@ -32,6 +34,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Setup(cmd) => cmd.run(&sh)?,
         flags::Command::Frontend(cmd) => cmd.run(&sh)?,
         flags::Command::Test(cmd) => cmd.run(&sh)?,
+        flags::Command::Openapi(cmd) => cmd.run(&sh)?,
         flags::Command::Check(cmd) => return cmd.run(&sh),
         flags::Command::Bench(cmd) => cmd.run(&sh)?,
     }

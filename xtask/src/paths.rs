@@ -40,7 +40,7 @@ impl Layout {
         }
     }
 
-    /// The layout of another checkout (or a copy of one) at `root`.
+    /// The layout of the checkout at `root` (e.g. a copy of this one).
     pub fn at(root: &Utf8Path) -> Self {
         Self {
             root: root.to_path_buf(),
@@ -84,7 +84,7 @@ impl Layout {
         self.frontend().join("node_modules")
     }
 
-    /// A program installed in the front end's node modules (`node_modules/.bin`).
+    /// A program installed in the front end's node modules.
     pub fn node_bin(&self, program: &str) -> Utf8PathBuf {
         let bin = self.node_modules().join(".bin");
         if cfg!(windows) {
@@ -92,6 +92,11 @@ impl Layout {
         } else {
             bin.join(program)
         }
+    }
+
+    /// The UI's API types, generated from the app's OpenAPI document and committed.
+    pub fn api_types(&self) -> Utf8PathBuf {
+        self.frontend().join("src/generated/openapi.ts")
     }
 
     /// Where the front-end build lands: package data of the Python package.
@@ -167,5 +172,6 @@ mod tests {
         if cfg!(unix) {
             assert_eq!(layout.node_bin("tsc"), "/r/frontend/node_modules/.bin/tsc");
         }
+        assert_eq!(layout.api_types(), "/r/frontend/src/generated/openapi.ts");
     }
 }

@@ -260,9 +260,19 @@ fn npm_ci(sh: &Shell, layout: &Layout) -> Result<()> {
         bail!("{lock} is missing; the front end installs from its lockfile only");
     }
     let _dir = sh.push_dir(layout.frontend());
-    cmd!(sh, "npm ci --no-audit --no-fund")
-        .run()
-        .with_context(|| format!("cannot install the node modules from {lock}; is npm on PATH?"))?;
+    let npm_ci = cmd!(sh, "npm ci --no-audit --no-fund");
+    eprintln!("$ {npm_ci}");
+    // npm prints its summary on stdout: send it to stderr, so that commands whose
+    // stdout is their result (`openapi`, `frontend typegen --mode dry-run`) stay clean.
+    let status = std::process::Command::from(npm_ci)
+        .stdout(std::io::stderr())
+        .status()
+        .with_context(|| {
+            format!("cannot run npm to install the node modules from {lock}; is npm on PATH?")
+        })?;
+    if !status.success() {
+        bail!("cannot install the node modules from {lock}: npm ci failed ({status})");
+    }
     Ok(())
 }
 
