@@ -41,10 +41,10 @@ pub enum Command {
     ReleaseNotes(ReleaseNotes),
     /// Everything to know before tag-release, changing nothing (exit 0 only when a release could go ahead).
     Preflight(Preflight),
-    /// Run the code-quality checks (ruff, mypy, pytest, prettier, eslint, madge, tsc, vitest) side by side.
+    /// Run the code-quality checks (ruff, mypy, pytest, prettier, eslint, madge, tsc, vitest, typegen) side by side.
     ///
     /// The checks: ruff-lint, ruff-format, mypy, pytest (in python/); prettier, eslint, circular,
-    /// tsc, vitest (in frontend/); with no flag, all of them. Each check's output is kept in
+    /// tsc, vitest, typegen (in frontend/); with no flag, all of them. Each check's output is kept in
     /// target/xtask/checks/NAME.log. Exits 0 only when every selected check passed (1 when one
     /// failed, 130 when interrupted).
     Check(Check),
@@ -235,6 +235,10 @@ pub struct Check {
     /// With --fix: let ruff apply its unsafe fixes too.
     #[arg(long, requires = "fix")]
     pub unsafe_fixes: bool,
+    /// mypy over every Python file of python/, strict, ignoring the config's per-module
+    /// relaxations (`cargo xtask check --only mypy --mypy-all`).
+    #[arg(long)]
+    pub mypy_all: bool,
     /// Stop every other check (and what it started) at the first failure.
     #[arg(long)]
     pub fail_fast: bool,

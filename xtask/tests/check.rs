@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use support::*;
 
 /// Every check, in the order of the summary.
-const ALL: [&str; 9] = [
+const ALL: [&str; 10] = [
     "ruff-lint",
     "ruff-format",
     "mypy",
@@ -24,9 +24,10 @@ const ALL: [&str; 9] = [
     "circular",
     "tsc",
     "vitest",
+    "typegen",
 ];
 const PYTHON: [&str; 4] = ["ruff-lint", "ruff-format", "mypy", "pytest"];
-const FRONTEND: [&str; 5] = ["prettier", "eslint", "circular", "tsc", "vitest"];
+const FRONTEND: [&str; 6] = ["prettier", "eslint", "circular", "tsc", "vitest", "typegen"];
 
 /// A copy of the repository's python/ and frontend/ (the files git knows,
 /// without node_modules, caches or builds), with the front end's
@@ -148,7 +149,7 @@ fn the_repository_passes_every_check() {
     let tree = checkout(&[]);
     let out = output(&mut check(tree.path(), &[]));
     assert_only_failed(&out, &ALL, &[]);
-    assert!(stdout(&out).contains("check: all 9 checks passed"));
+    assert!(stdout(&out).contains("check: all 10 checks passed"));
     // Without a terminal: plain start and finish lines, and a log per check.
     for name in ALL {
         assert!(
@@ -174,7 +175,7 @@ fn a_ruff_error_fails_ruff_lint_alone() {
     );
     assert!(text.contains("F401"), "{text}");
     assert!(
-        text.contains("check: 1 of 9 checks failed: ruff-lint"),
+        text.contains("check: 1 of 10 checks failed: ruff-lint"),
         "{text}"
     );
     let log =
@@ -215,6 +216,19 @@ fn a_prettier_diff_fails_prettier_alone() {
         stdout(&out).contains("src/unformatted.ts"),
         "{}",
         stdout(&out)
+    );
+}
+
+#[test]
+fn stale_api_types_fail_typegen_alone() {
+    let tree = checkout(&["stale-types"]);
+    let out = output(&mut check(tree.path(), &["--frontend"]));
+    assert_only_failed(&out, &FRONTEND, &["typegen"]);
+    let text = stdout(&out);
+    assert!(text.contains("src/generated/openapi.ts"), "{text}");
+    assert!(
+        text.contains("cargo xtask frontend typegen --mode write"),
+        "{text}"
     );
 }
 
@@ -286,7 +300,7 @@ fn github_actions_get_groups_and_annotations() {
 fn list_shows_every_check_with_its_command() {
     let out = run_ok(xtask().args(["check", "--list"]));
     let text = stdout(&out);
-    assert_eq!(text.lines().count(), 9, "{text}");
+    assert_eq!(text.lines().count(), 10, "{text}");
     for (name, command) in [
         ("ruff-lint", ".venv/bin/ruff check"),
         ("ruff-format", ".venv/bin/ruff format --check"),
@@ -297,6 +311,7 @@ fn list_shows_every_check_with_its_command() {
         ("circular", "node_modules/.bin/madge --circular"),
         ("tsc", "node_modules/.bin/tsc --noEmit"),
         ("vitest", "node_modules/.bin/vitest run"),
+        ("typegen", "xtask frontend typegen --mode check --root .."),
     ] {
         let line = text
             .lines()

@@ -95,9 +95,18 @@ pub struct Check {
     pub cost: u32,
 }
 
+/// The `tool` of a check that runs this xtask itself (one of its commands).
+pub const XTASK: &str = "xtask";
+
 impl Check {
     /// Where the tool is, in the given development environment.
     pub fn program(&self, env: &Layout) -> Utf8PathBuf {
+        if self.tool == XTASK {
+            return std::env::current_exe()
+                .ok()
+                .and_then(|exe| Utf8PathBuf::from_path_buf(exe).ok())
+                .unwrap_or_else(|| Utf8PathBuf::from("cargo-xtask"));
+        }
         match self.group {
             Group::Python => env.venv_bin(self.tool),
             Group::Frontend => env.node_bin(self.tool),
@@ -227,6 +236,17 @@ pub const CHECKS: &[Check] = &[
         fix: None,
         cost: 2,
     },
+    Check {
+        name: "typegen",
+        group: Group::Frontend,
+        tool: XTASK,
+        // Runs in frontend/, so `..` is the checked tree's root: the committed
+        // API types must be what the app's OpenAPI document generates.
+        args: &["frontend", "typegen", "--mode", "check", "--root", ".."],
+        github: None,
+        fix: None,
+        cost: 2,
+    },
 ];
 
 /// Which checks to run, as given on the command line.
@@ -320,7 +340,22 @@ pub struct Options {
     pub unsafe_fixes: bool,
     /// Running in GitHub Actions: use the annotating variants.
     pub github: bool,
+    /// mypy over every Python file with `--strict` and no configuration, so
+    /// no per-module relaxation applies.
+    pub mypy_all: bool,
 }
+
+/// mypy's arguments under `--mypy-all`: no config file (so no per-module
+/// relaxation), strict, every `.py` under python/ but build leftovers.
+pub const MYPY_ALL_ARGS: &[&str] = &[
+    "--config-file=",
+    "--strict",
+    "--python-version",
+    "3.10",
+    "--exclude",
+    "(^|/)(build|dist)/",
+    ".",
+];
 
 /// One step of the run: a check (or its fixer) and the steps it waits for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,6 +410,13 @@ pub fn plan(selected: &[Check], options: Options) -> Vec<Step> {
                     Annotator::Plain,
                 ),
             };
+            let args = if options.mypy_all && check.name == "mypy" && mode == Mode::Check {
+                // The annotating variant has no extra arguments, so the same
+                // list serves both.
+                MYPY_ALL_ARGS.iter().map(|a| a.to_string()).collect()
+            } else {
+                args
+            };
             Step {
                 check: *check,
                 mode,
@@ -424,7 +466,7 @@ mod tests {
     }
 
     #[test]
-    fn the_table_has_the_nine_checks_with_unique_names() {
+    fn the_table_has_the_ten_checks_with_unique_names() {
         assert_eq!(
             names(CHECKS),
             [
@@ -436,7 +478,8 @@ mod tests {
                 "eslint",
                 "circular",
                 "tsc",
-                "vitest"
+                "vitest",
+                "typegen"
             ]
         );
         // Names are used in --only/--skip and as log file names.
@@ -450,6 +493,55 @@ mod tests {
                 check.name
             );
         }
+    }
+
+    #[test]
+    fn typegen_runs_this_xtask_in_check_mode_on_the_checked_tree() {
+        let typegen = CHECKS.iter().find(|c| c.name == "typegen").unwrap();
+        assert_eq!(typegen.group, Group::Frontend);
+        assert_eq!(typegen.tool, XTASK);
+        assert_eq!(
+            typegen.args,
+            ["frontend", "typegen", "--mode", "check", "--root", ".."]
+        );
+        let program = typegen.program(&Layout::at(camino::Utf8Path::new("/env")));
+        assert_eq!(
+            program.as_std_path(),
+            std::env::current_exe().unwrap(),
+            "typegen runs the running xtask, not a tool of the environment"
+        );
+    }
+
+    #[test]
+    fn mypy_all_drops_the_config_and_checks_every_file_strictly() {
+        for github in [false, true] {
+            let steps = plan(
+                CHECKS,
+                Options {
+                    mypy_all: true,
+                    github,
+                    ..Options::default()
+                },
+            );
+            let mypy = steps.iter().find(|s| s.check.name == "mypy").unwrap();
+            assert_eq!(mypy.args, MYPY_ALL_ARGS);
+            assert!(mypy.args.iter().any(|a| a == "--config-file="));
+            assert!(mypy.args.iter().any(|a| a == "--strict"));
+            let ruff = steps.iter().find(|s| s.check.name == "ruff-lint").unwrap();
+            assert!(
+                ruff.args.starts_with(&["check".to_owned()]),
+                "other checks keep their arguments"
+            );
+        }
+        let plain = plan(CHECKS, Options::default());
+        assert!(
+            plain
+                .iter()
+                .find(|s| s.check.name == "mypy")
+                .unwrap()
+                .args
+                .is_empty()
+        );
     }
 
     #[test]
@@ -486,7 +578,7 @@ mod tests {
         );
         assert_eq!(
             names(&select(CHECKS, &sel(false, true, &[], &[])).unwrap()),
-            ["prettier", "eslint", "circular", "tsc", "vitest"]
+            ["prettier", "eslint", "circular", "tsc", "vitest", "typegen"]
         );
     }
 
@@ -498,7 +590,7 @@ mod tests {
         );
         assert_eq!(
             names(&select(CHECKS, &sel(false, true, &[], &["vitest"])).unwrap()),
-            ["prettier", "eslint", "circular", "tsc"]
+            ["prettier", "eslint", "circular", "tsc", "typegen"]
         );
         assert_eq!(
             names(&select(CHECKS, &sel(true, false, &["mypy", "tsc"], &[])).unwrap()),
@@ -646,6 +738,7 @@ mod tests {
                 fix: true,
                 unsafe_fixes: true,
                 github: false,
+                mypy_all: false,
             },
         );
         assert_eq!(steps[0].command_line(), "ruff check --fix --unsafe-fixes");

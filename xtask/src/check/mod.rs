@@ -41,6 +41,7 @@ impl flags::Check {
             fix: self.fix,
             unsafe_fixes: self.unsafe_fixes,
             github,
+            mypy_all: self.mypy_all,
         };
         let steps = checks::plan(&selected, options);
         let env = layout_or_repo(self.dev_env.as_deref(), "--dev-env")?;
