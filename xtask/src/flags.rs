@@ -41,6 +41,16 @@ pub enum Command {
     ReleaseNotes(ReleaseNotes),
     /// Everything to know before tag-release, changing nothing (exit 0 only when a release could go ahead).
     Preflight(Preflight),
+    /// Run the code-quality checks (ruff, mypy, pytest, prettier, eslint, madge, tsc, vitest, typegen) side by side.
+    ///
+    /// The checks: ruff-lint, ruff-format, mypy, pytest (in python/); prettier, eslint, circular,
+    /// tsc, vitest, typegen (in frontend/); with no flag, all of them. Each check's output is kept in
+    /// target/xtask/checks/NAME.log. Exits 0 only when every selected check passed (1 when one
+    /// failed, 130 when interrupted).
+    Check(Check),
+    /// Benchmarks of the xtask's own commands.
+    #[command(subcommand)]
+    Bench(Bench),
 }
 
 #[derive(Debug, Args)]
@@ -199,4 +209,62 @@ mod tests {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Args)]
+pub struct Check {
+    /// Only the Python checks.
+    #[arg(long)]
+    pub python: bool,
+    /// Only the front-end checks.
+    #[arg(long)]
+    pub frontend: bool,
+    /// Only these checks (comma-separated names, see --list).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave these checks out (comma-separated names).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Run at most N checks at a time [default: the number of CPUs].
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Let the fixers rewrite the files first (ruff check --fix, ruff format, eslint --fix,
+    /// prettier --write; one at a time per tree), then run the other selected checks.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: let ruff apply its unsafe fixes too.
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
+    /// mypy over every Python file of python/, strict, ignoring the config's per-module
+    /// relaxations (`cargo xtask check --only mypy --mypy-all`).
+    #[arg(long)]
+    pub mypy_all: bool,
+    /// Stop every other check (and what it started) at the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Print the selected checks with their folder and command; run nothing.
+    #[arg(long)]
+    pub list: bool,
+    /// Check the python/ and frontend/ trees of the checkout (or copy) at DIR instead of this
+    /// repository's; the tools still come from the development environment. DIR/frontend needs a
+    /// node_modules (a link to the environment's will do). Logs go to DIR/target/xtask/checks.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<Utf8PathBuf>,
+    /// Take the tools from the development environment of the checkout at DIR (its .venv and
+    /// frontend/node_modules, set up there if missing) instead of this repository's.
+    #[arg(long, value_name = "DIR")]
+    pub dev_env: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Bench {
+    /// The wall time of `check` (every check at once) against the sum of the checks run one by one.
+    Check(BenchCheck),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCheck {
+    /// Run at most N checks at a time in the parallel run [default: the number of CPUs].
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }

@@ -3,6 +3,8 @@
 //! `main` parses the command line, opens one shell at the repository root and
 //! hands the parsed arguments to the entry point of their command's module.
 
+mod bench;
+mod check;
 mod check_published;
 mod check_version;
 mod flags;
@@ -47,6 +49,8 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::CheckPublished(cmd) => return cmd.run(&sh),
         flags::Command::ReleaseNotes(cmd) => cmd.run(&sh)?,
         flags::Command::Preflight(cmd) => return cmd.run(&sh),
+        flags::Command::Check(cmd) => return cmd.run(&sh),
+        flags::Command::Bench(cmd) => cmd.run(&sh)?,
     }
     Ok(ExitCode::SUCCESS)
 }

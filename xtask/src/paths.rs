@@ -121,6 +121,15 @@ impl Layout {
     pub fn xtask_target(&self) -> Utf8PathBuf {
         self.root.join("target/xtask")
     }
+
+    /// The captured output of each `check`, one log per check.
+    pub fn check_logs(&self) -> Utf8PathBuf {
+        self.xtask_target().join("checks")
+    }
+
+    pub fn check_log(&self, check: &str) -> Utf8PathBuf {
+        self.check_logs().join(format!("{check}.log"))
+    }
 }
 
 impl Layout {
@@ -183,6 +192,10 @@ mod tests {
         assert_eq!(layout.ui_dist(), "/r/python/invokeai/frontend/web/dist");
         assert_eq!(layout.frontend_lock(), "/r/frontend/package-lock.json");
         assert_eq!(layout.python_dev_lock(), "/r/python/requirements-dev.txt");
+        assert_eq!(layout.check_log("mypy"), "/r/target/xtask/checks/mypy.log");
+        if cfg!(unix) {
+            assert_eq!(layout.node_bin("tsc"), "/r/frontend/node_modules/.bin/tsc");
+        }
         assert_eq!(layout.api_types(), "/r/frontend/src/generated/openapi.ts");
     }
 }

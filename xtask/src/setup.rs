@@ -66,8 +66,13 @@ pub fn ensure_frontend(sh: &Shell) -> Result<()> {
 
 /// Make sure the given parts of the environment are installed.
 pub fn ensure_parts(sh: &Shell, parts: Parts) -> Result<()> {
-    let layout = Layout::new();
-    let observed = Observed::read(&layout, parts)?;
+    ensure_parts_at(sh, &Layout::new(), parts)
+}
+
+/// Make sure the given parts of the environment of the checkout at `layout`
+/// are installed.
+pub fn ensure_parts_at(sh: &Shell, layout: &Layout, parts: Parts) -> Result<()> {
+    let observed = Observed::read(layout, parts)?;
     let actions = plan(&observed, parts, false);
     if actions.is_empty() {
         return Ok(());
@@ -76,7 +81,7 @@ pub fn ensure_parts(sh: &Shell, parts: Parts) -> Result<()> {
         "setup: the development environment needs: {}",
         describe(&actions)
     );
-    execute(sh, &layout, &observed, &actions)
+    execute(sh, layout, &observed, &actions)
 }
 
 /// Which parts of the environment a command is about.

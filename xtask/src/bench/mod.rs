@@ -1,0 +1,16 @@
+//! `cargo xtask bench <what>`: benchmarks, each printing its figures in one run.
+
+mod check;
+
+use anyhow::Result;
+use xshell::Shell;
+
+use crate::flags;
+
+impl flags::Bench {
+    pub fn run(self, sh: &Shell) -> Result<()> {
+        match self {
+            flags::Bench::Check(cmd) => cmd.run(sh),
+        }
+    }
+}
