@@ -48,7 +48,9 @@ pub enum Command {
     /// target/xtask/checks/NAME.log. Exits 0 only when every selected check passed (1 when one
     /// failed, 130 when interrupted).
     Check(Check),
-    /// Benchmarks of the xtask's own commands.
+    /// Build the sdist and wheel natively from a project's pyproject.toml, reproducibly.
+    Dist(Dist),
+    /// Benchmarks of the xtask's commands against the tools they replace.
     #[command(subcommand)]
     Bench(Bench),
 }
@@ -256,10 +258,31 @@ pub struct Check {
     pub dev_env: Option<Utf8PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct Dist {
+    /// The Python project folder, holding pyproject.toml [default: python/].
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<Utf8PathBuf>,
+    /// Where to write the artifacts [default: dist/ at the repository root].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<Utf8PathBuf>,
+    /// Build the sdist (with neither --sdist nor --wheel: both).
+    #[arg(long)]
+    pub sdist: bool,
+    /// Build the wheel (with neither --sdist nor --wheel: both).
+    #[arg(long)]
+    pub wheel: bool,
+    /// Print each archive's members (mode, size, name) instead of writing anything.
+    #[arg(long)]
+    pub list: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Bench {
     /// The wall time of `check` (every check at once) against the sum of the checks run one by one.
     Check(BenchCheck),
+    /// Time `dist` against python -m build (isolated and not), uv build, and zip -6 + tar -czf.
+    Dist(BenchDist),
 }
 
 #[derive(Debug, Args)]
@@ -267,4 +290,17 @@ pub struct BenchCheck {
     /// Run at most N checks at a time in the parallel run [default: the number of CPUs].
     #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDist {
+    /// Timed runs of each tool; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Skip the isolated `python -m build` (it installs setuptools from the package index).
+    #[arg(long)]
+    pub no_isolated: bool,
+    /// Only the generated large project (skip python/).
+    #[arg(long)]
+    pub large_only: bool,
 }

@@ -7,6 +7,7 @@ mod bench;
 mod check;
 mod check_published;
 mod check_version;
+mod dist;
 mod flags;
 mod frontend;
 mod git;
@@ -50,6 +51,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::ReleaseNotes(cmd) => cmd.run(&sh)?,
         flags::Command::Preflight(cmd) => return cmd.run(&sh),
         flags::Command::Check(cmd) => return cmd.run(&sh),
+        flags::Command::Dist(cmd) => cmd.run(&sh)?,
         flags::Command::Bench(cmd) => cmd.run(&sh)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -1,6 +1,7 @@
 //! `cargo xtask bench <what>`: benchmarks, each printing its figures in one run.
 
 mod check;
+mod dist;
 
 use anyhow::Result;
 use xshell::Shell;
@@ -11,6 +12,7 @@ impl flags::Bench {
     pub fn run(self, sh: &Shell) -> Result<()> {
         match self {
             flags::Bench::Check(cmd) => cmd.run(sh),
+            flags::Bench::Dist(cmd) => dist::run(sh, &cmd),
         }
     }
 }

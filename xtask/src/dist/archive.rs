@@ -1,0 +1,531 @@
+//! Deterministic archive writers behind one small trait: a zip writer for
+//! the wheel, a tar.gz writer for the sdist, and a listing writer for
+//! `--list`.
+//!
+//! Everything that could vary between machines is fixed: member order is the
+//! caller's (sorted by the plan), every timestamp is the plan's, modes are
+//! 0644/0755, uid/gid 0 with empty owner names, no extra fields, gzip header
+//! without name and with mtime 0, compression level [`LEVEL`].
+//!
+//! The zip writer is written here rather than taken from the `zip` crate so
+//! that members can be deflated in parallel beforehand ([`deflate`]) and only
+//! assembled in order; the zip crate compresses inside its writer, one
+//! member at a time.
+
+use std::io::{self, Write};
+
+use flate2::Compression;
+use flate2::write::{DeflateEncoder, GzEncoder};
+use sha2::{Digest, Sha256};
+
+/// The compression level of both archives (zlib's default).
+pub const LEVEL: u32 = 6;
+
+/// The earliest time a zip can hold: 1980-01-01T00:00:00Z.
+pub const ZIP_EPOCH: u64 = 315_532_800;
+
+/// One archive member.
+pub struct Member<'a> {
+    pub name: &'a str,
+    pub mode: u32,
+    pub is_dir: bool,
+    pub data: &'a [u8],
+    /// The member already compressed (by [`deflate`]), for the zip writer.
+    pub deflated: Option<&'a Deflated>,
+}
+
+/// A member's bytes compressed ahead of assembly.
+#[derive(Debug, Clone)]
+pub struct Deflated {
+    /// Raw deflate stream, or None when storing is smaller.
+    pub bytes: Option<Vec<u8>>,
+    pub crc: u32,
+}
+
+/// Compress one member for the zip writer (used from worker threads).
+pub fn deflate(data: &[u8]) -> io::Result<Deflated> {
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    let mut enc = DeflateEncoder::new(
+        Vec::with_capacity(data.len() / 2 + 64),
+        Compression::new(LEVEL),
+    );
+    enc.write_all(data)?;
+    let bytes = enc.finish()?;
+    Ok(Deflated {
+        bytes: (bytes.len() < data.len()).then_some(bytes),
+        crc: crc.sum(),
+    })
+}
+
+/// What every archive writer does.
+pub trait ArchiveWriter {
+    fn append(&mut self, member: &Member<'_>) -> io::Result<()>;
+    /// Write the trailer (central directory, end blocks, gzip footer).
+    fn finish(self: Box<Self>) -> io::Result<()>;
+}
+
+/// A writer that hashes and counts what goes through it.
+pub struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    count: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+        }
+    }
+
+    /// The sha256 (hex) and size of everything written.
+    pub fn summary(&self) -> (String, u64) {
+        (format!("{:x}", self.hasher.clone().finalize()), self.count)
+    }
+
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Seconds since the epoch (UTC) as a civil date and time.
+pub fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-from-civil, inverted.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = if m <= 2 { y + 1 } else { y };
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        ((rem % 3600) / 60) as u32,
+        (rem % 60) as u32,
+    )
+}
+
+/// MS-DOS date and time of a (UTC) timestamp, clamped to 1980..=2107.
+pub fn dos_datetime(secs: u64) -> (u16, u16) {
+    let (y, m, d, hh, mm, ss) = civil(secs.max(ZIP_EPOCH));
+    let y = y.clamp(1980, 2107);
+    let date = (((y - 1980) as u16) << 9) | ((m as u16) << 5) | d as u16;
+    let time = ((hh as u16) << 11) | ((mm as u16) << 5) | (ss as u16 / 2);
+    (date, time)
+}
+
+struct CentralEntry {
+    name: Vec<u8>,
+    flags: u16,
+    method: u16,
+    crc: u32,
+    csize: u32,
+    usize: u32,
+    mode: u32,
+    offset: u32,
+}
+
+/// The wheel's zip writer.
+pub struct ZipWriter<W: Write> {
+    out: W,
+    offset: u64,
+    date: u16,
+    time: u16,
+    central: Vec<CentralEntry>,
+}
+
+fn too_big(what: &str) -> io::Error {
+    io::Error::other(format!(
+        "{what} is too large for a zip without ZIP64 (4 GiB / 65535 members)"
+    ))
+}
+
+fn u32_of(v: u64, what: &str) -> io::Result<u32> {
+    u32::try_from(v)
+        .ok()
+        .filter(|v| *v != u32::MAX)
+        .ok_or_else(|| too_big(what))
+}
+
+impl<W: Write> ZipWriter<W> {
+    pub fn new(out: W, mtime: u64) -> Self {
+        let (date, time) = dos_datetime(mtime);
+        Self {
+            out,
+            offset: 0,
+            date,
+            time,
+            central: Vec::new(),
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+impl<W: Write> ArchiveWriter for ZipWriter<W> {
+    fn append(&mut self, m: &Member<'_>) -> io::Result<()> {
+        if m.is_dir {
+            return Ok(());
+        }
+        let owned;
+        let deflated = match m.deflated {
+            Some(d) => d,
+            None => {
+                owned = deflate(m.data)?;
+                &owned
+            }
+        };
+        let (method, payload): (u16, &[u8]) = match &deflated.bytes {
+            Some(b) => (8, b),
+            None => (0, m.data),
+        };
+        let name = m.name.as_bytes().to_vec();
+        let flags: u16 = if m.name.is_ascii() { 0 } else { 0x0800 };
+        let entry = CentralEntry {
+            flags,
+            method,
+            crc: deflated.crc,
+            csize: u32_of(payload.len() as u64, m.name)?,
+            usize: u32_of(m.data.len() as u64, m.name)?,
+            mode: m.mode,
+            offset: u32_of(self.offset, "the wheel")?,
+            name,
+        };
+        let mut h = Vec::with_capacity(30 + entry.name.len());
+        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        h.extend_from_slice(&20u16.to_le_bytes());
+        h.extend_from_slice(&entry.flags.to_le_bytes());
+        h.extend_from_slice(&entry.method.to_le_bytes());
+        h.extend_from_slice(&self.time.to_le_bytes());
+        h.extend_from_slice(&self.date.to_le_bytes());
+        h.extend_from_slice(&entry.crc.to_le_bytes());
+        h.extend_from_slice(&entry.csize.to_le_bytes());
+        h.extend_from_slice(&entry.usize.to_le_bytes());
+        h.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
+        h.extend_from_slice(&0u16.to_le_bytes());
+        h.extend_from_slice(&entry.name);
+        self.put(&h)?;
+        self.put(payload)?;
+        self.central.push(entry);
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        if self.central.len() >= 0xFFFF {
+            return Err(too_big("the number of members"));
+        }
+        let cd_start = u32_of(self.offset, "the wheel")?;
+        let central = std::mem::take(&mut self.central);
+        for e in &central {
+            let mut h = Vec::with_capacity(46 + e.name.len());
+            h.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            h.extend_from_slice(&0x0314u16.to_le_bytes()); // made by: Unix, 2.0
+            h.extend_from_slice(&20u16.to_le_bytes());
+            h.extend_from_slice(&e.flags.to_le_bytes());
+            h.extend_from_slice(&e.method.to_le_bytes());
+            h.extend_from_slice(&self.time.to_le_bytes());
+            h.extend_from_slice(&self.date.to_le_bytes());
+            h.extend_from_slice(&e.crc.to_le_bytes());
+            h.extend_from_slice(&e.csize.to_le_bytes());
+            h.extend_from_slice(&e.usize.to_le_bytes());
+            h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+            h.extend_from_slice(&0u16.to_le_bytes()); // extra
+            h.extend_from_slice(&0u16.to_le_bytes()); // comment
+            h.extend_from_slice(&0u16.to_le_bytes()); // disk
+            h.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+            h.extend_from_slice(&((0o100000 | e.mode) << 16).to_le_bytes());
+            h.extend_from_slice(&e.offset.to_le_bytes());
+            h.extend_from_slice(&e.name);
+            self.put(&h)?;
+        }
+        let cd_size = u32_of(self.offset - u64::from(cd_start), "the central directory")?;
+        let n = central.len() as u16;
+        let mut end = Vec::with_capacity(22);
+        end.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        end.extend_from_slice(&0u16.to_le_bytes());
+        end.extend_from_slice(&0u16.to_le_bytes());
+        end.extend_from_slice(&n.to_le_bytes());
+        end.extend_from_slice(&n.to_le_bytes());
+        end.extend_from_slice(&cd_size.to_le_bytes());
+        end.extend_from_slice(&cd_start.to_le_bytes());
+        end.extend_from_slice(&0u16.to_le_bytes());
+        self.put(&end)?;
+        self.out.flush()
+    }
+}
+
+/// The sdist's tar.gz writer: ustar headers, a pax `path` record for names
+/// that do not fit ustar or are not ASCII.
+pub struct TarGzWriter<W: Write> {
+    gz: GzEncoder<W>,
+    mtime: u64,
+    written: u64,
+}
+
+impl<W: Write> TarGzWriter<W> {
+    pub fn new(out: W, mtime: u64) -> Self {
+        let gz = flate2::GzBuilder::new()
+            .mtime(0)
+            .operating_system(255)
+            .write(out, Compression::new(LEVEL));
+        Self {
+            gz,
+            mtime,
+            written: 0,
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.gz.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn pad(&mut self) -> io::Result<()> {
+        let rem = (self.written % 512) as usize;
+        if rem != 0 {
+            self.put(&[0u8; 512][..512 - rem])?;
+        }
+        Ok(())
+    }
+
+    fn header(&self, kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(kind);
+        h.set_mode(mode);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_size(size);
+        h.set_mtime(self.mtime);
+        // Empty owner names; zeroed device numbers are written as octal.
+        let _ = h.set_username("");
+        let _ = h.set_groupname("");
+        let _ = h.set_device_major(0);
+        let _ = h.set_device_minor(0);
+        h
+    }
+}
+
+/// One pax record: `"<len> key=value\n"`, the length counting itself.
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while format!("{len}").len() + body.len() != len {
+        len += 1;
+    }
+    format!("{len}{body}").into_bytes()
+}
+
+impl<W: Write> ArchiveWriter for TarGzWriter<W> {
+    fn append(&mut self, m: &Member<'_>) -> io::Result<()> {
+        let kind = if m.is_dir {
+            tar::EntryType::Directory
+        } else {
+            tar::EntryType::Regular
+        };
+        let size = if m.is_dir { 0 } else { m.data.len() as u64 };
+        let mut h = self.header(kind, m.mode, size);
+        let fits = m.name.is_ascii() && h.set_path(m.name).is_ok();
+        if !fits {
+            let record = pax_record("path", m.name);
+            let mut ph = self.header(tar::EntryType::XHeader, 0o644, record.len() as u64);
+            ph.set_path("././@PaxHeader")?;
+            ph.set_cksum();
+            self.put(ph.as_bytes())?;
+            self.put(&record)?;
+            self.pad()?;
+            let short: String = m
+                .name
+                .chars()
+                .map(|c| if c.is_ascii() { c } else { '_' })
+                .take(99)
+                .collect();
+            h.set_path(short.trim_end_matches('/'))?;
+        }
+        h.set_cksum();
+        self.put(h.as_bytes())?;
+        if !m.is_dir {
+            self.put(m.data)?;
+            self.pad()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        // Two zero blocks, then zeros up to a whole 10 KiB record (as tar does).
+        self.put(&[0u8; 1024])?;
+        let rem = (self.written % 10_240) as usize;
+        if rem != 0 {
+            self.put(&vec![0u8; 10_240 - rem])?;
+        }
+        let mut out = self.gz.finish()?;
+        out.flush()
+    }
+}
+
+/// `--list`: one line per member: mode, size, name.
+pub struct ListingWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> ListingWriter<W> {
+    pub fn new(out: W) -> Self {
+        Self { out }
+    }
+}
+
+impl<W: Write> ArchiveWriter for ListingWriter<W> {
+    fn append(&mut self, m: &Member<'_>) -> io::Result<()> {
+        if m.is_dir {
+            writeln!(self.out, "{:04o} {:>10} {}", m.mode, "-", m.name)
+        } else {
+            writeln!(self.out, "{:04o} {:>10} {}", m.mode, m.data.len(), m.name)
+        }
+    }
+    fn finish(mut self: Box<Self>) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dos_times() {
+        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(civil(1_764_078_507), (2025, 11, 25, 13, 48, 27));
+        // Before 1980 is clamped to the zip epoch.
+        assert_eq!(dos_datetime(0), ((1 << 5) | 1, 0));
+        let (date, time) = dos_datetime(1_764_078_507);
+        assert_eq!(date >> 9, 45);
+        assert_eq!(time >> 11, 13);
+        assert_eq!(time & 0x1f, 13);
+    }
+
+    #[test]
+    fn pax_records_count_their_own_length() {
+        assert_eq!(pax_record("path", "a"), b"9 path=a\n");
+        assert_eq!(pax_record("path", "abc"), b"12 path=abc\n");
+        let long = "x".repeat(95);
+        let r = pax_record("path", &long);
+        let text = String::from_utf8(r.clone()).unwrap();
+        let len: usize = text.split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(len, r.len());
+    }
+
+    fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let mut w: Box<dyn ArchiveWriter> = Box::new(ZipWriter::new(&mut buf, ZIP_EPOCH));
+        for (name, data) in members {
+            w.append(&Member {
+                name,
+                mode: 0o644,
+                is_dir: false,
+                data,
+                deflated: None,
+            })
+            .unwrap();
+        }
+        w.finish().unwrap();
+        buf
+    }
+
+    #[test]
+    fn zip_layout_and_round_trip() {
+        let text = b"hello hello hello hello hello hello".as_slice();
+        let buf = zip_bytes(&[("a.txt", text), ("empty", b"")]);
+        // First local header: deflated, fixed time, no extra field.
+        assert_eq!(&buf[0..4], b"PK\x03\x04");
+        assert_eq!(u16::from_le_bytes([buf[8], buf[9]]), 8);
+        assert_eq!(u16::from_le_bytes([buf[28], buf[29]]), 0);
+        let csize = u32::from_le_bytes(buf[18..22].try_into().unwrap()) as usize;
+        let data = &buf[30 + 5..30 + 5 + csize];
+        let mut dec = flate2::read::DeflateDecoder::new(data);
+        let mut out = Vec::new();
+        io::Read::read_to_end(&mut dec, &mut out).unwrap();
+        assert_eq!(out, text);
+        // The end record counts two members.
+        let end = &buf[buf.len() - 22..];
+        assert_eq!(&end[0..4], b"PK\x05\x06");
+        assert_eq!(u16::from_le_bytes([end[10], end[11]]), 2);
+        // Same input, same bytes.
+        assert_eq!(buf, zip_bytes(&[("a.txt", text), ("empty", b"")]));
+    }
+
+    #[test]
+    fn tar_gz_is_deterministic_and_readable() {
+        let build = || {
+            let mut buf = Vec::new();
+            let mut w: Box<dyn ArchiveWriter> = Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH));
+            let long = format!("p-1.0/{}/file.txt", "d".repeat(120));
+            for (name, is_dir, data) in [
+                ("p-1.0/", true, b"".as_slice()),
+                ("p-1.0/PKG-INFO", false, b"Name: p\n".as_slice()),
+                (long.as_str(), false, b"long".as_slice()),
+                ("p-1.0/caf\u{e9}.txt", false, b"x".as_slice()),
+            ] {
+                w.append(&Member {
+                    name,
+                    mode: if is_dir { 0o755 } else { 0o644 },
+                    is_dir,
+                    data,
+                    deflated: None,
+                })
+                .unwrap();
+            }
+            w.finish().unwrap();
+            buf
+        };
+        let a = build();
+        assert_eq!(a, build());
+        // gzip header: no name, mtime 0.
+        assert_eq!(&a[0..4], &[0x1f, 0x8b, 8, 0]);
+        assert_eq!(&a[4..8], &[0, 0, 0, 0]);
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(a.as_slice()));
+        let names: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                assert_eq!(e.header().uid().unwrap(), 0);
+                assert_eq!(e.header().mtime().unwrap(), ZIP_EPOCH);
+                e.path().unwrap().to_string_lossy().into_owned()
+            })
+            .collect();
+        assert_eq!(names.len(), 4);
+        assert!(
+            names[2].ends_with("/file.txt") && names[2].len() > 130,
+            "{names:?}"
+        );
+        assert_eq!(names[3], "p-1.0/caf\u{e9}.txt");
+    }
+}

@@ -1,0 +1,188 @@
+//! Core metadata (the wheel's METADATA, the sdist's PKG-INFO), written field
+//! for field as setuptools 84 writes it: same order, same folding, same
+//! `Dynamic` marks. One difference is kept on purpose: `Metadata-Version` is
+//! 2.4 only when PEP 639 fields are present, otherwise the lowest version
+//! that holds the fields written (setuptools always writes 2.4).
+
+use super::pyproject::{License, Project};
+
+/// The fields of one distribution's metadata, ready to render.
+pub struct Metadata<'a> {
+    pub project: &'a Project,
+    /// Normalised version.
+    pub version: &'a str,
+    /// License files, as listed by the file selection.
+    pub license_files: &'a [String],
+}
+
+impl Metadata<'_> {
+    /// The lowest core metadata version that expresses the fields we write.
+    pub fn metadata_version(&self) -> &'static str {
+        let p = self.project;
+        if matches!(p.license, License::Expression(_)) || !self.license_files.is_empty() {
+            // License-Expression, License-File (and the Dynamic mark with them).
+            return "2.4";
+        }
+        let has_body = p.readme.as_ref().is_some_and(|r| !r.text.is_empty());
+        let has_content_type = p
+            .readme
+            .as_ref()
+            .is_some_and(|r| r.content_type.as_deref().is_some_and(|c| !c.is_empty()));
+        if has_body || has_content_type || !p.extras.is_empty() {
+            // The description as the message body, Description-Content-Type, Provides-Extra.
+            return "2.1";
+        }
+        if !p.dependencies.is_empty()
+            || p.requires_python.is_some()
+            || !p.urls.is_empty()
+            || p.maintainer.is_some()
+            || p.maintainer_email.is_some()
+        {
+            return "1.2";
+        }
+        if !p.classifiers.is_empty() {
+            return "1.1";
+        }
+        "1.0"
+    }
+
+    /// The METADATA / PKG-INFO text.
+    pub fn render(&self) -> String {
+        let p = self.project;
+        let mut out = String::new();
+        let mut field = |key: &str, value: &str| {
+            out.push_str(key);
+            out.push_str(": ");
+            out.push_str(value);
+            out.push('\n');
+        };
+        field("Metadata-Version", self.metadata_version());
+        field("Name", &p.name);
+        field("Version", self.version);
+        if let Some(summary) = p.summary.as_deref().filter(|s| !s.is_empty()) {
+            field("Summary", summary);
+        }
+        for (key, value) in [
+            ("Author", &p.author),
+            ("Author-email", &p.author_email),
+            ("Maintainer", &p.maintainer),
+            ("Maintainer-email", &p.maintainer_email),
+        ] {
+            if let Some(v) = value {
+                field(key, v);
+            }
+        }
+        match &p.license {
+            License::Expression(e) => field("License-Expression", e),
+            License::Text(t) if !t.is_empty() => field("License", &rfc822_escape(t)),
+            _ => {}
+        }
+        for (label, url) in &p.urls {
+            field("Project-URL", &format!("{label}, {url}"));
+        }
+        let keywords = p.keywords.join(",");
+        if !keywords.is_empty() {
+            field("Keywords", &keywords);
+        }
+        for c in &p.classifiers {
+            field("Classifier", c);
+        }
+        if let Some(rp) = &p.requires_python {
+            field("Requires-Python", rp);
+        }
+        if let Some(ct) = p.readme.as_ref().and_then(|r| r.content_type.as_deref()) {
+            if !ct.is_empty() {
+                field("Description-Content-Type", ct);
+            }
+        }
+        for lf in self.license_files {
+            field("License-File", lf);
+        }
+        for dep in &p.dependencies {
+            field("Requires-Dist", dep);
+        }
+        for (extra, deps) in &p.extras {
+            field("Provides-Extra", extra);
+            for dep in deps {
+                field("Requires-Dist", dep);
+            }
+        }
+        // setuptools marks the license files dynamic: they come from globs
+        // expanded at build time.
+        if !self.license_files.is_empty() {
+            field("Dynamic", "license-file");
+        }
+        if let Some(readme) = p.readme.as_ref().filter(|r| !r.text.is_empty()) {
+            out.push('\n');
+            out.push_str(&readme.text);
+            if !readme.text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// Python's line boundaries for `str.splitlines`.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r'
+            | '\x0b'
+            | '\x0c'
+            | '\x1c'
+            | '\x1d'
+            | '\x1e'
+            | '\u{85}'
+            | '\u{2028}'
+            | '\u{2029}'
+    )
+}
+
+/// distutils' `rfc822_escape`: every line after the first is indented by
+/// eight spaces (a trailing line break gets the indent too).
+pub fn rfc822_escape(text: &str) -> String {
+    const INDENT: &str = "        ";
+    let mut lines: Vec<&str> = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if is_line_break(c) {
+            let mut end = pos + c.len_utf8();
+            if c == '\r' && chars.get(i + 1).map(|(_, n)| *n) == Some('\n') {
+                end += 1;
+                i += 1;
+            }
+            lines.push(&text[start..end]);
+            start = end;
+        }
+        i += 1;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    let ends_in_newline = lines
+        .last()
+        .is_some_and(|l| l.chars().last().is_some_and(is_line_break));
+    let mut out = lines.join(INDENT);
+    if ends_in_newline {
+        out.push_str(INDENT);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc822_escape_matches_distutils() {
+        assert_eq!(rfc822_escape("one"), "one");
+        assert_eq!(rfc822_escape("a\nb"), "a\n        b");
+        assert_eq!(rfc822_escape("a\nb\n"), "a\n        b\n        ");
+        assert_eq!(rfc822_escape("a\r\nb"), "a\r\n        b");
+        assert_eq!(rfc822_escape(""), "");
+    }
+}

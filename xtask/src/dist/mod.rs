@@ -1,0 +1,323 @@
+//! `cargo xtask dist`: the PyPI sdist and wheel, written natively from the
+//! project's own pyproject.toml, byte-for-byte reproducible, with the content
+//! setuptools 84 would give them.
+//!
+//! The steps: read and validate pyproject.toml ([`pyproject`]); walk the
+//! project once ([`tree`]); choose the files as setuptools does ([`files`],
+//! with [`pyglob`] for its pattern languages); plan the two archives
+//! ([`plan`], with [`metadata`] and [`wheel`]'s dist-info files); carry the
+//! plan out ([`exec`], [`archive`], [`sdist`], [`wheel`]). Only the last step
+//! touches the output folder.
+
+mod archive;
+mod exec;
+mod files;
+mod license;
+mod metadata;
+mod plan;
+mod pyattr;
+mod pyglob;
+pub mod pyproject;
+mod reqs;
+mod sdist;
+mod tree;
+mod wheel;
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use camino::{Utf8Path, Utf8PathBuf};
+use xshell::{Shell, cmd};
+
+pub use exec::Artifact;
+
+use crate::flags;
+use crate::paths::Layout;
+
+/// What to build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistOptions {
+    pub sdist: bool,
+    pub wheel: bool,
+    /// Print the archives' members instead of writing them.
+    pub list: bool,
+    /// Progress lines on stderr.
+    pub verbose: bool,
+}
+
+impl Default for DistOptions {
+    fn default() -> Self {
+        Self {
+            sdist: true,
+            wheel: true,
+            list: false,
+            verbose: false,
+        }
+    }
+}
+
+/// Where the fixed timestamp came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeSource {
+    SourceDateEpoch,
+    LastCommit,
+    /// Neither was available: 1980-01-01, the earliest time a zip can hold.
+    Default(String),
+}
+
+/// The resolved timestamp of every archive member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timestamp {
+    /// Seconds since the epoch, clamped to >= 1980-01-01.
+    pub secs: u64,
+    pub source: TimeSource,
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, mo, d, h, mi, s) = archive::civil(self.secs);
+        write!(
+            f,
+            "{} ({y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z) ",
+            self.secs
+        )?;
+        match &self.source {
+            TimeSource::SourceDateEpoch => f.write_str("from SOURCE_DATE_EPOCH"),
+            TimeSource::LastCommit => f.write_str("from the last commit (git log -1)"),
+            TimeSource::Default(why) => write!(
+                f,
+                "by default, the zip epoch 1980-01-01 ({why}; set SOURCE_DATE_EPOCH to choose)"
+            ),
+        }
+    }
+}
+
+/// The result of a build.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The name as written in pyproject.toml.
+    pub name: String,
+    /// The normalised (PEP 440) version.
+    pub version: String,
+    pub timestamp: Timestamp,
+    pub sdist: Option<Artifact>,
+    pub wheel: Option<Artifact>,
+}
+
+/// Resolve the member timestamp: SOURCE_DATE_EPOCH, else the last commit of
+/// the project's repository, else 1980-01-01.
+pub fn timestamp(project: &Utf8Path) -> Result<Timestamp> {
+    if let Ok(raw) = std::env::var("SOURCE_DATE_EPOCH") {
+        let secs: u64 = raw.trim().parse().with_context(|| {
+            format!("SOURCE_DATE_EPOCH={raw:?} is not a whole number of seconds since 1970")
+        })?;
+        return Ok(Timestamp {
+            secs: secs.max(archive::ZIP_EPOCH),
+            source: TimeSource::SourceDateEpoch,
+        });
+    }
+    let sh = Shell::new().context("cannot start a shell")?;
+    let last = cmd!(sh, "git -C {project} log -1 --format=%ct")
+        .quiet()
+        .ignore_stderr()
+        .read();
+    match last.map(|s| s.trim().parse::<u64>()) {
+        Ok(Ok(secs)) => Ok(Timestamp {
+            secs: secs.max(archive::ZIP_EPOCH),
+            source: TimeSource::LastCommit,
+        }),
+        _ => Ok(Timestamp {
+            secs: archive::ZIP_EPOCH,
+            source: TimeSource::Default(format!(
+                "{project} is not in a git repository with a commit"
+            )),
+        }),
+    }
+}
+
+/// Absolute, UTF-8 form of a path given on the command line.
+fn absolute(path: &Utf8Path) -> Result<Utf8PathBuf> {
+    let abs = std::path::absolute(path).with_context(|| format!("cannot resolve {path}"))?;
+    Utf8PathBuf::from_path_buf(abs)
+        .map_err(|p| anyhow::anyhow!("{} is not a UTF-8 path", p.display()))
+}
+
+/// Read the project and resolve its layout and version (no archive yet).
+struct Prepared {
+    project: pyproject::Project,
+    tree: tree::Tree,
+    layout: files::Layout,
+    version: String,
+    version_from: String,
+}
+
+fn prepare(project_dir: &Utf8Path, skip: &[Utf8PathBuf]) -> Result<Prepared> {
+    let project = pyproject::load(project_dir)?;
+    let tree = tree::Tree::walk(project_dir, skip)?;
+    let layout = files::layout(&project, &tree)?;
+    let (version, version_from) = resolve_version(&project, &tree, &layout)?;
+    Ok(Prepared {
+        project,
+        tree,
+        layout,
+        version,
+        version_from,
+    })
+}
+
+fn resolve_version(
+    project: &pyproject::Project,
+    tree: &tree::Tree,
+    layout: &files::Layout,
+) -> Result<(String, String)> {
+    let pyproject = project.root.join("pyproject.toml");
+    match &project.version {
+        pyproject::VersionSource::Static(v) => Ok((v.clone(), "project.version".to_owned())),
+        pyproject::VersionSource::Attr(attr) => {
+            let read = |rel: &str| -> Option<String> {
+                let info = tree.file(rel)?;
+                std::fs::read_to_string(&info.source).ok()
+            };
+            let finder = pyattr::ModuleFinder {
+                package_dir: &layout.package_dir,
+                read: &read,
+            };
+            let (raw, file) = pyattr::read_attr(&finder, attr).map_err(|e| {
+                anyhow::anyhow!("{pyproject}: dynamic version attr {attr:?} not found: {e}")
+            })?;
+            let v = pyproject::normalize_version(&raw).map_err(|e| {
+                anyhow::anyhow!("{}: {e} (from attr {attr:?})", project.root.join(&file))
+            })?;
+            Ok((v, format!("{file} (attr {attr})")))
+        }
+        pyproject::VersionSource::File(paths) => {
+            let mut parts = Vec::new();
+            for p in paths {
+                parts.push(
+                    pyproject::read_text(&project.root, p)
+                        .map_err(|e| anyhow::anyhow!("{pyproject}: dynamic version file: {e}"))?,
+                );
+            }
+            let raw = parts.join("\n");
+            let v = pyproject::normalize_version(&raw)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", project.root.join(paths.join(", "))))?;
+            Ok((v, paths.join(", ")))
+        }
+    }
+}
+
+/// The project's normalised version, as the built distributions will carry it.
+#[allow(dead_code)]
+pub fn project_version(project_dir: &Utf8Path) -> Result<String> {
+    Ok(prepare(&absolute(project_dir)?, &[])?.version)
+}
+
+/// Build the sdist and/or wheel of `project_dir` into `out_dir`.
+pub fn build(project_dir: &Utf8Path, out_dir: &Utf8Path, opts: &DistOptions) -> Result<Built> {
+    let started = Instant::now();
+    let project_dir = absolute(project_dir)?;
+    let out_dir = absolute(out_dir)?;
+    // The output folder never ships, even when it lies inside the project.
+    let skip: Vec<Utf8PathBuf> = out_dir
+        .strip_prefix(&project_dir)
+        .ok()
+        .filter(|rel| !rel.as_str().is_empty())
+        .map(|rel| vec![rel.to_path_buf()])
+        .unwrap_or_default();
+    if out_dir == project_dir {
+        bail!("--out {out_dir} is the project folder itself; choose another folder");
+    }
+    let prepared = prepare(&project_dir, &skip)?;
+    let p = &prepared.project;
+    let fullname = format!(
+        "{}-{}",
+        plan::filename_name(&p.canonical_name),
+        prepared.version
+    );
+    let manifest_in = match prepared.tree.file("MANIFEST.in") {
+        Some(f) => Some(
+            pyproject::read_text(&project_dir, "MANIFEST.in")
+                .map_err(|e| anyhow::anyhow!("{e} ({})", f.source))?,
+        ),
+        None => None,
+    };
+    let selection = files::select(
+        p,
+        &prepared.tree,
+        &prepared.layout,
+        &fullname,
+        manifest_in.as_deref(),
+    )?;
+    let ts = timestamp(&project_dir)?;
+    let plan = plan::plan(p, &selection, &prepared.version, &prepared.tree, ts.secs)?;
+    let progress = Progress::new(opts.verbose);
+    progress.line(&format!(
+        "{} {} (version from {})",
+        p.name, prepared.version, prepared.version_from
+    ));
+    progress.line(&format!("timestamp {ts}"));
+    for w in &selection.warnings {
+        progress.line(&format!("warning: {w}"));
+    }
+    let (sdist, wheel) = if opts.list {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        exec::list(&plan, opts.sdist, opts.wheel, &mut lock)?;
+        (None, None)
+    } else {
+        exec::execute(&plan, &out_dir, opts.sdist, opts.wheel)?
+    };
+    progress.line(&format!(
+        "{} wheel and {} sdist members in {:.0?}",
+        plan.wheel.entries.len() + 1,
+        plan.sdist.entries.len(),
+        started.elapsed()
+    ));
+    Ok(Built {
+        name: p.name.clone(),
+        version: prepared.version.clone(),
+        timestamp: ts,
+        sdist,
+        wheel,
+    })
+}
+
+/// Progress on stderr, as plain lines (no colour, so NO_COLOR and CI need
+/// nothing special).
+struct Progress {
+    on: bool,
+}
+
+impl Progress {
+    fn new(on: bool) -> Self {
+        Self { on }
+    }
+
+    fn line(&self, text: &str) {
+        if self.on {
+            eprintln!("dist: {text}");
+        }
+    }
+}
+
+impl flags::Dist {
+    pub fn run(self, _sh: &Shell) -> Result<()> {
+        let layout = Layout::new();
+        let project = self.project.unwrap_or_else(|| layout.python());
+        let out = self.out.unwrap_or_else(|| layout.dist());
+        let both = !self.sdist && !self.wheel;
+        let opts = DistOptions {
+            sdist: both || self.sdist,
+            wheel: both || self.wheel,
+            list: self.list,
+            verbose: true,
+        };
+        let built = build(&project, &out, &opts)?;
+        for (kind, artifact) in [("sdist", &built.sdist), ("wheel", &built.wheel)] {
+            if let Some(a) = artifact {
+                println!("{kind} {} sha256:{} {} bytes", a.path, a.sha256, a.size);
+            }
+        }
+        Ok(())
+    }
+}

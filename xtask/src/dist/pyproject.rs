@@ -1,0 +1,1241 @@
+//! Reading a project's `pyproject.toml`: the PEP 621 `[project]` table and
+//! the parts of `[tool.setuptools]` this builder reproduces, into a typed
+//! [`Project`].
+//!
+//! Everything is validated here, before any file is selected: a malformed
+//! file, a missing `[project]`, an invalid name, version, dependency or
+//! license expression, or a setuptools option the builder does not reproduce
+//! stops the build with one line naming `pyproject.toml:LINE:COL`.
+
+use std::ops::Range;
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::license;
+use super::reqs::{self, Req};
+
+/// One TOML value with where it was written.
+#[derive(Debug, Clone)]
+struct Tv {
+    kind: TvKind,
+    span: Option<Range<usize>>,
+}
+
+#[derive(Debug, Clone)]
+enum TvKind {
+    Str(String),
+    Bool(bool),
+    Arr(Vec<Tv>),
+    Table(Vec<(String, Tv)>),
+    Other(&'static str),
+}
+
+fn convert_value(v: &toml_edit::Value) -> Tv {
+    let kind = match v {
+        toml_edit::Value::String(s) => TvKind::Str(s.value().clone()),
+        toml_edit::Value::Boolean(b) => TvKind::Bool(*b.value()),
+        toml_edit::Value::Array(a) => TvKind::Arr(a.iter().map(convert_value).collect()),
+        toml_edit::Value::InlineTable(t) => TvKind::Table(
+            t.iter()
+                .map(|(k, v)| (k.to_owned(), convert_value(v)))
+                .collect(),
+        ),
+        other => TvKind::Other(other.type_name()),
+    };
+    Tv {
+        kind,
+        span: v.span(),
+    }
+}
+
+fn convert_item(item: &toml_edit::Item) -> Tv {
+    match item {
+        toml_edit::Item::Value(v) => convert_value(v),
+        toml_edit::Item::Table(t) => Tv {
+            kind: TvKind::Table(
+                t.iter()
+                    .map(|(k, v)| (k.to_owned(), convert_item(v)))
+                    .collect(),
+            ),
+            span: t.span(),
+        },
+        toml_edit::Item::ArrayOfTables(a) => Tv {
+            kind: TvKind::Arr(
+                a.iter()
+                    .map(|t| Tv {
+                        kind: TvKind::Table(
+                            t.iter()
+                                .map(|(k, v)| (k.to_owned(), convert_item(v)))
+                                .collect(),
+                        ),
+                        span: t.span(),
+                    })
+                    .collect(),
+            ),
+            span: a.span(),
+        },
+        toml_edit::Item::None => Tv {
+            kind: TvKind::Other("nothing"),
+            span: None,
+        },
+    }
+}
+
+impl Tv {
+    fn get(&self, key: &str) -> Option<&Tv> {
+        match &self.kind {
+            TvKind::Table(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn type_name(&self) -> &'static str {
+        match &self.kind {
+            TvKind::Str(_) => "a string",
+            TvKind::Bool(_) => "a boolean",
+            TvKind::Arr(_) => "an array",
+            TvKind::Table(_) => "a table",
+            TvKind::Other(t) => t,
+        }
+    }
+}
+
+/// The text of pyproject.toml, to turn byte offsets into `file:line:col`.
+pub struct Source {
+    pub path: Utf8PathBuf,
+    pub text: String,
+}
+
+impl Source {
+    pub fn location(&self, offset: Option<usize>) -> String {
+        let Some(offset) = offset else {
+            return self.path.to_string();
+        };
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
+        format!("{}:{line}:{col}", self.path)
+    }
+
+    fn err(&self, tv: &Tv, msg: impl std::fmt::Display) -> anyhow::Error {
+        anyhow::anyhow!(
+            "{}: {msg}",
+            self.location(tv.span.as_ref().map(|s| s.start))
+        )
+    }
+
+    fn str<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t str> {
+        match &tv.kind {
+            TvKind::Str(s) => Ok(s),
+            _ => Err(self.err(
+                tv,
+                format!("{what} must be a string, not {}", tv.type_name()),
+            )),
+        }
+    }
+
+    fn bool(&self, tv: &Tv, what: &str) -> Result<bool> {
+        match &tv.kind {
+            TvKind::Bool(b) => Ok(*b),
+            _ => Err(self.err(
+                tv,
+                format!("{what} must be true or false, not {}", tv.type_name()),
+            )),
+        }
+    }
+
+    fn array<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t [Tv]> {
+        match &tv.kind {
+            TvKind::Arr(a) => Ok(a),
+            _ => Err(self.err(
+                tv,
+                format!("{what} must be an array, not {}", tv.type_name()),
+            )),
+        }
+    }
+
+    fn str_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
+        self.array(tv, what)?
+            .iter()
+            .map(|v| {
+                self.str(v, &format!("each entry of {what}"))
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+
+    fn table<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t [(String, Tv)]> {
+        match &tv.kind {
+            TvKind::Table(t) => Ok(t),
+            _ => Err(self.err(
+                tv,
+                format!("{what} must be a table, not {}", tv.type_name()),
+            )),
+        }
+    }
+
+    fn str_table(&self, tv: &Tv, what: &str) -> Result<Vec<(String, String)>> {
+        self.table(tv, what)?
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), self.str(v, &format!("{what}.{k}"))?.to_owned())))
+            .collect()
+    }
+}
+
+/// `readme`: the long description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readme {
+    pub text: String,
+    pub content_type: Option<String>,
+    /// The file it was read from (shipped in the sdist).
+    pub file: Option<String>,
+}
+
+/// `license`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum License {
+    None,
+    /// A PEP 639 SPDX expression, normalised.
+    Expression(String),
+    /// The legacy table form, `{text = ...}` or `{file = ...}` (read).
+    Text(String),
+}
+
+/// Where the version comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSource {
+    Static(String),
+    /// `{attr = "pkg.mod.NAME"}`.
+    Attr(String),
+    /// `{file = [...]}`: the files' contents joined by newlines.
+    File(Vec<String>),
+}
+
+/// `[tool.setuptools] packages`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Packages {
+    /// Neither `packages` nor `py-modules`: setuptools' automatic discovery.
+    Unset,
+    List(Vec<String>),
+    Find(Find),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Find {
+    pub where_: Vec<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub namespaces: bool,
+}
+
+/// The setuptools options that decide the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setuptools {
+    pub packages: Packages,
+    pub py_modules: Vec<String>,
+    /// `package-dir`, in file order.
+    pub package_dir: Vec<(String, String)>,
+    /// `package-data`, with the `"*"` key spelled `""` as setuptools does.
+    pub package_data: Vec<(String, Vec<String>)>,
+    pub exclude_package_data: Vec<(String, Vec<String>)>,
+    pub include_package_data: bool,
+}
+
+/// The validated project.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: Utf8PathBuf,
+    /// `name` as written (setuptools writes it so in METADATA).
+    pub name: String,
+    /// PEP 503 normalised name.
+    pub canonical_name: String,
+    pub version: VersionSource,
+    pub summary: Option<String>,
+    pub readme: Option<Readme>,
+    pub requires_python: Option<String>,
+    pub license: License,
+    /// `license-files` patterns; None means setuptools' default patterns.
+    pub license_files: Option<Vec<String>>,
+    pub author: Option<String>,
+    pub author_email: Option<String>,
+    pub maintainer: Option<String>,
+    pub maintainer_email: Option<String>,
+    pub keywords: Vec<String>,
+    pub classifiers: Vec<String>,
+    pub urls: Vec<(String, String)>,
+    /// Rendered `Requires-Dist` values.
+    pub dependencies: Vec<String>,
+    /// `(normalised extra, rendered Requires-Dist values)`, in file order.
+    pub extras: Vec<(String, Vec<String>)>,
+    /// Entry point groups (`console_scripts`, `gui_scripts`, ...) with
+    /// `(name, value)` pairs.
+    pub entry_points: Vec<(String, Vec<(String, String)>)>,
+    pub setuptools: Setuptools,
+    /// Files the configuration points at (readme, license file, version
+    /// file): setuptools adds them to the sdist.
+    pub referenced_files: Vec<String>,
+}
+
+const PROJECT_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "description",
+    "readme",
+    "requires-python",
+    "license",
+    "license-files",
+    "authors",
+    "maintainers",
+    "keywords",
+    "classifiers",
+    "urls",
+    "scripts",
+    "gui-scripts",
+    "entry-points",
+    "dependencies",
+    "optional-dependencies",
+    "dynamic",
+];
+
+/// `[tool.setuptools]` keys reproduced here (`zip-safe` has no effect on a
+/// wheel and is accepted as such).
+const SETUPTOOLS_KEYS: &[&str] = &[
+    "packages",
+    "package-dir",
+    "package-data",
+    "exclude-package-data",
+    "include-package-data",
+    "py-modules",
+    "license-files",
+    "zip-safe",
+    "dynamic",
+];
+
+/// The build requirements whose presence does not change what setuptools builds.
+const HARMLESS_BUILD_REQUIRES: &[&str] = &["setuptools", "wheel"];
+
+/// Read and validate `root/pyproject.toml`.
+pub fn load(root: &Utf8Path) -> Result<Project> {
+    let path = root.join("pyproject.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!("cannot read {path}; --project must be a folder holding a pyproject.toml")
+    })?;
+    let src = Source { path, text };
+    let doc = toml_edit::Document::parse(src.text.as_str()).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: invalid TOML: {}",
+            src.location(e.span().map(|s| s.start)),
+            e.message().trim()
+        )
+    })?;
+    let top = convert_item(doc.as_item());
+    check_legacy_files(root)?;
+    check_build_system(&src, &top)?;
+    let Some(project) = top.get("project") else {
+        bail!(
+            "{}: no [project] table; this builder reads the PEP 621 metadata in [project] (name, version, ...)",
+            src.path
+        );
+    };
+    let project_entries = src.table(project, "[project]")?;
+    for (key, value) in project_entries {
+        if !PROJECT_KEYS.contains(&key.as_str()) {
+            return Err(src.err(value, format!("unknown or unsupported key project.{key}")));
+        }
+    }
+    let tool = top.get("tool");
+    if let Some(distutils) = tool.and_then(|t| t.get("distutils")) {
+        return Err(src.err(
+            distutils,
+            "[tool.distutils] is not supported: its command options can change the build (tags, names); remove it",
+        ));
+    }
+    let st = tool.and_then(|t| t.get("setuptools"));
+    if let Some(st) = st {
+        for (key, value) in src.table(st, "[tool.setuptools]")? {
+            if !SETUPTOOLS_KEYS.contains(&key.as_str()) {
+                return Err(src.err(
+                    value,
+                    format!("tool.setuptools.{key} is not supported by this builder; it reproduces packages, package-dir, package-data, exclude-package-data, include-package-data, py-modules, license-files, dynamic.version"),
+                ));
+            }
+        }
+    }
+    let st_get = |key: &str| st.and_then(|t| t.get(key));
+
+    // Name.
+    let name_tv = project
+        .get("name")
+        .ok_or_else(|| anyhow::anyhow!("{}: [project] has no `name`", src.path))?;
+    let name = src.str(name_tv, "project.name")?.to_owned();
+    if !valid_name(&name) {
+        return Err(src.err(
+            name_tv,
+            format!("invalid project name {name:?}: use letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit"),
+        ));
+    }
+    let canonical_name = reqs::canonicalize_name(&name);
+
+    // Dynamic.
+    let mut dynamic = Vec::new();
+    if let Some(tv) = project.get("dynamic") {
+        for item in src.array(tv, "project.dynamic")? {
+            let field = src.str(item, "each entry of project.dynamic")?;
+            if field != "version" {
+                return Err(src.err(
+                    item,
+                    format!("project.dynamic lists {field:?}: only \"version\" can be dynamic with this builder; write {field} in [project]"),
+                ));
+            }
+            if project.get(field).is_some() {
+                return Err(src.err(
+                    item,
+                    format!("project.{field} is both given and listed in project.dynamic"),
+                ));
+            }
+            dynamic.push(field.to_owned());
+        }
+    }
+    let st_dynamic = st_get("dynamic");
+    if let Some(d) = st_dynamic {
+        for (key, value) in src.table(d, "tool.setuptools.dynamic")? {
+            if key != "version" {
+                return Err(src.err(
+                    value,
+                    format!("tool.setuptools.dynamic.{key} is not supported by this builder; only the version can be dynamic"),
+                ));
+            }
+        }
+    }
+    let mut referenced_files = Vec::new();
+
+    // Version.
+    let version = if dynamic.iter().any(|d| d == "version") {
+        let Some(spec) = st_dynamic.and_then(|d| d.get("version")) else {
+            bail!(
+                "{}: project.dynamic lists \"version\" but [tool.setuptools.dynamic] has no `version = {{attr = ...}}` or `{{file = ...}}`",
+                src.path
+            );
+        };
+        src.table(spec, "tool.setuptools.dynamic.version")?;
+        match (spec.get("attr"), spec.get("file")) {
+            (Some(attr), None) => {
+                let attr = src.str(attr, "tool.setuptools.dynamic.version.attr")?;
+                if attr.trim().is_empty() || attr.split('.').any(|p| p.trim().is_empty()) {
+                    return Err(src.err(
+                        spec,
+                        format!("invalid attr {attr:?}: expected `package.module.NAME`"),
+                    ));
+                }
+                VersionSource::Attr(attr.trim().to_owned())
+            }
+            (None, Some(file)) => {
+                let files = match &file.kind {
+                    TvKind::Str(s) => vec![s.clone()],
+                    _ => src.str_list(file, "tool.setuptools.dynamic.version.file")?,
+                };
+                for f in &files {
+                    check_relative(f).map_err(|e| src.err(file, e))?;
+                }
+                referenced_files.extend(files.iter().cloned());
+                VersionSource::File(files)
+            }
+            _ => {
+                return Err(src.err(
+                    spec,
+                    "tool.setuptools.dynamic.version needs exactly one of `attr` or `file`",
+                ));
+            }
+        }
+    } else {
+        let Some(tv) = project.get("version") else {
+            bail!(
+                "{}: [project] has no `version`; give one, or list \"version\" in project.dynamic with [tool.setuptools.dynamic] version = {{attr = ...}}",
+                src.path
+            );
+        };
+        let raw = src.str(tv, "project.version")?;
+        let normal = normalize_version(raw).map_err(|e| src.err(tv, e))?;
+        VersionSource::Static(normal)
+    };
+
+    // Description.
+    let summary = match project.get("description") {
+        Some(tv) => Some(src.str(tv, "project.description")?.to_owned()),
+        None => None,
+    };
+
+    // Readme.
+    let readme = match project.get("readme") {
+        None => None,
+        Some(tv) => Some(read_readme(&src, root, tv, &mut referenced_files)?),
+    };
+
+    // Requires-Python.
+    let requires_python = match project.get("requires-python") {
+        None => None,
+        Some(tv) => {
+            let raw = src.str(tv, "project.requires-python")?;
+            Some(
+                reqs::requires_python(raw)
+                    .map_err(|e| src.err(tv, format!("invalid requires-python {raw:?}: {e}")))?,
+            )
+        }
+    };
+
+    // Classifiers and keywords.
+    let classifiers = match project.get("classifiers") {
+        Some(tv) => src.str_list(tv, "project.classifiers")?,
+        None => Vec::new(),
+    };
+    let keywords = match project.get("keywords") {
+        Some(tv) => src.str_list(tv, "project.keywords")?,
+        None => Vec::new(),
+    };
+
+    // License.
+    let license = match project.get("license") {
+        None => License::None,
+        Some(tv) => {
+            match &tv.kind {
+                TvKind::Str(expr) => {
+                    let normal = license::canonicalize(expr).map_err(|e| src.err(tv, e))?;
+                    if let Some(c) = classifiers.iter().find(|c| c.starts_with("License :: ")) {
+                        return Err(src.err(
+                        tv,
+                        format!("a license expression replaces license classifiers (PEP 639): remove the classifier {c:?}"),
+                    ));
+                    }
+                    License::Expression(normal)
+                }
+                TvKind::Table(_) => match (tv.get("text"), tv.get("file")) {
+                    (Some(t), None) => {
+                        License::Text(src.str(t, "project.license.text")?.to_owned())
+                    }
+                    (None, Some(f)) => {
+                        let file = src.str(f, "project.license.file")?;
+                        check_relative(file).map_err(|e| src.err(f, e))?;
+                        let text = read_text(root, file).map_err(|e| src.err(f, e))?;
+                        referenced_files.push(file.to_owned());
+                        License::Text(text)
+                    }
+                    _ => {
+                        return Err(src.err(
+                            tv,
+                            "project.license as a table needs exactly one of `text` or `file`",
+                        ));
+                    }
+                },
+                _ => {
+                    return Err(src.err(tv, format!("project.license must be a string (an SPDX expression) or a table, not {}", tv.type_name())));
+                }
+            }
+        }
+    };
+    let project_license_files = project.get("license-files");
+    let tool_license_files = st_get("license-files");
+    let license_files = match (project_license_files, tool_license_files) {
+        (Some(_), Some(t)) => {
+            return Err(src.err(
+                t,
+                "project.license-files is given already; remove tool.setuptools.license-files",
+            ));
+        }
+        (Some(tv), None) => Some(checked_patterns(&src, tv, "project.license-files")?),
+        (None, Some(tv)) => Some(checked_patterns(&src, tv, "tool.setuptools.license-files")?),
+        (None, None) => None,
+    };
+    if license_files.is_some()
+        && matches!(license, License::Text(_))
+        && project_license_files.is_some()
+    {
+        return Err(src.err(
+            project_license_files.unwrap_or(project),
+            "project.license-files needs project.license to be an SPDX expression string (PEP 639), not a table",
+        ));
+    }
+
+    // People.
+    let (author, author_email) = people(&src, project.get("authors"), "project.authors")?;
+    let (maintainer, maintainer_email) =
+        people(&src, project.get("maintainers"), "project.maintainers")?;
+
+    // URLs.
+    let urls = match project.get("urls") {
+        Some(tv) => src.str_table(tv, "project.urls")?,
+        None => Vec::new(),
+    };
+
+    // Dependencies.
+    let mut dependencies = Vec::new();
+    if let Some(tv) = project.get("dependencies") {
+        for item in src.array(tv, "project.dependencies")? {
+            let text = src.str(item, "each dependency")?;
+            let req = Req::parse(text)
+                .map_err(|e| src.err(item, format!("invalid dependency {text:?}: {e}")))?;
+            dependencies.push(req.render());
+        }
+    }
+    let mut extras: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(tv) = project.get("optional-dependencies") {
+        for (key, list) in src.table(tv, "project.optional-dependencies")? {
+            if !valid_name(key) {
+                return Err(src.err(list, format!("invalid extra name {key:?}")));
+            }
+            let extra = reqs::safe_extra(key);
+            if extras.iter().any(|(e, _)| *e == extra) {
+                return Err(src.err(
+                    list,
+                    format!(
+                        "the extra {key:?} normalises to {extra:?}, like an earlier one (PEP 685)"
+                    ),
+                ));
+            }
+            let mut rendered = Vec::new();
+            for item in src.array(list, &format!("project.optional-dependencies.{key}"))? {
+                let text = src.str(item, "each dependency")?;
+                let req = Req::parse(text)
+                    .map_err(|e| src.err(item, format!("invalid dependency {text:?}: {e}")))?;
+                rendered.push(req.render_for_extra(&extra));
+            }
+            extras.push((extra, rendered));
+        }
+    }
+
+    // Entry points.
+    let mut entry_points: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for (key, group) in [
+        ("scripts", "console_scripts"),
+        ("gui-scripts", "gui_scripts"),
+    ] {
+        if let Some(tv) = project.get(key) {
+            let items = entry_point_table(&src, tv, &format!("project.{key}"))?;
+            if !items.is_empty() {
+                entry_points.push((group.to_owned(), items));
+            }
+        }
+    }
+    if let Some(tv) = project.get("entry-points") {
+        for (group, table) in src.table(tv, "project.entry-points")? {
+            if group == "console_scripts" || group == "gui_scripts" {
+                return Err(src.err(
+                    table,
+                    format!(
+                        "project.entry-points.{group} is not allowed (PEP 621): use project.{}",
+                        if group == "console_scripts" {
+                            "scripts"
+                        } else {
+                            "gui-scripts"
+                        }
+                    ),
+                ));
+            }
+            let items = entry_point_table(&src, table, &format!("project.entry-points.{group}"))?;
+            if !items.is_empty() {
+                entry_points.push((group.clone(), items));
+            }
+        }
+    }
+
+    let setuptools = read_setuptools(&src, st)?;
+
+    Ok(Project {
+        root: root.to_path_buf(),
+        name,
+        canonical_name,
+        version,
+        summary,
+        readme,
+        requires_python,
+        license,
+        license_files,
+        author,
+        author_email,
+        maintainer,
+        maintainer_email,
+        keywords,
+        classifiers,
+        urls,
+        dependencies,
+        extras,
+        entry_points,
+        setuptools,
+        referenced_files,
+    })
+}
+
+/// The core metadata name rule.
+fn valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Validate a PEP 440 version and return its normal form.
+pub fn normalize_version(raw: &str) -> Result<String, String> {
+    pep440_rs::Version::from_str(raw.trim())
+        .map(|v| v.to_string())
+        .map_err(|e| format!("invalid version {raw:?} (PEP 440): {e}"))
+}
+
+fn check_relative(path: &str) -> Result<(), String> {
+    if path.starts_with('/') || path.contains(":\\") {
+        return Err(format!("{path:?} must be relative to the project folder"));
+    }
+    if path.split(['/', '\\']).any(|p| p == "..") {
+        return Err(format!(
+            "{path:?} leaves the project folder; only files inside it can be used"
+        ));
+    }
+    Ok(())
+}
+
+fn checked_patterns(src: &Source, tv: &Tv, what: &str) -> Result<Vec<String>> {
+    let patterns = src.str_list(tv, what)?;
+    for p in &patterns {
+        check_relative(p).map_err(|e| src.err(tv, format!("{what}: {e}")))?;
+    }
+    Ok(patterns)
+}
+
+/// Read a UTF-8 text file of the project with Python's universal newlines.
+pub fn read_text(root: &Utf8Path, rel: &str) -> Result<String, String> {
+    let path = root.join(rel);
+    let meta = std::fs::symlink_metadata(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    if meta.file_type().is_symlink() {
+        let target =
+            std::fs::canonicalize(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let root_c = std::fs::canonicalize(root).map_err(|e| format!("cannot open {root}: {e}"))?;
+        if !target.starts_with(&root_c) {
+            return Err(format!(
+                "{rel} is a symlink to {}, outside the project",
+                target.display()
+            ));
+        }
+    }
+    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
+    Ok(universal_newlines(&text))
+}
+
+/// `\r\n` and `\r` become `\n`, as Python's text mode reads them.
+pub fn universal_newlines(text: &str) -> String {
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn content_type_for(file: &str) -> Result<Option<&'static str>, String> {
+    let lower = file.to_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let Some((stem, ext)) = name.rsplit_once('.') else {
+        return Ok(None);
+    };
+    if stem.is_empty() {
+        return Ok(None);
+    }
+    match ext {
+        "md" => Ok(Some("text/markdown")),
+        "rst" => Ok(Some("text/x-rst")),
+        "txt" => Ok(Some("text/plain")),
+        _ => Err(format!(
+            "cannot tell the content type of the readme {file:?}: use .md, .rst or .txt, or the table form with `content-type`"
+        )),
+    }
+}
+
+fn read_readme(
+    src: &Source,
+    root: &Utf8Path,
+    tv: &Tv,
+    referenced: &mut Vec<String>,
+) -> Result<Readme> {
+    match &tv.kind {
+        TvKind::Str(file) => {
+            check_relative(file).map_err(|e| src.err(tv, e))?;
+            let content_type = content_type_for(file).map_err(|e| src.err(tv, e))?;
+            let text = read_text(root, file).map_err(|e| src.err(tv, e))?;
+            referenced.push(file.clone());
+            Ok(Readme {
+                text,
+                content_type: content_type.map(str::to_owned),
+                file: Some(file.clone()),
+            })
+        }
+        TvKind::Table(_) => {
+            let ct = tv
+                .get("content-type")
+                .ok_or_else(|| src.err(tv, "project.readme as a table needs `content-type`"))?;
+            let content_type = src.str(ct, "project.readme.content-type")?.to_owned();
+            match (tv.get("file"), tv.get("text")) {
+                (Some(f), None) => {
+                    let file = src.str(f, "project.readme.file")?;
+                    check_relative(file).map_err(|e| src.err(f, e))?;
+                    let text = read_text(root, file).map_err(|e| src.err(f, e))?;
+                    referenced.push(file.to_owned());
+                    Ok(Readme {
+                        text,
+                        content_type: Some(content_type),
+                        file: Some(file.to_owned()),
+                    })
+                }
+                (None, Some(t)) => Ok(Readme {
+                    text: src.str(t, "project.readme.text")?.to_owned(),
+                    content_type: Some(content_type),
+                    file: None,
+                }),
+                _ => Err(src.err(
+                    tv,
+                    "project.readme as a table needs exactly one of `file` or `text`",
+                )),
+            }
+        }
+        _ => Err(src.err(
+            tv,
+            format!(
+                "project.readme must be a file name or a table, not {}",
+                tv.type_name()
+            ),
+        )),
+    }
+}
+
+/// `authors`/`maintainers` as setuptools renders them: names without email go
+/// to `Author`, the others to `Author-email` as `Name <email>` addresses.
+fn people(src: &Source, tv: Option<&Tv>, what: &str) -> Result<(Option<String>, Option<String>)> {
+    let Some(tv) = tv else {
+        return Ok((None, None));
+    };
+    let mut names = Vec::new();
+    let mut emails = Vec::new();
+    for person in src.array(tv, what)? {
+        let entries = src.table(person, &format!("each entry of {what}"))?;
+        for (key, value) in entries {
+            if key != "name" && key != "email" {
+                return Err(src.err(
+                    value,
+                    format!("unknown key {key:?} in {what}: only name and email"),
+                ));
+            }
+        }
+        let name = person.get("name").map(|n| src.str(n, "name")).transpose()?;
+        let email = person
+            .get("email")
+            .map(|e| src.str(e, "email"))
+            .transpose()?;
+        if let Some(email) = email {
+            let valid = email.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && !d.is_empty() && !email.contains(char::is_whitespace)
+            });
+            if !valid {
+                return Err(src.err(person, format!("invalid email address {email:?} in {what}")));
+            }
+        }
+        match (name, email) {
+            (None, None) => {
+                return Err(src.err(
+                    person,
+                    format!("an entry of {what} needs a name or an email"),
+                ));
+            }
+            (None, Some(e)) => emails.push(e.to_owned()),
+            (Some(n), None) => names.push(n.to_owned()),
+            (Some(n), Some(e)) => emails.push(format_address(n, e)),
+        }
+    }
+    let join = |v: Vec<String>| {
+        if v.is_empty() {
+            None
+        } else {
+            Some(v.join(", "))
+        }
+    };
+    Ok((join(names), join(emails)))
+}
+
+/// Python's `str(email.headerregistry.Address(display_name=..., addr_spec=...))`.
+pub fn format_address(name: &str, email: &str) -> String {
+    const SPECIALS: &str = "()<>@,:;.\"[]";
+    let display = if name.chars().any(|c| SPECIALS.contains(c)) {
+        format!("\"{}\"", name.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        name.to_owned()
+    };
+    if display.is_empty() {
+        email.to_owned()
+    } else {
+        format!("{display} <{email}>")
+    }
+}
+
+fn entry_point_table(src: &Source, tv: &Tv, what: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (name, value) in src.table(tv, what)? {
+        let v = src.str(value, &format!("{what}.{name}"))?.trim().to_owned();
+        if name.is_empty() || name.contains('=') || name.starts_with('[') || name.trim() != name {
+            return Err(src.err(
+                value,
+                format!("invalid entry point name {name:?} in {what}"),
+            ));
+        }
+        if !valid_object_ref(&v) {
+            return Err(src.err(
+                value,
+                format!("invalid entry point {v:?} in {what}: expected `module.sub:object.attr` (with optional [extras])"),
+            ));
+        }
+        out.push((name.clone(), v));
+    }
+    Ok(out)
+}
+
+fn valid_object_ref(v: &str) -> bool {
+    let (target, extras) = match v.split_once('[') {
+        Some((t, e)) => (t.trim(), Some(e)),
+        None => (v, None),
+    };
+    if let Some(e) = extras {
+        if !e.trim_end().ends_with(']') {
+            return false;
+        }
+    }
+    let dotted = |s: &str| {
+        !s.is_empty()
+            && s.split('.').all(|part| {
+                let part = part.trim();
+                !part.is_empty()
+                    && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    && !part.starts_with(|c: char| c.is_ascii_digit())
+            })
+    };
+    match target.split_once(':') {
+        Some((module, object)) => dotted(module.trim()) && dotted(object.trim()),
+        None => dotted(target),
+    }
+}
+
+fn read_setuptools(src: &Source, st: Option<&Tv>) -> Result<Setuptools> {
+    let get = |key: &str| st.and_then(|t| t.get(key));
+    let py_modules = match get("py-modules") {
+        Some(tv) => {
+            let mods = src.str_list(tv, "tool.setuptools.py-modules")?;
+            for m in &mods {
+                if !m.split('.').all(is_identifier) {
+                    return Err(src.err(
+                        tv,
+                        format!("invalid module name {m:?} in tool.setuptools.py-modules"),
+                    ));
+                }
+            }
+            mods
+        }
+        None => Vec::new(),
+    };
+    let packages = match get("packages") {
+        None if py_modules.is_empty() => Packages::Unset,
+        None => Packages::List(Vec::new()),
+        Some(tv) => match &tv.kind {
+            TvKind::Arr(_) => {
+                let list = src.str_list(tv, "tool.setuptools.packages")?;
+                for p in &list {
+                    if !p.split('.').all(is_identifier) {
+                        return Err(src.err(
+                            tv,
+                            format!("invalid package name {p:?} in tool.setuptools.packages"),
+                        ));
+                    }
+                }
+                Packages::List(list)
+            }
+            TvKind::Table(entries) => {
+                for (k, v) in entries {
+                    if k != "find" {
+                        return Err(src.err(
+                            v,
+                            format!("tool.setuptools.packages.{k} is not supported (only `find`)"),
+                        ));
+                    }
+                }
+                let find = tv
+                    .get("find")
+                    .ok_or_else(|| src.err(tv, "tool.setuptools.packages needs `find`"))?;
+                let mut f = Find {
+                    where_: vec![".".to_owned()],
+                    include: vec!["*".to_owned()],
+                    exclude: Vec::new(),
+                    namespaces: true,
+                };
+                for (k, v) in src.table(find, "tool.setuptools.packages.find")? {
+                    match k.as_str() {
+                        "where" => {
+                            f.where_ = src.str_list(v, "tool.setuptools.packages.find.where")?;
+                            for w in &f.where_ {
+                                check_relative(w).map_err(|e| src.err(v, e))?;
+                            }
+                        }
+                        "include" => {
+                            f.include = src.str_list(v, "tool.setuptools.packages.find.include")?
+                        }
+                        "exclude" => {
+                            f.exclude = src.str_list(v, "tool.setuptools.packages.find.exclude")?
+                        }
+                        "namespaces" => {
+                            f.namespaces =
+                                src.bool(v, "tool.setuptools.packages.find.namespaces")?
+                        }
+                        _ => {
+                            return Err(src.err(v, format!("tool.setuptools.packages.find.{k} is not supported (where, include, exclude, namespaces)")));
+                        }
+                    }
+                }
+                if f.include.is_empty() {
+                    f.include = vec!["*".to_owned()];
+                }
+                Packages::Find(f)
+            }
+            _ => {
+                return Err(src.err(
+                    tv,
+                    "tool.setuptools.packages must be a list of packages or {find = {...}}",
+                ));
+            }
+        },
+    };
+    if packages == Packages::Unset {
+        bail!(
+            "{}: neither tool.setuptools.packages nor tool.setuptools.py-modules is set; setuptools' automatic discovery is not supported: add [tool.setuptools.packages.find] (with `where` and `include`) or a `packages` list",
+            src.path
+        );
+    }
+    let package_dir = match get("package-dir") {
+        Some(tv) => {
+            let pairs = src.str_table(tv, "tool.setuptools.package-dir")?;
+            for (_, dir) in &pairs {
+                check_relative(dir).map_err(|e| src.err(tv, e))?;
+            }
+            pairs
+        }
+        None => Vec::new(),
+    };
+    let data_table = |key: &str| -> Result<Vec<(String, Vec<String>)>> {
+        let Some(tv) = get(key) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (pkg, patterns) in src.table(tv, &format!("tool.setuptools.{key}"))? {
+            let list = match &patterns.kind {
+                TvKind::Str(s) => vec![s.clone()],
+                _ => src.str_list(patterns, &format!("tool.setuptools.{key}.{pkg}"))?,
+            };
+            for p in &list {
+                check_relative(p).map_err(|e| src.err(patterns, e))?;
+            }
+            let key = if pkg == "*" {
+                String::new()
+            } else {
+                pkg.clone()
+            };
+            out.push((key, list));
+        }
+        Ok(out)
+    };
+    let package_data = data_table("package-data")?;
+    let exclude_package_data = data_table("exclude-package-data")?;
+    let include_package_data = match get("include-package-data") {
+        Some(tv) => src.bool(tv, "tool.setuptools.include-package-data")?,
+        None => true,
+    };
+    if let Some(tv) = get("zip-safe") {
+        src.bool(tv, "tool.setuptools.zip-safe")?;
+    }
+    Ok(Setuptools {
+        packages,
+        py_modules,
+        package_dir,
+        package_data,
+        exclude_package_data,
+        include_package_data,
+    })
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// `setup.py` can change anything; `setup.cfg` may only hold the
+/// `[egg_info]` section setuptools writes into sdists.
+fn check_legacy_files(root: &Utf8Path) -> Result<()> {
+    let setup_py = root.join("setup.py");
+    if setup_py.exists() {
+        bail!(
+            "{setup_py}: a setup.py can change what setuptools builds and is not supported by this builder; move its settings into pyproject.toml"
+        );
+    }
+    let setup_cfg = root.join("setup.cfg");
+    if setup_cfg.exists() {
+        let text = std::fs::read_to_string(&setup_cfg)
+            .with_context(|| format!("cannot read {setup_cfg}"))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            if line.starts_with('[') {
+                let section = line.trim_matches(['[', ']']).trim();
+                if section != "egg_info" {
+                    bail!(
+                        "{setup_cfg}:{}: setup.cfg section [{section}] is not supported by this builder; move its settings into pyproject.toml",
+                        n + 1
+                    );
+                }
+                continue;
+            }
+            let (key, value) = line.split_once(['=', ':']).unwrap_or((line, ""));
+            let harmless = match key.trim() {
+                "tag_build" => value.trim().is_empty(),
+                "tag_date" => matches!(value.trim(), "0" | "false" | "False"),
+                _ => false,
+            };
+            if !harmless {
+                bail!(
+                    "{setup_cfg}:{}: `{line}` in setup.cfg changes the build and is not supported by this builder",
+                    n + 1
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_build_system(src: &Source, top: &Tv) -> Result<()> {
+    let Some(bs) = top.get("build-system") else {
+        return Ok(());
+    };
+    src.table(bs, "[build-system]")?;
+    if let Some(backend) = bs.get("build-backend") {
+        let b = src.str(backend, "build-system.build-backend")?;
+        if b != "setuptools.build_meta" {
+            return Err(src.err(
+                backend,
+                format!("build-system.build-backend is {b:?}: this builder reproduces setuptools.build_meta only"),
+            ));
+        }
+    }
+    if let Some(path) = bs.get("backend-path") {
+        return Err(src.err(
+            path,
+            "build-system.backend-path (an in-tree backend) is not supported",
+        ));
+    }
+    if let Some(requires) = bs.get("requires") {
+        for item in src.array(requires, "build-system.requires")? {
+            let text = src.str(item, "each build requirement")?;
+            let name: String = text
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .collect();
+            if !HARMLESS_BUILD_REQUIRES.contains(&reqs::canonicalize_name(&name).as_str()) {
+                return Err(src.err(
+                    item,
+                    format!("build-system.requires lists {text:?}: setuptools plugins can change what gets built and are not reproduced by this builder"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_normalise() {
+        for (raw, normal) in [
+            ("1.0.0RC1", "1.0.0rc1"),
+            ("v1.0", "1.0"),
+            ("1.0-post1", "1.0.post1"),
+            ("1.0.dev", "1.0.dev0"),
+            ("1.0+Local-1", "1.0+local.1"),
+            ("01.02", "1.2"),
+            ("6.10.0rc1", "6.10.0rc1"),
+            (" 2.0 ", "2.0"),
+        ] {
+            assert_eq!(normalize_version(raw).unwrap(), normal, "{raw}");
+        }
+        assert!(normalize_version("one").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(valid_name("InvokeAI"));
+        assert!(valid_name("a.b-c_d"));
+        assert!(!valid_name("-a"));
+        assert!(!valid_name("a b"));
+        assert!(!valid_name(""));
+    }
+
+    #[test]
+    fn addresses_are_quoted_like_python() {
+        assert_eq!(
+            format_address("The InvokeAI Team", "invoke@invoke.ai"),
+            "The InvokeAI Team <invoke@invoke.ai>"
+        );
+        assert_eq!(
+            format_address("Doe, John", "j@x.org"),
+            "\"Doe, John\" <j@x.org>"
+        );
+        assert_eq!(format_address("J. Doe", "j@x.org"), "\"J. Doe\" <j@x.org>");
+    }
+
+    #[test]
+    fn locations_are_line_and_column() {
+        let src = Source {
+            path: "p.toml".into(),
+            text: "a = 1\nbb = 2\n".into(),
+        };
+        assert_eq!(src.location(Some(0)), "p.toml:1:1");
+        assert_eq!(src.location(Some(11)), "p.toml:2:6");
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(
+            content_type_for("README.md").unwrap(),
+            Some("text/markdown")
+        );
+        assert_eq!(
+            content_type_for("docs/README.RST").unwrap(),
+            Some("text/x-rst")
+        );
+        assert_eq!(content_type_for("README").unwrap(), None);
+        assert!(content_type_for("README.adoc").is_err());
+    }
+
+    #[test]
+    fn object_references() {
+        assert!(valid_object_ref("pkg.mod:main"));
+        assert!(valid_object_ref("pkg.mod:Cls.method"));
+        assert!(valid_object_ref("pkg.mod"));
+        assert!(valid_object_ref("pkg:main [extra]"));
+        assert!(!valid_object_ref("pkg:"));
+        assert!(!valid_object_ref("pkg-x:main"));
+    }
+}

@@ -1,0 +1,30 @@
+//! Writing the sdist (PEP 625 name, the sdist format spec): one tar.gz
+//! stream of the plan's members under `{name}-{version}/`.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+
+use super::archive::{ArchiveWriter, Member, TarGzWriter};
+use super::exec::Contents;
+use super::plan::ArchivePlan;
+
+/// Write the sdist's members to `out` (a temp file), in plan order.
+pub fn write<W: Write>(plan: &ArchivePlan, contents: &Contents, mtime: u64, out: W) -> Result<()> {
+    let mut writer: Box<dyn ArchiveWriter + '_> = Box::new(TarGzWriter::new(out, mtime));
+    for entry in &plan.entries {
+        let data = contents.bytes(&entry.content)?;
+        writer
+            .append(&Member {
+                name: &entry.name,
+                mode: entry.mode,
+                is_dir: contents.is_dir(&entry.content),
+                data,
+                deflated: None,
+            })
+            .with_context(|| format!("cannot write {} into {}", entry.name, plan.file_name))?;
+    }
+    writer
+        .finish()
+        .with_context(|| format!("cannot finish {}", plan.file_name))
+}

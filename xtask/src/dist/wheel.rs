@@ -1,0 +1,199 @@
+//! The wheel's `.dist-info` files (PEP 427/491): WHEEL, entry_points.txt,
+//! top_level.txt, and RECORD, computed from the members as they are written.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use super::archive::{ArchiveWriter, Deflated, Member, ZipWriter, deflate};
+use super::exec::{Contents, par_map};
+use super::plan::ArchivePlan;
+
+/// Write the wheel: members hashed and deflated on `threads` workers, then
+/// assembled in plan order, RECORD last.
+pub fn write<W: Write>(
+    plan: &ArchivePlan,
+    record_name: &str,
+    contents: &Contents,
+    mtime: u64,
+    out: W,
+    threads: usize,
+) -> Result<()> {
+    let prepared: Vec<Result<([u8; 32], Deflated)>> = par_map(&plan.entries, threads, |entry| {
+        let data = contents.bytes(&entry.content)?;
+        let digest: [u8; 32] = Sha256::digest(data).into();
+        let deflated = deflate(data).with_context(|| format!("cannot compress {}", entry.name))?;
+        Ok((digest, deflated))
+    });
+    let mut record = Record::default();
+    let mut zip: Box<dyn ArchiveWriter + '_> = Box::new(ZipWriter::new(out, mtime));
+    for (entry, prepared) in plan.entries.iter().zip(prepared) {
+        let (digest, deflated) = prepared?;
+        let data = contents.bytes(&entry.content)?;
+        zip.append(&Member {
+            name: &entry.name,
+            mode: entry.mode,
+            is_dir: false,
+            data,
+            deflated: Some(&deflated),
+        })
+        .with_context(|| format!("cannot write {} into {}", entry.name, plan.file_name))?;
+        record.add(&entry.name, &digest, data.len() as u64);
+    }
+    let text = record.render(record_name);
+    zip.append(&Member {
+        name: record_name,
+        mode: 0o644,
+        is_dir: false,
+        data: text.as_bytes(),
+        deflated: None,
+    })
+    .with_context(|| format!("cannot write {record_name}"))?;
+    zip.finish()
+        .with_context(|| format!("cannot finish {}", plan.file_name))
+}
+
+/// The generator named in WHEEL: this xtask and its version.
+pub fn generator() -> String {
+    format!("xtask ({})", env!("CARGO_PKG_VERSION"))
+}
+
+/// WHEEL, as setuptools lays it out (with its trailing blank line).
+pub fn wheel_file() -> String {
+    format!(
+        "Wheel-Version: 1.0\nGenerator: {}\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n",
+        generator()
+    )
+}
+
+/// entry_points.txt as setuptools renders it: groups sorted, entries sorted
+/// by name then value, a blank line between groups. None when there are none.
+pub fn entry_points_file(groups: &[(String, Vec<(String, String)>)]) -> Option<String> {
+    let mut sorted: Vec<&(String, Vec<(String, String)>)> = groups
+        .iter()
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let blocks: Vec<String> = sorted
+        .iter()
+        .map(|(group, items)| {
+            let mut items = items.clone();
+            items.sort();
+            let lines: Vec<String> = items.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+            format!("[{group}]\n{}\n", lines.join("\n"))
+        })
+        .collect();
+    Some(blocks.join("\n"))
+}
+
+/// top_level.txt: the top-level names, sorted, one a line.
+pub fn top_level_file(names: &[String]) -> String {
+    format!("{}\n", names.join("\n"))
+}
+
+/// `sha256=<urlsafe base64, no padding>`, as RECORD spells hashes.
+pub fn record_hash(digest: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+    )
+}
+
+/// RECORD rows, in member order, then RECORD itself without hash or size.
+#[derive(Debug, Default)]
+pub struct Record {
+    rows: Vec<[String; 3]>,
+}
+
+impl Record {
+    pub fn add(&mut self, name: &str, digest: &[u8], size: u64) {
+        self.rows
+            .push([name.to_owned(), record_hash(digest), size.to_string()]);
+    }
+
+    pub fn render(&self, record_name: &str) -> String {
+        let mut out = String::new();
+        for row in &self.rows {
+            out.push_str(&csv_row(row));
+        }
+        out.push_str(&csv_row(&[
+            record_name.to_owned(),
+            String::new(),
+            String::new(),
+        ]));
+        out
+    }
+}
+
+/// One CSV line as Python's `csv.writer` writes it (minimal quoting, `\n`).
+fn csv_row(fields: &[String]) -> String {
+    let quoted: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.clone()
+            }
+        })
+        .collect();
+    format!("{}\n", quoted.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_points_are_rendered_like_setuptools() {
+        let groups = vec![
+            (
+                "console_scripts".to_owned(),
+                vec![
+                    ("zeta".to_owned(), "p.m:z".to_owned()),
+                    ("alpha".to_owned(), "p.m:a".to_owned()),
+                ],
+            ),
+            (
+                "acme.plugins".to_owned(),
+                vec![("x".to_owned(), "p.x".to_owned())],
+            ),
+        ];
+        assert_eq!(
+            entry_points_file(&groups).unwrap(),
+            "[acme.plugins]\nx = p.x\n\n[console_scripts]\nalpha = p.m:a\nzeta = p.m:z\n"
+        );
+        assert_eq!(entry_points_file(&[]), None);
+        let one = vec![(
+            "console_scripts".to_owned(),
+            vec![(
+                "invokeai-web".to_owned(),
+                "invokeai.app.run_app:run_app".to_owned(),
+            )],
+        )];
+        assert_eq!(entry_points_file(&one).unwrap().len(), 62);
+    }
+
+    #[test]
+    fn record_rows() {
+        let mut r = Record::default();
+        r.add("pkg/__init__.py", &Sha256::digest(b""), 0);
+        r.add("a,b.txt", &Sha256::digest(b"x"), 1);
+        assert_eq!(
+            r.render("pkg-1.0.dist-info/RECORD"),
+            "pkg/__init__.py,sha256=47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU,0\n\"a,b.txt\",sha256=LXEWQrcmsEQBYnyp-6wy9chTD7GQPMTbAiWHF5IaSIE,1\npkg-1.0.dist-info/RECORD,,\n"
+        );
+    }
+
+    #[test]
+    fn wheel_file_names_the_generator() {
+        let w = wheel_file();
+        assert!(w.starts_with("Wheel-Version: 1.0\nGenerator: xtask ("));
+        assert!(w.ends_with("Root-Is-Purelib: true\nTag: py3-none-any\n\n"));
+    }
+}
