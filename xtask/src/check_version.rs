@@ -77,7 +77,7 @@ impl<T> Resolved<T> {
 }
 
 /// An environment variable, if set and not empty.
-fn env_var(name: &str) -> Option<String> {
+pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
@@ -145,7 +145,7 @@ pub fn outputs(app: &AppVersion) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn append_outputs(path: &Utf8Path, lines: &[(&str, String)]) -> Result<()> {
+pub fn append_outputs(path: &Utf8Path, lines: &[(&str, String)]) -> Result<()> {
     let text: String = lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     let mut file = std::fs::OpenOptions::new()
         .create(true)

@@ -50,6 +50,8 @@ pub enum Command {
     Check(Check),
     /// Build the sdist and wheel natively from a project's pyproject.toml, reproducibly.
     Dist(Dist),
+    /// Build every release artifact into dist/: the UI, the sdist and wheel, the installer zip, SHA256SUMS, manifest.json.
+    BuildInstaller(BuildInstaller),
     /// Benchmarks of the xtask's commands against the tools they replace.
     #[command(subcommand)]
     Bench(Bench),
@@ -256,6 +258,52 @@ pub struct Check {
     /// frontend/node_modules, set up there if missing) instead of this repository's.
     #[arg(long, value_name = "DIR")]
     pub dev_env: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildInstaller {
+    /// Where the artifacts go [default: dist/ of the checkout].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<Utf8PathBuf>,
+    /// Do not lint the front end before building it [default: lint, unless CI is set: CI lints in its own jobs].
+    #[arg(long)]
+    pub skip_frontend_checks: bool,
+    /// Build the UI even when its inputs have not changed since the last build.
+    #[arg(long)]
+    pub rebuild_frontend: bool,
+    /// Append INSTALLER_FILENAME, INSTALLER_PATH and DIST_PATH to FILE [default: $GITHUB_OUTPUT].
+    #[arg(long, value_name = "FILE")]
+    pub github_output: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct Verify {
+    /// The folder build-installer wrote [default: dist/ of the checkout].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyReproducible {
+    /// Keep the two clones (their paths are printed) instead of removing them.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SmokeTest {
+    /// The installer zip [default: the one in dist/ of the checkout].
+    #[arg(value_name = "ZIP")]
+    pub zip: Option<Utf8PathBuf>,
+    /// Keep the temporary folder (its path is printed) instead of removing it.
+    #[arg(long)]
+    pub keep: bool,
+    #[command(flatten)]
+    pub repo: RepoArg,
 }
 
 #[derive(Debug, Args)]

@@ -28,8 +28,19 @@ pub fn install(sh: &Shell) -> Result<()> {
 
 /// Build the UI into the Python package's `invokeai/frontend/web/dist`.
 pub fn build(sh: &Shell) -> Result<()> {
-    setup::ensure_frontend(sh)?;
-    let layout = Layout::new();
+    build_at(sh, &Layout::new())
+}
+
+/// Build the UI of the checkout at `layout` (its node modules installed first).
+pub fn build_at(sh: &Shell, layout: &Layout) -> Result<()> {
+    setup::ensure_parts_at(
+        sh,
+        layout,
+        setup::Parts {
+            python: false,
+            frontend: true,
+        },
+    )?;
     let _dir = sh.push_dir(layout.frontend());
     cmd!(sh, "npm run --silent build")
         .run()

@@ -9,7 +9,7 @@
 //! plan out ([`exec`], [`archive`], [`sdist`], [`wheel`]). Only the last step
 //! touches the output folder.
 
-mod archive;
+pub mod archive;
 mod exec;
 mod files;
 mod license;

@@ -25,7 +25,9 @@ impl Kind {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Kind::Sdist, Kind::Wheel, Kind::Installer].into_iter().find(|k| k.as_str() == s)
+        [Kind::Sdist, Kind::Wheel, Kind::Installer]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -65,7 +67,10 @@ pub fn parse_sha256sums(text: &str) -> Result<Vec<(String, String)>> {
     let mut entries = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let Some((hex, name)) = line.split_once("  ").or_else(|| line.split_once(" *")) else {
-            bail!("SHA256SUMS line {} is not `<sha256>  <file>`: {line:?}", n + 1);
+            bail!(
+                "SHA256SUMS line {} is not `<sha256>  <file>`: {line:?}",
+                n + 1
+            );
         };
         if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             bail!("SHA256SUMS line {} has no sha256: {line:?}", n + 1);
@@ -99,26 +104,40 @@ impl Manifest {
     }
 
     pub fn from_json(text: &str) -> Result<Self> {
-        let value: serde_json::Value = serde_json::from_str(text).context("manifest.json is not JSON")?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).context("manifest.json is not JSON")?;
         let field = |v: &serde_json::Value, key: &str| -> Result<String> {
             v.get(key)
-                .and_then(|x| x.as_str().map(str::to_owned).or_else(|| x.as_u64().map(|n| n.to_string())))
+                .and_then(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| x.as_u64().map(|n| n.to_string()))
+                })
                 .with_context(|| format!("manifest.json has no {key:?}"))
         };
         let mut artifacts = Vec::new();
-        for a in value.get("artifacts").and_then(|a| a.as_array()).context("manifest.json has no artifacts list")? {
+        for a in value
+            .get("artifacts")
+            .and_then(|a| a.as_array())
+            .context("manifest.json has no artifacts list")?
+        {
             let kind = field(a, "kind")?;
             artifacts.push(Artifact {
                 file: field(a, "file")?,
-                kind: Kind::parse(&kind).with_context(|| format!("manifest.json: unknown artifact kind {kind:?}"))?,
-                size: field(a, "size")?.parse().context("manifest.json: size is not a number")?,
+                kind: Kind::parse(&kind)
+                    .with_context(|| format!("manifest.json: unknown artifact kind {kind:?}"))?,
+                size: field(a, "size")?
+                    .parse()
+                    .context("manifest.json: size is not a number")?,
                 sha256: field(a, "sha256")?,
             });
         }
         Ok(Manifest {
             version: field(&value, "version")?,
             commit: field(&value, "commit")?,
-            timestamp: field(&value, "timestamp")?.parse().context("manifest.json: timestamp is not a number")?,
+            timestamp: field(&value, "timestamp")?
+                .parse()
+                .context("manifest.json: timestamp is not a number")?,
             timestamp_source: field(&value, "timestamp_source")?,
             artifacts,
         })
@@ -131,9 +150,24 @@ mod tests {
 
     fn artifacts() -> Vec<Artifact> {
         vec![
-            Artifact { file: "invokeai-1.0.tar.gz".into(), kind: Kind::Sdist, size: 10, sha256: "b".repeat(64) },
-            Artifact { file: "InvokeAI-installer-v1.0.zip".into(), kind: Kind::Installer, size: 30, sha256: "c".repeat(64) },
-            Artifact { file: "invokeai-1.0-py3-none-any.whl".into(), kind: Kind::Wheel, size: 20, sha256: "a".repeat(64) },
+            Artifact {
+                file: "invokeai-1.0.tar.gz".into(),
+                kind: Kind::Sdist,
+                size: 10,
+                sha256: "b".repeat(64),
+            },
+            Artifact {
+                file: "InvokeAI-installer-v1.0.zip".into(),
+                kind: Kind::Installer,
+                size: 30,
+                sha256: "c".repeat(64),
+            },
+            Artifact {
+                file: "invokeai-1.0-py3-none-any.whl".into(),
+                kind: Kind::Wheel,
+                size: 20,
+                sha256: "a".repeat(64),
+            },
         ]
     }
 
@@ -148,7 +182,10 @@ mod tests {
         );
         assert_eq!(text, expected);
         let parsed = parse_sha256sums(&text).unwrap();
-        assert_eq!(parsed[1], ("invokeai-1.0-py3-none-any.whl".to_owned(), "a".repeat(64)));
+        assert_eq!(
+            parsed[1],
+            ("invokeai-1.0-py3-none-any.whl".to_owned(), "a".repeat(64))
+        );
         assert!(parse_sha256sums("nonsense\n").is_err());
     }
 
@@ -165,7 +202,12 @@ mod tests {
         shuffled.artifacts.reverse();
         assert_eq!(manifest.to_json(), shuffled.to_json());
         let text = manifest.to_json();
-        assert!(text.starts_with("{\n  \"artifacts\": [\n    {\n      \"file\": \"InvokeAI-installer-v1.0.zip\""), "{text}");
+        assert!(
+            text.starts_with(
+                "{\n  \"artifacts\": [\n    {\n      \"file\": \"InvokeAI-installer-v1.0.zip\""
+            ),
+            "{text}"
+        );
         let back = Manifest::from_json(&text).unwrap();
         assert_eq!(back.version, "1.0");
         assert_eq!(back.artifacts.len(), 3);

@@ -30,7 +30,10 @@ impl Record {
                 _ => {}
             }
         }
-        Some(Record { inputs: inputs?, output: output? })
+        Some(Record {
+            inputs: inputs?,
+            output: output?,
+        })
     }
 
     pub fn render(&self) -> String {
@@ -93,11 +96,21 @@ fn hash_tree(root: &Utf8Path, skip: &[&str]) -> Result<String> {
     Ok(format!("{:x}", hasher.finalize()))
 }
 
-fn collect(root: &Utf8Path, dir: &Utf8Path, skip: &[&str], out: &mut Vec<Utf8PathBuf>) -> Result<()> {
-    for entry in dir.read_dir_utf8().with_context(|| format!("cannot list {dir}"))? {
+fn collect(
+    root: &Utf8Path,
+    dir: &Utf8Path,
+    skip: &[&str],
+    out: &mut Vec<Utf8PathBuf>,
+) -> Result<()> {
+    for entry in dir
+        .read_dir_utf8()
+        .with_context(|| format!("cannot list {dir}"))?
+    {
         let entry = entry.with_context(|| format!("cannot list {dir}"))?;
         let name = entry.file_name();
-        let kind = entry.file_type().with_context(|| format!("cannot stat {}", entry.path()))?;
+        let kind = entry
+            .file_type()
+            .with_context(|| format!("cannot stat {}", entry.path()))?;
         if kind.is_dir() {
             if dir == root && skip.contains(&name) {
                 continue;
@@ -116,17 +129,38 @@ mod tests {
     use super::*;
 
     fn record() -> Record {
-        Record { inputs: "in".into(), output: "out".into() }
+        Record {
+            inputs: "in".into(),
+            output: "out".into(),
+        }
     }
 
     #[test]
     fn skips_only_when_inputs_match_and_output_is_intact() {
-        assert_eq!(decide(Some(&record()), "in", Some("out"), false), Decision::Skip);
-        assert_eq!(decide(Some(&record()), "in2", Some("out"), false), Decision::Build("its inputs changed"));
-        assert_eq!(decide(Some(&record()), "in", None, false), Decision::Build("its output is missing"));
-        assert!(matches!(decide(Some(&record()), "in", Some("other"), false), Decision::Build(_)));
-        assert!(matches!(decide(None, "in", Some("out"), false), Decision::Build(_)));
-        assert_eq!(decide(Some(&record()), "in", Some("out"), true), Decision::Build("--rebuild-frontend"));
+        assert_eq!(
+            decide(Some(&record()), "in", Some("out"), false),
+            Decision::Skip
+        );
+        assert_eq!(
+            decide(Some(&record()), "in2", Some("out"), false),
+            Decision::Build("its inputs changed")
+        );
+        assert_eq!(
+            decide(Some(&record()), "in", None, false),
+            Decision::Build("its output is missing")
+        );
+        assert!(matches!(
+            decide(Some(&record()), "in", Some("other"), false),
+            Decision::Build(_)
+        ));
+        assert!(matches!(
+            decide(None, "in", Some("out"), false),
+            Decision::Build(_)
+        ));
+        assert_eq!(
+            decide(Some(&record()), "in", Some("out"), true),
+            Decision::Build("--rebuild-frontend")
+        );
     }
 
     #[test]
@@ -144,12 +178,24 @@ mod tests {
         std::fs::write(root.join("src/a.ts"), "a").unwrap();
         let first = hash_inputs(root).unwrap();
         std::fs::write(root.join("node_modules/x/b.js"), "b").unwrap();
-        assert_eq!(first, hash_inputs(root).unwrap(), "node_modules is not an input");
+        assert_eq!(
+            first,
+            hash_inputs(root).unwrap(),
+            "node_modules is not an input"
+        );
         std::fs::write(root.join("src/a.ts"), "a2").unwrap();
         let second = hash_inputs(root).unwrap();
         assert_ne!(first, second);
         std::fs::rename(root.join("src/a.ts"), root.join("src/b.ts")).unwrap();
-        assert_ne!(second, hash_inputs(root).unwrap(), "a rename changes the hash");
-        assert_eq!(hash_output(&root.join("src")).unwrap(), None, "no index.html, no output");
+        assert_ne!(
+            second,
+            hash_inputs(root).unwrap(),
+            "a rename changes the hash"
+        );
+        assert_eq!(
+            hash_output(&root.join("src")).unwrap(),
+            None,
+            "no index.html, no output"
+        );
     }
 }

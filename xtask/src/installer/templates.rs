@@ -41,7 +41,9 @@ impl ScriptValues {
             ("PYTHON_MAX_EXCLUSIVE", &self.python_max_exclusive),
         ] {
             if value.is_empty() || value.contains(['\'', '"', '%', '\n', '\r', '@']) {
-                bail!("the value of {name}, {value:?}, cannot go into an install script (empty, or it holds a quote, %, @ or a line break)");
+                bail!(
+                    "the value of {name}, {value:?}, cannot go into an install script (empty, or it holds a quote, %, @ or a line break)"
+                );
             }
         }
         Ok(())
@@ -75,7 +77,10 @@ fn placeholder_at(bytes: &[u8]) -> Option<usize> {
     if !first.is_ascii_uppercase() {
         return None;
     }
-    let len = bytes.iter().take_while(|b| b.is_ascii_uppercase() || **b == b'_').count();
+    let len = bytes
+        .iter()
+        .take_while(|b| b.is_ascii_uppercase() || **b == b'_')
+        .count();
     (bytes.get(len) == Some(&b'@')).then_some(len)
 }
 
@@ -83,7 +88,11 @@ fn placeholder_at(bytes: &[u8]) -> Option<usize> {
 pub fn fill(name: &str, template: &[u8], values: &ScriptValues) -> Result<Vec<u8>> {
     values.check()?;
     let names = placeholders(template);
-    let unknown: Vec<&str> = names.iter().map(String::as_str).filter(|n| values.get(n).is_none()).collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| values.get(n).is_none())
+        .collect();
     if !unknown.is_empty() {
         bail!(
             "{name} has placeholders the builder does not know: @{}@; the known ones are @VERSION@, @WHEEL@, @PYTHON_MIN@ and @PYTHON_MAX_EXCLUSIVE@",
@@ -116,9 +125,9 @@ pub fn fill(name: &str, template: &[u8], values: &ScriptValues) -> Result<Vec<u8
 /// has one, else one past the newest `Programming Language :: Python :: 3.X`
 /// classifier.
 pub fn python_range(requires_python: &str, classifiers: &[String]) -> Result<(String, String)> {
-    let specifiers: VersionSpecifiers = requires_python
-        .parse()
-        .map_err(|e| anyhow::anyhow!("requires-python {requires_python:?} is not a PEP 440 specifier: {e}"))?;
+    let specifiers: VersionSpecifiers = requires_python.parse().map_err(|e| {
+        anyhow::anyhow!("requires-python {requires_python:?} is not a PEP 440 specifier: {e}")
+    })?;
     let mut min: Option<(u64, u64)> = None;
     let mut max: Option<(u64, u64)> = None;
     for spec in specifiers.iter() {
@@ -130,7 +139,9 @@ pub fn python_range(requires_python: &str, classifiers: &[String]) -> Result<(St
         }
     }
     let Some(min) = min else {
-        bail!("requires-python {requires_python:?} has no lower bound (>=3.X); the installer needs one");
+        bail!(
+            "requires-python {requires_python:?} has no lower bound (>=3.X); the installer needs one"
+        );
     };
     let max = match max {
         Some(max) => max,
@@ -139,23 +150,39 @@ pub fn python_range(requires_python: &str, classifiers: &[String]) -> Result<(St
                 .iter()
                 .filter_map(|c| c.strip_prefix("Programming Language :: Python :: "))
                 .filter_map(|v| v.split_once('.'))
-                .filter_map(|(major, minor)| Some((major.parse::<u64>().ok()?, minor.parse::<u64>().ok()?)))
+                .filter_map(|(major, minor)| {
+                    Some((major.parse::<u64>().ok()?, minor.parse::<u64>().ok()?))
+                })
                 .max();
             let Some((major, minor)) = newest else {
-                bail!("requires-python {requires_python:?} has no upper bound and no `Programming Language :: Python :: 3.X` classifier says which Pythons are supported");
+                bail!(
+                    "requires-python {requires_python:?} has no upper bound and no `Programming Language :: Python :: 3.X` classifier says which Pythons are supported"
+                );
             };
             (major, minor + 1)
         }
     };
     if min.0 != max.0 || min >= max {
-        bail!("the supported Python range {}.{} to {}.{} (exclusive) is empty or spans major versions", min.0, min.1, max.0, max.1);
+        bail!(
+            "the supported Python range {}.{} to {}.{} (exclusive) is empty or spans major versions",
+            min.0,
+            min.1,
+            max.0,
+            max.1
+        );
     }
-    Ok((format!("{}.{}", min.0, min.1), format!("{}.{}", max.0, max.1)))
+    Ok((
+        format!("{}.{}", min.0, min.1),
+        format!("{}.{}", max.0, max.1),
+    ))
 }
 
 fn major_minor(version: &Version) -> (u64, u64) {
     let release = version.release();
-    (release.first().copied().unwrap_or(0), release.get(1).copied().unwrap_or(0))
+    (
+        release.first().copied().unwrap_or(0),
+        release.get(1).copied().unwrap_or(0),
+    )
 }
 
 #[cfg(test)]
@@ -183,30 +210,55 @@ mod tests {
 
     #[test]
     fn unknown_placeholder_is_an_error_naming_it() {
-        let err = fill("install.sh.in", b"@VERSION@ @ROOT@", &values()).unwrap_err().to_string();
-        assert!(err.contains("install.sh.in") && err.contains("@ROOT@"), "{err}");
+        let err = fill("install.sh.in", b"@VERSION@ @ROOT@", &values())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("install.sh.in") && err.contains("@ROOT@"),
+            "{err}"
+        );
     }
 
     #[test]
     fn values_that_would_break_a_script_are_refused() {
-        let bad = ScriptValues { version: "1'; rm -rf /".into(), ..values() };
+        let bad = ScriptValues {
+            version: "1'; rm -rf /".into(),
+            ..values()
+        };
         assert!(fill("t", b"@VERSION@", &bad).is_err());
-        let pct = ScriptValues { wheel: "a%PATH%.whl".into(), ..values() };
+        let pct = ScriptValues {
+            wheel: "a%PATH%.whl".into(),
+            ..values()
+        };
         assert!(fill("t", b"@WHEEL@", &pct).is_err());
     }
 
     #[test]
     fn placeholders_are_listed_once_in_order() {
-        assert_eq!(placeholders(b"@B@ @A_B@ @B@ @lower@ @@ @9@"), vec!["B", "A_B"]);
+        assert_eq!(
+            placeholders(b"@B@ @A_B@ @B@ @lower@ @@ @9@"),
+            vec!["B", "A_B"]
+        );
     }
 
     #[test]
     fn python_range_from_requires_python_and_classifiers() {
-        let classifiers: Vec<String> = ["Programming Language :: Python :: 3", "Programming Language :: Python :: 3.10", "Programming Language :: Python :: 3.13", "Programming Language :: Python :: 3 :: Only"]
-            .map(String::from)
-            .to_vec();
-        assert_eq!(python_range(">=3.10", &classifiers).unwrap(), ("3.10".into(), "3.14".into()));
-        assert_eq!(python_range(">=3.10,<3.12", &classifiers).unwrap(), ("3.10".into(), "3.12".into()));
+        let classifiers: Vec<String> = [
+            "Programming Language :: Python :: 3",
+            "Programming Language :: Python :: 3.10",
+            "Programming Language :: Python :: 3.13",
+            "Programming Language :: Python :: 3 :: Only",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            python_range(">=3.10", &classifiers).unwrap(),
+            ("3.10".into(), "3.14".into())
+        );
+        assert_eq!(
+            python_range(">=3.10,<3.12", &classifiers).unwrap(),
+            ("3.10".into(), "3.12".into())
+        );
         assert!(python_range(">=3.10", &[]).is_err());
         assert!(python_range("<3.12", &classifiers).is_err());
         assert!(python_range(">=3.14", &classifiers).is_err());
