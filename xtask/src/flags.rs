@@ -52,6 +52,8 @@ pub enum Command {
     Dist(Dist),
     /// Build every release artifact into dist/: the UI, the sdist and wheel, the installer zip, SHA256SUMS, manifest.json.
     BuildInstaller(BuildInstaller),
+    /// Check built artifacts: checksums, manifest, RECORDs, the bundled wheel and UI, the version everywhere.
+    Verify(Verify),
     /// Benchmarks of the xtask's commands against the tools they replace.
     #[command(subcommand)]
     Bench(Bench),

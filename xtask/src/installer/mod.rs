@@ -6,3 +6,4 @@ pub mod checksums;
 pub mod frontend_cache;
 pub mod staging;
 pub mod templates;
+pub mod verify;
