@@ -1,14 +1,17 @@
 /** Client for the InvokeAI server's HTTP API. */
 
-/** Body of `GET /api/v1/app/version`. */
-export interface AppVersion {
-  version: string;
-}
+import type { components, paths } from './generated/openapi';
+
+/**
+ * Body of `GET /api/v1/app/version`, as the app's OpenAPI document declares it
+ * (regenerate the types with `cargo xtask frontend typegen --mode write`).
+ */
+export type AppVersion = components['schemas']['AppVersion'];
 
 /** The part of `fetch` this module uses; tests pass a fake. */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
-export const VERSION_PATH = '/api/v1/app/version';
+export const VERSION_PATH = '/api/v1/app/version' satisfies keyof paths;
 
 /** Any failure to get a usable answer from the server. */
 export class ApiError extends Error {

@@ -27,7 +27,7 @@ def test_version_endpoint_head(client: Client) -> None:
 
 
 def test_version_matches_release() -> None:
-    assert __version__ == "6.10.0rc1"
+    assert __version__ == "6.15.0rc1"
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nope", "/api", "/api/", "/api/v1/app/version/extra"])

@@ -4,7 +4,7 @@
 //! the module named after the command.
 
 use camino::Utf8PathBuf;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Release automation for InvokeAI: development setup, checks, builds and releases.
 #[derive(Debug, Parser)]
@@ -23,13 +23,37 @@ pub struct Cli {
 pub enum Command {
     /// Create or refresh the development environment (.venv and node modules) from pinned sources.
     Setup(Setup),
-    /// Front-end tasks: install its modules, build the UI into the Python package, run the dev server.
+    /// Front-end tasks: install its modules, build the UI into the Python package, run the dev server, generate its API types.
     #[command(subcommand)]
     Frontend(Frontend),
     /// Run the test suites (Rust, Python, front end); with no flag, all of them.
     Test(Test),
+    /// Print the app's OpenAPI 3.1 document (JSON, from `python -m invokeai.app.openapi`) to stdout.
+    Openapi(Openapi),
+    /// Compare a release tag with the app's version (exit 0 match, 1 mismatch, 2 not a version).
+    CheckVersion(CheckVersion),
+    /// Create the annotated release tag v<version> after checks, and push just that tag with --push.
+    TagRelease(TagRelease),
+    /// Ask a package index whether this version is already published (exit 0 free, 1 published, 3 index error).
+    #[command(disable_version_flag = true)]
+    CheckPublished(CheckPublished),
+    /// Markdown release notes from the commits since the previous version tag.
+    ReleaseNotes(ReleaseNotes),
+    /// Everything to know before tag-release, changing nothing (exit 0 only when a release could go ahead).
+    Preflight(Preflight),
+    /// Run the code-quality checks (ruff, mypy, pytest, prettier, eslint, madge, tsc, vitest, typegen) side by side.
+    ///
+    /// The checks: ruff-lint, ruff-format, mypy, pytest (in python/); prettier, eslint, circular,
+    /// tsc, vitest, typegen (in frontend/); with no flag, all of them. Each check's output is kept in
+    /// target/xtask/checks/NAME.log. Exits 0 only when every selected check passed (1 when one
+    /// failed, 130 when interrupted).
+    Check(Check),
     /// Build the sdist and wheel natively from a project's pyproject.toml, reproducibly.
     Dist(Dist),
+    /// Build every release artifact into dist/: the UI, the sdist and wheel, the installer zip, SHA256SUMS, manifest.json.
+    BuildInstaller(BuildInstaller),
+    /// Check built artifacts: checksums, manifest, RECORDs, the bundled wheel and UI, the version everywhere.
+    Verify(Verify),
     /// Benchmarks of the xtask's commands against the tools they replace.
     #[command(subcommand)]
     Bench(Bench),
@@ -56,19 +80,232 @@ pub enum Frontend {
     Build,
     /// Run Vite's dev server, proxying /api to a local invokeai-web on port 9090.
     Dev,
+    /// Generate the UI's API types (src/generated/openapi.ts) from the app's OpenAPI document.
+    Typegen(Typegen),
 }
+
+#[derive(Debug, Args)]
+pub struct Typegen {
+    /// What to do with the generated types.
+    #[arg(long, value_enum, default_value_t = TypegenMode::Write)]
+    pub mode: TypegenMode,
+    /// Generate for the checkout at DIR (its python/ and frontend/, which needs its node
+    /// modules) instead of this one; the Python still comes from this checkout's .venv.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TypegenMode {
+    /// Update frontend/src/generated/openapi.ts if it differs.
+    Write,
+    /// Fail with a diff if the committed file differs from what would be generated.
+    Check,
+    /// Print the generated file to stdout; change nothing.
+    DryRun,
+}
+
+#[derive(Debug, Args)]
+pub struct Openapi {}
 
 #[derive(Debug, Args)]
 pub struct Test {
     /// Rust: cargo fmt --check, clippy with warnings denied, cargo test.
     #[arg(long)]
     pub rust: bool,
-    /// Python: pytest over python/tests.
+    /// Python: pytest over python/tests, then over installer/tests.
     #[arg(long)]
     pub python: bool,
     /// Front end: vitest, once.
     #[arg(long)]
     pub frontend: bool,
+}
+
+/// Which checkout a release command works on.
+#[derive(Debug, Args)]
+pub struct RepoArg {
+    /// Work on the checkout at DIR (its git state, version file and pyproject.toml) instead of this one.
+    #[arg(long = "repo", short = 'C', value_name = "DIR")]
+    pub repo: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckVersion {
+    /// The release ref: refs/tags/v1.2.3, v1.2.3 or 1.2.3 [default: $GITHUB_REF; neither: the check is skipped].
+    #[arg(long, value_name = "REF")]
+    pub tag: Option<String>,
+    /// Append VERSION, IS_PRERELEASE and VERSION_MAJOR_MINOR lines to FILE [default: $GITHUB_OUTPUT].
+    #[arg(long, value_name = "FILE")]
+    pub github_output: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct TagRelease {
+    /// Push the new tag (only that tag) to the remote.
+    #[arg(long)]
+    pub push: bool,
+    /// The remote to check for the tag and to push to.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// Do not ask for confirmation (needed when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Move an existing local tag to HEAD (after showing both commits); never touches the remote's tag.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckPublished {
+    /// The index's simple API: a URL, or `pypi` / `testpypi` [default: https://pypi.org/simple/].
+    #[arg(long, value_name = "URL")]
+    pub index: Option<String>,
+    /// The version to look for [default: the version file's].
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// Give up on the index after SECS seconds (connecting and reading together).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseNotes {
+    /// Start after this tag or commit [default: the previous version tag reachable from HEAD].
+    #[arg(long, value_name = "TAG")]
+    pub since: Option<String>,
+    /// Write the notes to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct Preflight {
+    /// The remote tag-release would push to.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// The PyPI simple API to ask [default: https://pypi.org/simple/].
+    #[arg(long, value_name = "URL")]
+    pub pypi: Option<String>,
+    /// The TestPyPI simple API to ask [default: https://test.pypi.org/simple/].
+    #[arg(long, value_name = "URL")]
+    pub testpypi: Option<String>,
+    /// Give up on each index after SECS seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks over every command (unique flags, ...).
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct Check {
+    /// Only the Python checks.
+    #[arg(long)]
+    pub python: bool,
+    /// Only the front-end checks.
+    #[arg(long)]
+    pub frontend: bool,
+    /// Only these checks (comma-separated names, see --list).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave these checks out (comma-separated names).
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Run at most N checks at a time [default: the number of CPUs].
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// Let the fixers rewrite the files first (ruff check --fix, ruff format, eslint --fix,
+    /// prettier --write; one at a time per tree), then run the other selected checks.
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: let ruff apply its unsafe fixes too.
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
+    /// mypy over every Python file of python/, strict, ignoring the config's per-module
+    /// relaxations (`cargo xtask check --only mypy --mypy-all`).
+    #[arg(long)]
+    pub mypy_all: bool,
+    /// Stop every other check (and what it started) at the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Print the selected checks with their folder and command; run nothing.
+    #[arg(long)]
+    pub list: bool,
+    /// Check the python/ and frontend/ trees of the checkout (or copy) at DIR instead of this
+    /// repository's; the tools still come from the development environment. DIR/frontend needs a
+    /// node_modules (a link to the environment's will do). Logs go to DIR/target/xtask/checks.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<Utf8PathBuf>,
+    /// Take the tools from the development environment of the checkout at DIR (its .venv and
+    /// frontend/node_modules, set up there if missing) instead of this repository's.
+    #[arg(long, value_name = "DIR")]
+    pub dev_env: Option<Utf8PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildInstaller {
+    /// Where the artifacts go [default: dist/ of the checkout].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<Utf8PathBuf>,
+    /// Do not lint the front end before building it [default: lint, unless CI is set: CI lints in its own jobs].
+    #[arg(long)]
+    pub skip_frontend_checks: bool,
+    /// Build the UI even when its inputs have not changed since the last build.
+    #[arg(long)]
+    pub rebuild_frontend: bool,
+    /// Append INSTALLER_FILENAME, INSTALLER_PATH and DIST_PATH to FILE [default: $GITHUB_OUTPUT].
+    #[arg(long, value_name = "FILE")]
+    pub github_output: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct Verify {
+    /// The folder build-installer wrote [default: dist/ of the checkout].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<Utf8PathBuf>,
+    #[command(flatten)]
+    pub repo: RepoArg,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyReproducible {
+    /// Keep the two clones (their paths are printed) instead of removing them.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SmokeTest {
+    /// The installer zip [default: the one in dist/ of the checkout].
+    #[arg(value_name = "ZIP")]
+    pub zip: Option<Utf8PathBuf>,
+    /// Keep the temporary folder (its path is printed) instead of removing it.
+    #[arg(long)]
+    pub keep: bool,
+    #[command(flatten)]
+    pub repo: RepoArg,
 }
 
 #[derive(Debug, Args)]
@@ -92,8 +329,17 @@ pub struct Dist {
 
 #[derive(Debug, Subcommand)]
 pub enum Bench {
+    /// The wall time of `check` (every check at once) against the sum of the checks run one by one.
+    Check(BenchCheck),
     /// Time `dist` against python -m build (isolated and not), uv build, and zip -6 + tar -czf.
     Dist(BenchDist),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCheck {
+    /// Run at most N checks at a time in the parallel run [default: the number of CPUs].
+    #[arg(short = 'j', long = "jobs", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,5 @@
-//! `cargo xtask frontend install | build | dev`: the web UI's tasks.
+//! `cargo xtask frontend install | build | dev | typegen`: the web UI's tasks
+//! (`typegen` lives in its own module, `typegen.rs`).
 
 use anyhow::{Context, Result};
 use xshell::{Shell, cmd};
@@ -13,6 +14,7 @@ impl flags::Frontend {
             flags::Frontend::Install => install(sh),
             flags::Frontend::Build => build(sh),
             flags::Frontend::Dev => dev(sh),
+            flags::Frontend::Typegen(cmd) => cmd.run(sh),
         }
     }
 }
@@ -26,8 +28,19 @@ pub fn install(sh: &Shell) -> Result<()> {
 
 /// Build the UI into the Python package's `invokeai/frontend/web/dist`.
 pub fn build(sh: &Shell) -> Result<()> {
-    setup::ensure_frontend(sh)?;
-    let layout = Layout::new();
+    build_at(sh, &Layout::new())
+}
+
+/// Build the UI of the checkout at `layout` (its node modules installed first).
+pub fn build_at(sh: &Shell, layout: &Layout) -> Result<()> {
+    setup::ensure_parts_at(
+        sh,
+        layout,
+        setup::Parts {
+            python: false,
+            frontend: true,
+        },
+    )?;
     let _dir = sh.push_dir(layout.frontend());
     cmd!(sh, "npm run --silent build")
         .run()

@@ -4,12 +4,24 @@
 //! hands the parsed arguments to the entry point of their command's module.
 
 mod bench;
+mod check;
+mod check_published;
+mod check_version;
 mod dist;
 mod flags;
 mod frontend;
+mod git;
+mod index;
+mod installer;
+mod openapi;
 mod paths;
+mod preflight;
+mod release_notes;
 mod setup;
+mod tag_release;
 mod test;
+mod typegen;
+mod version;
 
 use std::process::ExitCode;
 
@@ -32,7 +44,16 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Setup(cmd) => cmd.run(&sh)?,
         flags::Command::Frontend(cmd) => cmd.run(&sh)?,
         flags::Command::Test(cmd) => cmd.run(&sh)?,
+        flags::Command::Openapi(cmd) => cmd.run(&sh)?,
+        flags::Command::CheckVersion(cmd) => return cmd.run(&sh),
+        flags::Command::TagRelease(cmd) => return cmd.run(&sh),
+        flags::Command::CheckPublished(cmd) => return cmd.run(&sh),
+        flags::Command::ReleaseNotes(cmd) => cmd.run(&sh)?,
+        flags::Command::Preflight(cmd) => return cmd.run(&sh),
+        flags::Command::Check(cmd) => return cmd.run(&sh),
         flags::Command::Dist(cmd) => cmd.run(&sh)?,
+        flags::Command::BuildInstaller(cmd) => cmd.run(&sh)?,
+        flags::Command::Verify(cmd) => cmd.run(&sh)?,
         flags::Command::Bench(cmd) => cmd.run(&sh)?,
     }
     Ok(ExitCode::SUCCESS)

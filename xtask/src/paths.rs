@@ -40,7 +40,7 @@ impl Layout {
         }
     }
 
-    #[cfg(test)]
+    /// The layout of the checkout at `root` (e.g. a copy of this one).
     pub fn at(root: &Utf8Path) -> Self {
         Self {
             root: root.to_path_buf(),
@@ -84,6 +84,21 @@ impl Layout {
         self.frontend().join("node_modules")
     }
 
+    /// A program installed in the front end's node modules.
+    pub fn node_bin(&self, program: &str) -> Utf8PathBuf {
+        let bin = self.node_modules().join(".bin");
+        if cfg!(windows) {
+            bin.join(format!("{program}.cmd"))
+        } else {
+            bin.join(program)
+        }
+    }
+
+    /// The UI's API types, generated from the app's OpenAPI document and committed.
+    pub fn api_types(&self) -> Utf8PathBuf {
+        self.frontend().join("src/generated/openapi.ts")
+    }
+
     /// Where the front-end build lands: package data of the Python package.
     pub fn ui_dist(&self) -> Utf8PathBuf {
         self.python().join("invokeai/frontend/web/dist")
@@ -103,6 +118,39 @@ impl Layout {
     /// The xtask's own scratch space (logs, stamps, benchmark trees).
     pub fn xtask_target(&self) -> Utf8PathBuf {
         self.root.join("target/xtask")
+    }
+
+    /// The captured output of each `check`, one log per check.
+    pub fn check_logs(&self) -> Utf8PathBuf {
+        self.xtask_target().join("checks")
+    }
+
+    pub fn check_log(&self, check: &str) -> Utf8PathBuf {
+        self.check_logs().join(format!("{check}.log"))
+    }
+}
+
+impl Layout {
+    /// The checkout a command was pointed at with `--repo DIR`, else this one.
+    pub fn for_repo(repo: Option<&Utf8Path>) -> Result<Self> {
+        let Some(dir) = repo else {
+            return Ok(Self::new());
+        };
+        let abs = std::fs::canonicalize(dir)
+            .with_context(|| format!("cannot open the checkout {dir} given with --repo"))?;
+        let root = Utf8PathBuf::from_path_buf(abs)
+            .map_err(|p| anyhow::anyhow!("the path {} is not UTF-8", p.display()))?;
+        Ok(Self::at(&root))
+    }
+
+    /// The single source of the app's version (`__version__ = "..."`).
+    pub fn version_file(&self) -> Utf8PathBuf {
+        self.python().join("invokeai/version/invokeai_version.py")
+    }
+
+    /// The Python project's metadata (its `[project] name`).
+    pub fn pyproject(&self) -> Utf8PathBuf {
+        self.python().join("pyproject.toml")
     }
 }
 
@@ -142,5 +190,10 @@ mod tests {
         assert_eq!(layout.ui_dist(), "/r/python/invokeai/frontend/web/dist");
         assert_eq!(layout.frontend_lock(), "/r/frontend/package-lock.json");
         assert_eq!(layout.python_dev_lock(), "/r/python/requirements-dev.txt");
+        assert_eq!(layout.check_log("mypy"), "/r/target/xtask/checks/mypy.log");
+        if cfg!(unix) {
+            assert_eq!(layout.node_bin("tsc"), "/r/frontend/node_modules/.bin/tsc");
+        }
+        assert_eq!(layout.api_types(), "/r/frontend/src/generated/openapi.ts");
     }
 }

@@ -65,8 +65,13 @@ pub fn ensure_frontend(sh: &Shell) -> Result<()> {
 
 /// Make sure the given parts of the environment are installed.
 pub fn ensure_parts(sh: &Shell, parts: Parts) -> Result<()> {
-    let layout = Layout::new();
-    let observed = Observed::read(&layout, parts)?;
+    ensure_parts_at(sh, &Layout::new(), parts)
+}
+
+/// Make sure the given parts of the environment of the checkout at `layout`
+/// are installed.
+pub fn ensure_parts_at(sh: &Shell, layout: &Layout, parts: Parts) -> Result<()> {
+    let observed = Observed::read(layout, parts)?;
     let actions = plan(&observed, parts, false);
     if actions.is_empty() {
         return Ok(());
@@ -75,7 +80,7 @@ pub fn ensure_parts(sh: &Shell, parts: Parts) -> Result<()> {
         "setup: the development environment needs: {}",
         describe(&actions)
     );
-    execute(sh, &layout, &observed, &actions)
+    execute(sh, layout, &observed, &actions)
 }
 
 /// Which parts of the environment a command is about.
@@ -254,9 +259,19 @@ fn npm_ci(sh: &Shell, layout: &Layout) -> Result<()> {
         bail!("{lock} is missing; the front end installs from its lockfile only");
     }
     let _dir = sh.push_dir(layout.frontend());
-    cmd!(sh, "npm ci --no-audit --no-fund")
-        .run()
-        .with_context(|| format!("cannot install the node modules from {lock}; is npm on PATH?"))?;
+    let npm_ci = cmd!(sh, "npm ci --no-audit --no-fund");
+    eprintln!("$ {npm_ci}");
+    // npm prints its summary on stdout: send it to stderr, so that commands whose
+    // stdout is their result (`openapi`, `frontend typegen --mode dry-run`) stay clean.
+    let status = std::process::Command::from(npm_ci)
+        .stdout(std::io::stderr())
+        .status()
+        .with_context(|| {
+            format!("cannot run npm to install the node modules from {lock}; is npm on PATH?")
+        })?;
+    if !status.success() {
+        bail!("cannot install the node modules from {lock}: npm ci failed ({status})");
+    }
     Ok(())
 }
 

@@ -64,10 +64,18 @@ fn rust_suite(sh: &Shell) -> Result<()> {
 
 fn python_suite(sh: &Shell, layout: &Layout) -> Result<()> {
     let python = layout.venv_bin("python");
-    let _dir = sh.push_dir(layout.python());
+    {
+        let _dir = sh.push_dir(layout.python());
+        cmd!(sh, "{python} -m pytest")
+            .run()
+            .context("pytest failed in python/")?;
+    }
+    // The installer's lib/ ships as it is, so its tests must leave no byte-code in it.
+    let _dir = sh.push_dir(layout.installer());
     cmd!(sh, "{python} -m pytest")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .run()
-        .context("pytest failed in python/")?;
+        .context("pytest failed in installer/")?;
     Ok(())
 }
 

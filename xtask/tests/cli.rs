@@ -30,6 +30,8 @@ fn every_command_explains_its_flags() {
         &["frontend", "--help"],
         &["frontend", "build", "--help"],
         &["test", "--help"],
+        &["frontend", "typegen", "--help"],
+        &["openapi", "--help"],
     ] {
         let out = run_ok(xtask().args(args));
         assert!(stdout(&out).contains("Usage: cargo xtask"), "{args:?}");
@@ -37,6 +39,13 @@ fn every_command_explains_its_flags() {
     let out = run_ok(xtask().args(["test", "--help"]));
     for flag in ["--rust", "--python", "--frontend"] {
         assert!(stdout(&out).contains(flag), "test --help lacks {flag}");
+    }
+    let out = run_ok(xtask().args(["frontend", "typegen", "--help"]));
+    for flag in ["--mode", "write", "check", "dry-run", "--root"] {
+        assert!(
+            stdout(&out).contains(flag),
+            "frontend typegen --help lacks {flag}"
+        );
     }
 }
 

@@ -1,7 +1,9 @@
 """HTTP server for the InvokeAI API and the built web UI.
 
-The server uses only the standard library. It answers the JSON API under ``/api`` and
-serves the single-page web UI from the package's ``invokeai/frontend/web/dist`` folder.
+The server uses only the standard library. It answers the JSON endpoints declared in
+``invokeai.app.routes`` (the API under ``/api`` and its OpenAPI document at
+``/openapi.json``) and serves the single-page web UI from the package's
+``invokeai/frontend/web/dist`` folder at every other path.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import os
 import shutil
 import socket
 import socketserver
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 from urllib.parse import unquote
 
+from invokeai.app.openapi import build_document
+from invokeai.app.routes import API_PREFIX, NOT_FOUND_DETAIL, ROUTES, VERSION_PATH, Route, route_for
 from invokeai.frontend.web import DIST_DIR
 from invokeai.version import __version__
 
@@ -28,9 +33,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 9090
 BUILD_COMMAND: Final = "cargo xtask frontend build"
-
-API_PREFIX: Final = "/api"
-VERSION_PATH: Final = "/api/v1/app/version"
 
 # Types that matter for the web UI are fixed here rather than left to the platform's
 # mimetypes database, which varies between systems.
@@ -54,6 +56,30 @@ _CONTENT_TYPES: Final[dict[str, str]] = {
 # Vite puts content-hashed files under assets/, so they never change once served.
 _IMMUTABLE_CACHE: Final = "public, max-age=31536000, immutable"
 _NO_CACHE: Final = "no-cache"
+
+
+def _get_app_version() -> dict[str, Any]:
+    return {"version": __version__}
+
+
+# The function answering each route of ``ROUTES``, by operation id. The server reaches a
+# function only through its route, so every endpoint is in the OpenAPI document.
+_HANDLERS: Final[Mapping[str, Callable[[], dict[str, Any]]]] = {
+    "get_app_version": _get_app_version,
+    "get_openapi": build_document,
+}
+
+
+def _check_handlers(routes: Iterable[Route], handlers: Mapping[str, object]) -> None:
+    """Fail at import if the route table and the handlers disagree."""
+    declared = {route.operation_id for route in routes}
+    if unrouted := sorted(set(handlers) - declared):
+        raise RuntimeError(f"handlers without a route in invokeai.app.routes.ROUTES: {', '.join(unrouted)}")
+    if unhandled := sorted(declared - set(handlers)):
+        raise RuntimeError(f"routes without a handler in invokeai.app.server: {', '.join(unhandled)}")
+
+
+_check_handlers(ROUTES, _HANDLERS)
 
 
 def content_type_for(path: PurePosixPath | Path) -> str:
@@ -156,18 +182,13 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self, *, head: bool) -> None:
         raw_path = self.path.split("?", 1)[0].split("#", 1)[0]
         path = unquote(raw_path)
-        if path == API_PREFIX or path.startswith(f"{API_PREFIX}/"):
-            self._handle_api(path, head=head)
+        route = route_for(path)
+        if route is not None:
+            self._send_json(HTTPStatus.OK, _HANDLERS[route.operation_id](), head=head)
+        elif path == API_PREFIX or path.startswith(f"{API_PREFIX}/"):
+            self._send_json(HTTPStatus.NOT_FOUND, {"detail": NOT_FOUND_DETAIL}, head=head)
         else:
             self._handle_ui(path, head=head)
-
-    # API
-
-    def _handle_api(self, path: str, *, head: bool) -> None:
-        if path == VERSION_PATH:
-            self._send_json(HTTPStatus.OK, {"version": __version__}, head=head)
-        else:
-            self._send_json(HTTPStatus.NOT_FOUND, {"detail": "Not Found"}, head=head)
 
     # Web UI
 

@@ -1,6 +1,6 @@
-//! `cargo xtask bench ...`: timings of the xtask's commands against the tools
-//! they replace. Each benchmark prints one table.
+//! `cargo xtask bench <what>`: benchmarks, each printing its figures in one run.
 
+mod check;
 mod dist;
 
 use anyhow::Result;
@@ -11,6 +11,7 @@ use crate::flags;
 impl flags::Bench {
     pub fn run(self, sh: &Shell) -> Result<()> {
         match self {
+            flags::Bench::Check(cmd) => cmd.run(sh),
             flags::Bench::Dist(cmd) => dist::run(sh, &cmd),
         }
     }

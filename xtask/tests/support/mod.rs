@@ -71,3 +71,91 @@ pub fn tempdir() -> tempfile::TempDir {
         .tempdir()
         .expect("cannot create a temp dir")
 }
+
+/// A child process killed (and reaped) when dropped, so no test leaves one behind.
+pub struct ChildGuard(pub std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `invokeai-web`-like `cmd` (which must bind `--port 0` and print
+/// `... listening on http://HOST:PORT/` as its first stdout line) and return
+/// the guard and the port it bound.
+pub fn start_app(cmd: &mut Command) -> (ChildGuard, u16) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let guard = ChildGuard(child);
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the startup line");
+    let port = line
+        .trim_end()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in the startup line {line:?}"));
+    (guard, port)
+}
+
+/// A minimal HTTP/1.0 GET on loopback: (status, body).
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the app");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read the response");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad response head {head:?}"));
+    (status, body.to_owned())
+}
+
+/// The app's version, read from the version file the way a maintainer reads it.
+pub fn app_version() -> String {
+    let text =
+        std::fs::read_to_string(repo_root().join("python/invokeai/version/invokeai_version.py"))
+            .expect("read the version file");
+    text.lines()
+        .find_map(|l| l.strip_prefix("__version__ = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("a __version__ line")
+        .to_owned()
+}
+
+/// Copy a directory tree (files and folders only), skipping `skip` names.
+pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        let target = to.join(&name);
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target, skip);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

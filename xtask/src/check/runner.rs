@@ -1,0 +1,631 @@
+//! Runs the checks' processes: at most `-j` at a time, each in its own process
+//! group with its output captured in a log, stopping them all (and everything
+//! they started) on Ctrl-C or on the first failure under `--fail-fast`.
+//!
+//! Which job starts next is decided by [`to_start`], a pure function of the
+//! jobs' states, so the scheduling is tested without starting anything.
+
+use std::fs::File;
+use std::io::Write;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use camino::Utf8PathBuf;
+
+/// How long stopped checks get to exit after SIGTERM before SIGKILL.
+const GRACE: Duration = Duration::from_millis(1500);
+/// How often running children (and Ctrl-C) are looked at.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The scheduling facts of a job.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Node {
+    /// Jobs that must be finished (whatever their result) before this one starts.
+    pub after: Vec<usize>,
+    /// Heavier jobs start first among those ready.
+    pub cost: u32,
+}
+
+/// One process to run.
+#[derive(Debug)]
+pub struct Job {
+    pub name: String,
+    pub node: Node,
+    /// The program, its arguments, folder and environment (stdio and process
+    /// group are set by the runner).
+    pub command: Command,
+    /// Where stdout and stderr go, both into one file in the order written.
+    pub log: Utf8PathBuf,
+    /// The first line of the log: the command, for people reading the log.
+    pub header: String,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Waiting,
+    Running,
+    Passed,
+    Failed,
+    /// Was running when the run was stopped.
+    Stopped,
+    /// Never started because the run was stopped.
+    Cancelled,
+}
+
+impl Status {
+    pub fn is_finished(self) -> bool {
+        !matches!(self, Status::Waiting | Status::Running)
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Waiting => "waiting",
+            Status::Running => "running",
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Stopped => "stopped",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The end of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub duration: Option<Duration>,
+    /// The captured stdout and stderr, interleaved as written.
+    pub output: String,
+    /// How the process ended, in words, when it did not pass.
+    pub exit: Option<String>,
+}
+
+impl Outcome {
+    fn cancelled() -> Self {
+        Outcome {
+            status: Status::Cancelled,
+            duration: None,
+            output: String::new(),
+            exit: None,
+        }
+    }
+}
+
+/// What the run tells its viewer as it goes.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Started(usize),
+    Finished(usize, &'a Outcome),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// At most this many jobs at a time (at least 1).
+    pub jobs: usize,
+    /// Stop everything at the first failure.
+    pub fail_fast: bool,
+}
+
+/// The result of a run: one outcome per job, in job order.
+#[derive(Debug)]
+pub struct Report {
+    pub outcomes: Vec<Outcome>,
+    /// Ctrl-C (or SIGTERM) stopped the run.
+    pub interrupted: bool,
+}
+
+/// The jobs to start now: those waiting whose predecessors have all finished,
+/// heaviest first and then in list order, while fewer than `limit` run.
+pub fn to_start(nodes: &[Node], status: &[Status], limit: usize) -> Vec<usize> {
+    let running = status.iter().filter(|s| **s == Status::Running).count();
+    let free = limit.max(1).saturating_sub(running);
+    let mut ready: Vec<usize> = (0..nodes.len())
+        .filter(|&i| status[i] == Status::Waiting)
+        .filter(|&i| {
+            nodes[i]
+                .after
+                .iter()
+                .all(|&j| status.get(j).is_none_or(|s| s.is_finished()))
+        })
+        .collect();
+    ready.sort_by_key(|&i| (std::cmp::Reverse(nodes[i].cost), i));
+    ready.truncate(free);
+    ready
+}
+
+struct Running {
+    index: usize,
+    child: Child,
+    started: Instant,
+}
+
+/// The jobs' states and outcomes, told to the viewer as they change.
+struct Board<F> {
+    status: Vec<Status>,
+    outcomes: Vec<Option<Outcome>>,
+    on_event: F,
+}
+
+impl<F: FnMut(Event<'_>)> Board<F> {
+    fn start(&mut self, index: usize) {
+        self.status[index] = Status::Running;
+        (self.on_event)(Event::Started(index));
+    }
+
+    fn finish(&mut self, index: usize, outcome: Outcome) {
+        self.status[index] = outcome.status;
+        (self.on_event)(Event::Finished(index, &outcome));
+        self.outcomes[index] = Some(outcome);
+    }
+}
+
+/// Run the jobs; `interrupt` is set by the Ctrl-C handler.
+pub fn run(
+    jobs: Vec<Job>,
+    settings: Settings,
+    interrupt: &AtomicBool,
+    on_event: impl FnMut(Event<'_>),
+) -> Result<Report> {
+    let nodes: Vec<Node> = jobs.iter().map(|job| job.node.clone()).collect();
+    let logs: Vec<Utf8PathBuf> = jobs.iter().map(|job| job.log.clone()).collect();
+    let mut pending: Vec<Option<Job>> = jobs.into_iter().map(Some).collect();
+    let mut board = Board {
+        status: vec![Status::Waiting; nodes.len()],
+        outcomes: vec![None; nodes.len()],
+        on_event,
+    };
+    let mut running: Vec<Running> = Vec::new();
+    let mut interrupted = false;
+
+    // Whatever happens in the loop, the children are stopped before returning.
+    let result = (|| -> Result<()> {
+        loop {
+            if interrupt.load(Ordering::SeqCst) {
+                interrupted = true;
+                return Ok(());
+            }
+            for index in to_start(&nodes, &board.status, settings.jobs) {
+                let Some(job) = pending[index].take() else {
+                    continue;
+                };
+                board.start(index);
+                match start(job) {
+                    Ok(child) => running.push(Running {
+                        index,
+                        child,
+                        started: Instant::now(),
+                    }),
+                    Err(err) => board.finish(
+                        index,
+                        Outcome {
+                            status: Status::Failed,
+                            duration: Some(Duration::ZERO),
+                            output: format!("{err:#}\n"),
+                            exit: Some("could not start".to_owned()),
+                        },
+                    ),
+                }
+            }
+
+            let mut index = 0;
+            while index < running.len() {
+                if group::has_exited(&mut running[index].child)? {
+                    let mut job = running.remove(index);
+                    let log = &logs[job.index];
+                    let outcome = finish(&mut job, log, false)?;
+                    board.finish(job.index, outcome);
+                } else {
+                    index += 1;
+                }
+            }
+
+            if settings.fail_fast && board.status.contains(&Status::Failed) {
+                return Ok(());
+            }
+            if running.is_empty() && to_start(&nodes, &board.status, settings.jobs).is_empty() {
+                return Ok(());
+            }
+            std::thread::sleep(POLL);
+        }
+    })();
+
+    // Whatever still runs is stopped, whatever waits is cancelled.
+    for (index, outcome) in stop_all(running, &logs) {
+        board.finish(index, outcome);
+    }
+    for index in 0..nodes.len() {
+        if !board.status[index].is_finished() {
+            board.finish(index, Outcome::cancelled());
+        }
+    }
+    result?;
+    Ok(Report {
+        outcomes: board
+            .outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(Outcome::cancelled))
+            .collect(),
+        interrupted,
+    })
+}
+
+/// Start a job in its own process group, its stdout and stderr into its log.
+fn start(mut job: Job) -> Result<Child> {
+    let mut log = File::create(&job.log)
+        .with_context(|| format!("cannot create the log {} of {}", job.log, job.name))?;
+    writeln!(log, "{}", job.header).with_context(|| format!("cannot write {}", job.log))?;
+    let stderr = log
+        .try_clone()
+        .with_context(|| format!("cannot share the log {} of {}", job.log, job.name))?;
+    job.command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(stderr));
+    group::own_group(&mut job.command);
+    job.command.spawn().with_context(|| {
+        format!(
+            "cannot start {} for {}",
+            job.command.get_program().to_string_lossy(),
+            job.name
+        )
+    })
+}
+
+/// Collect a job whose main process has exited (or been stopped): end what
+/// it left behind in its group, reap it, and read its log.
+fn finish(job: &mut Running, log: &Utf8PathBuf, stopped: bool) -> Result<Outcome> {
+    let duration = job.started.elapsed();
+    group::kill(&mut job.child);
+    let exit = job
+        .child
+        .wait()
+        .with_context(|| format!("cannot wait for the check behind {log}"))?;
+    let status = match (stopped, exit.success()) {
+        (true, _) => Status::Stopped,
+        (false, true) => Status::Passed,
+        (false, false) => Status::Failed,
+    };
+    Ok(Outcome {
+        status,
+        duration: Some(duration),
+        output: read_log(log),
+        exit: (!exit.success()).then(|| describe(exit)),
+    })
+}
+
+/// Stop running jobs: SIGTERM to each group, a short grace for the main
+/// processes to exit, then SIGKILL to each group so no descendant survives.
+fn stop_all(mut running: Vec<Running>, logs: &[Utf8PathBuf]) -> Vec<(usize, Outcome)> {
+    if running.is_empty() {
+        return Vec::new();
+    }
+    for job in &mut running {
+        group::terminate(&mut job.child);
+    }
+    let deadline = Instant::now() + GRACE;
+    while Instant::now() < deadline
+        && !running
+            .iter_mut()
+            .all(|job| group::has_exited(&mut job.child).unwrap_or(true))
+    {
+        std::thread::sleep(POLL);
+    }
+    running
+        .iter_mut()
+        .map(|job| {
+            let log = &logs[job.index];
+            let outcome = finish(job, log, true).unwrap_or_else(|err| Outcome {
+                status: Status::Stopped,
+                duration: Some(job.started.elapsed()),
+                output: format!("{err:#}\n"),
+                exit: None,
+            });
+            (job.index, outcome)
+        })
+        .collect()
+}
+
+/// The log without its header line.
+fn read_log(log: &Utf8PathBuf) -> String {
+    match std::fs::read(log) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            match text.split_once('\n') {
+                Some((_header, rest)) => rest.to_owned(),
+                None => String::new(),
+            }
+        }
+        Err(err) => format!("(cannot read the log {log}: {err})\n"),
+    }
+}
+
+fn describe(exit: ExitStatus) -> String {
+    if let Some(code) = exit.code() {
+        return format!("exit code {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = exit.signal() {
+            return format!("killed by signal {signal}");
+        }
+    }
+    exit.to_string()
+}
+
+/// Process groups: each check's main process leads a group of its own, so
+/// the check and everything it starts can be signalled at once.
+#[cfg(unix)]
+mod group {
+    use std::io;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Child, Command};
+
+    pub fn own_group(command: &mut Command) {
+        command.process_group(0);
+    }
+
+    /// Whether the main process has exited, without reaping it: while it is
+    /// a zombie its id still names its group, so signalling the group cannot
+    /// reach an unrelated process that reused the id.
+    pub fn has_exited(child: &mut Child) -> io::Result<bool> {
+        // SAFETY: siginfo_t is plain data; waitid fills it in or leaves it zeroed.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+        // SAFETY: `info` is a valid, writable siginfo_t.
+        let rc = unsafe { libc::waitid(libc::P_PID, child.id(), &mut info, options) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: with WNOHANG, si_pid is 0 unless a child changed state.
+        Ok(unsafe { info.si_pid() } != 0)
+    }
+
+    fn signal(child: &Child, signal: libc::c_int) {
+        // The group id is the main process's id (process_group(0)). A group
+        // that is already gone (ESRCH) is what we want anyway.
+        // SAFETY: killpg takes plain integers.
+        unsafe {
+            libc::killpg(child.id() as libc::pid_t, signal);
+        }
+    }
+
+    /// Ask the group to stop.
+    pub fn terminate(child: &mut Child) {
+        signal(child, libc::SIGTERM);
+    }
+
+    /// End the group now; its main process has exited or had its grace.
+    pub fn kill(child: &mut Child) {
+        signal(child, libc::SIGKILL);
+    }
+}
+
+/// Without process groups: the main process only.
+#[cfg(not(unix))]
+mod group {
+    use std::io;
+    use std::process::{Child, Command};
+
+    pub fn own_group(_command: &mut Command) {}
+
+    pub fn has_exited(child: &mut Child) -> io::Result<bool> {
+        Ok(child.try_wait()?.is_some())
+    }
+
+    pub fn terminate(child: &mut Child) {
+        let _ = child.kill();
+    }
+
+    pub fn kill(child: &mut Child) {
+        let _ = child.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes(costs: &[u32]) -> Vec<Node> {
+        costs
+            .iter()
+            .map(|&cost| Node {
+                after: Vec::new(),
+                cost,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn starts_at_most_the_limit_heaviest_first_then_in_order() {
+        let nodes = nodes(&[1, 4, 1, 7, 4]);
+        let waiting = vec![Status::Waiting; 5];
+        assert_eq!(to_start(&nodes, &waiting, 2), [3, 1]);
+        assert_eq!(to_start(&nodes, &waiting, 3), [3, 1, 4]);
+        assert_eq!(to_start(&nodes, &waiting, 9), [3, 1, 4, 0, 2]);
+    }
+
+    #[test]
+    fn running_jobs_take_their_slots() {
+        let nodes = nodes(&[1, 1, 1, 1]);
+        let status = [
+            Status::Running,
+            Status::Passed,
+            Status::Waiting,
+            Status::Waiting,
+        ];
+        assert_eq!(to_start(&nodes, &status, 2), [2]);
+        let full = [
+            Status::Running,
+            Status::Running,
+            Status::Waiting,
+            Status::Waiting,
+        ];
+        assert!(to_start(&nodes, &full, 2).is_empty());
+    }
+
+    #[test]
+    fn a_limit_of_zero_still_runs_one_at_a_time() {
+        let nodes = nodes(&[1, 1]);
+        assert_eq!(to_start(&nodes, &[Status::Waiting; 2], 0), [0]);
+    }
+
+    #[test]
+    fn a_job_waits_until_its_predecessors_finished_whatever_their_result() {
+        let nodes = vec![
+            Node::default(),
+            Node {
+                after: vec![0],
+                cost: 9,
+            },
+            Node {
+                after: vec![0, 1],
+                cost: 0,
+            },
+        ];
+        let mut status = vec![Status::Waiting; 3];
+        assert_eq!(to_start(&nodes, &status, 4), [0]);
+        status[0] = Status::Running;
+        assert!(to_start(&nodes, &status, 4).is_empty());
+        status[0] = Status::Failed;
+        assert_eq!(to_start(&nodes, &status, 4), [1]);
+        status[1] = Status::Passed;
+        assert_eq!(to_start(&nodes, &status, 4), [2]);
+        status[2] = Status::Passed;
+        assert!(to_start(&nodes, &status, 4).is_empty());
+    }
+
+    #[test]
+    fn the_order_is_stable_for_equal_weights() {
+        let nodes = nodes(&[2, 2, 2, 2, 2]);
+        let status = vec![Status::Waiting; 5];
+        for _ in 0..3 {
+            assert_eq!(to_start(&nodes, &status, 3), [0, 1, 2]);
+        }
+    }
+
+    /// A job running `sh -c script`, logging into `dir`.
+    #[cfg(unix)]
+    fn sh(dir: &camino::Utf8Path, name: &str, script: &str, cost: u32) -> Job {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        Job {
+            name: name.to_owned(),
+            node: Node {
+                after: Vec::new(),
+                cost,
+            },
+            command,
+            log: dir.join(format!("{name}.log")),
+            header: format!("$ sh -c '{script}'"),
+        }
+    }
+
+    #[cfg(unix)]
+    fn logs_dir() -> (tempfile::TempDir, Utf8PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Utf8PathBuf::from_path_buf(dir.path().to_path_buf()).unwrap();
+        (dir, path)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn output_and_exit_are_captured_and_logged() {
+        let (_dir, logs) = logs_dir();
+        let jobs = vec![
+            sh(&logs, "noisy", "echo out; echo err >&2; exit 3", 0),
+            sh(&logs, "quiet", "true", 0),
+        ];
+        let settings = Settings {
+            jobs: 2,
+            fail_fast: false,
+        };
+        let mut events = Vec::new();
+        let report = run(jobs, settings, &AtomicBool::new(false), |event| {
+            events.push(match event {
+                Event::Started(i) => format!("start {i}"),
+                Event::Finished(i, outcome) => format!("finish {i} {}", outcome.status.word()),
+            })
+        })
+        .unwrap();
+        assert!(!report.interrupted);
+        let noisy = &report.outcomes[0];
+        assert_eq!(noisy.status, Status::Failed);
+        assert_eq!(noisy.output, "out\nerr\n");
+        assert_eq!(noisy.exit.as_deref(), Some("exit code 3"));
+        assert_eq!(report.outcomes[1].status, Status::Passed);
+        let log = std::fs::read_to_string(logs.join("noisy.log")).unwrap();
+        assert_eq!(log, "$ sh -c 'echo out; echo err >&2; exit 3'\nout\nerr\n");
+        events.sort();
+        assert_eq!(
+            events,
+            ["finish 0 failed", "finish 1 passed", "start 0", "start 1"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fail_fast_stops_the_running_and_cancels_the_waiting() {
+        let (_dir, logs) = logs_dir();
+        let jobs = vec![
+            sh(&logs, "fails", "sleep 0.2; exit 1", 9),
+            sh(&logs, "slow", "sleep 60", 5),
+            sh(&logs, "later", "true", 0),
+        ];
+        let settings = Settings {
+            jobs: 2,
+            fail_fast: true,
+        };
+        let report = run(jobs, settings, &AtomicBool::new(false), |_| {}).unwrap();
+        let status: Vec<Status> = report.outcomes.iter().map(|o| o.status).collect();
+        assert_eq!(status, [Status::Failed, Status::Stopped, Status::Cancelled]);
+        assert_eq!(
+            report.outcomes[1].exit.as_deref(),
+            Some("killed by signal 15")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_interrupt_stops_everything() {
+        let (_dir, logs) = logs_dir();
+        let jobs = vec![sh(&logs, "slow", "sleep 60", 0)];
+        let settings = Settings {
+            jobs: 1,
+            fail_fast: false,
+        };
+        let interrupt = AtomicBool::new(false);
+        let report = run(jobs, settings, &interrupt, |event| {
+            if let Event::Started(_) = event {
+                interrupt.store(true, Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+        assert!(report.interrupted);
+        assert_eq!(report.outcomes[0].status, Status::Stopped);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_program_that_cannot_start_fails_its_job_only() {
+        let (_dir, logs) = logs_dir();
+        let mut missing = sh(&logs, "missing", "", 0);
+        missing.command = Command::new(logs.join("no-such-program"));
+        let jobs = vec![missing, sh(&logs, "fine", "true", 0)];
+        let settings = Settings {
+            jobs: 1,
+            fail_fast: false,
+        };
+        let report = run(jobs, settings, &AtomicBool::new(false), |_| {}).unwrap();
+        assert_eq!(report.outcomes[0].status, Status::Failed);
+        assert!(
+            report.outcomes[0].output.contains("cannot start"),
+            "{}",
+            report.outcomes[0].output
+        );
+        assert_eq!(report.outcomes[1].status, Status::Passed);
+    }
+}

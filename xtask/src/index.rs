@@ -1,0 +1,733 @@
+//! A client of a package index's simple API: PEP 691 JSON, falling back to
+//! PEP 503 HTML, over blocking HTTP(S) with bounded timeouts.
+//!
+//! `fetch` asks `<index>/<normalised name>/` for the project's files with
+//! `Accept: application/vnd.pypi.simple.v1+json, text/html;q=0.2`; the
+//! answer is classified (`classify`, pure) into a listing, "no such project",
+//! or a protocol error. `find` then says which listed files are this version
+//! (PEP 440 equality of the version parsed from their names) or carry one of
+//! our artifact names.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::version::{self, Version};
+
+pub const PYPI: &str = "https://pypi.org/simple/";
+pub const TESTPYPI: &str = "https://test.pypi.org/simple/";
+
+const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, text/html;q=0.2";
+/// Large projects list thousands of files; the answer is read whole.
+const MAX_BODY: u64 = 64 * 1024 * 1024;
+
+/// `pypi`, `testpypi` or a URL, as the simple API's root ending in `/`.
+pub fn resolve_index(arg: &str) -> String {
+    let url = match arg.trim() {
+        "pypi" => PYPI,
+        "testpypi" => TESTPYPI,
+        other => other,
+    };
+    if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    }
+}
+
+/// A friendly name for the two public indexes, else the URL.
+pub fn index_label(index: &str) -> &str {
+    match index {
+        PYPI => "PyPI",
+        TESTPYPI => "TestPyPI",
+        other => other,
+    }
+}
+
+/// The project's page under an index root.
+pub fn project_url(index: &str, project: &str) -> String {
+    format!("{index}{}/", version::normalize_name(project))
+}
+
+/// What the index says about the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    /// The index does not know the project (404): nothing was ever published.
+    NoProject,
+    Files {
+        format: Format,
+        files: Vec<String>,
+        /// The versions the JSON API lists (API 1.1), if any.
+        versions: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Html,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Json => "PEP 691 JSON",
+            Format::Html => "PEP 503 HTML",
+        })
+    }
+}
+
+/// Why the index could not answer the question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexError {
+    /// No connection (refused, no such host, TLS failure, ...).
+    Network { url: String, why: String },
+    /// No complete answer in time.
+    Timeout { url: String, secs: u64 },
+    /// An answer, but not a listing (bad status, content type or body).
+    Protocol { url: String, why: String },
+}
+
+impl IndexError {
+    /// What went wrong.
+    pub fn cause(&self) -> String {
+        match self {
+            IndexError::Network { url, why } => format!("network error: cannot reach {url}: {why}"),
+            IndexError::Timeout { url, secs } => {
+                format!("network error: {url} gave no complete answer within {secs} s (timed out)")
+            }
+            IndexError::Protocol { url, why } => format!("protocol error: {url} {why}"),
+        }
+    }
+
+    /// What to do about it.
+    pub fn way_out(&self) -> &'static str {
+        match self {
+            IndexError::Network { .. } => {
+                "check the index URL and the network (proxy, firewall, DNS), then try again"
+            }
+            IndexError::Timeout { .. } => "try again later, or allow more time with --timeout SECS",
+            IndexError::Protocol { .. } => {
+                "check that the URL is a simple API root (like https://pypi.org/simple/) and that the index is healthy"
+            }
+        }
+    }
+}
+
+impl fmt::Display for IndexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; way out: {}", self.cause(), self.way_out())
+    }
+}
+
+/// Ask the index for the project's listing.
+pub fn fetch(index: &str, project: &str, timeout_secs: u64) -> Result<Listing, IndexError> {
+    let url = project_url(index, project);
+    let timeout = Duration::from_secs(timeout_secs.max(1));
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(5)
+        .user_agent(concat!("invokeai-xtask/", env!("CARGO_PKG_VERSION")))
+        .tls_config(tls)
+        .build()
+        .into();
+    let classify_err = |err: ureq::Error| match err {
+        ureq::Error::Timeout(_) => IndexError::Timeout {
+            url: url.clone(),
+            secs: timeout_secs,
+        },
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => IndexError::Timeout {
+            url: url.clone(),
+            secs: timeout_secs,
+        },
+        ureq::Error::Io(_)
+        | ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::Tls(_)
+        | ureq::Error::Rustls(_) => IndexError::Network {
+            url: url.clone(),
+            why: err.to_string(),
+        },
+        other => IndexError::Protocol {
+            url: url.clone(),
+            why: format!("did not answer in HTTP: {other}"),
+        },
+    };
+    let mut response = agent
+        .get(&url)
+        .header("Accept", ACCEPT)
+        .call()
+        .map_err(classify_err)?;
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY)
+        .read_to_string()
+        .map_err(classify_err)?;
+    classify(status, content_type.as_deref(), &body)
+        .map_err(|why| IndexError::Protocol { url, why })
+}
+
+/// Turn an HTTP answer into a listing. Pure.
+pub fn classify(status: u16, content_type: Option<&str>, body: &str) -> Result<Listing, String> {
+    match status {
+        200 => {}
+        404 => return Ok(Listing::NoProject),
+        other => return Err(format!("answered HTTP {other}")),
+    }
+    let mime = content_type
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    match mime.as_str() {
+        "application/vnd.pypi.simple.v1+json" | "application/vnd.pypi.simple.latest+json" => {
+            parse_json(body)
+        }
+        "text/html"
+        | "application/vnd.pypi.simple.v1+html"
+        | "application/vnd.pypi.simple.latest+html" => parse_html(body),
+        "" => Err("answered without a content type".to_owned()),
+        other => Err(format!(
+            "answered with content type `{other}`, neither PEP 691 JSON nor PEP 503 HTML"
+        )),
+    }
+}
+
+/// A PEP 691 project page.
+pub fn parse_json(body: &str) -> Result<Listing, String> {
+    let bad = |why: &str| format!("answered JSON that is not a PEP 691 project page: {why}");
+    let value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| bad(&format!("invalid JSON ({e})")))?;
+    let api = value
+        .pointer("/meta/api-version")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| bad("no meta.api-version"))?;
+    if api.split('.').next() != Some("1") {
+        return Err(bad(&format!("API version {api} (only 1.x is understood)")));
+    }
+    let files = value
+        .get("files")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| bad("no `files` list"))?
+        .iter()
+        .map(|file| {
+            file.get("filename")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .ok_or_else(|| bad("a file without a `filename`"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let versions = value
+        .get("versions")
+        .and_then(|v| v.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Listing::Files {
+        format: Format::Json,
+        files,
+        versions,
+    })
+}
+
+/// A PEP 503 project page: the file names of its `<a>` links (the last path
+/// segment of `href`, else the link text).
+pub fn parse_html(body: &str) -> Result<Listing, String> {
+    let lower = body.to_ascii_lowercase();
+    if !(lower.contains("<!doctype html") || lower.contains("<html") || lower.contains("<a ")) {
+        return Err("answered text/html that is not an HTML page".to_owned());
+    }
+    let mut files = Vec::new();
+    let mut rest = 0;
+    while let Some(found) = lower[rest..].find("<a") {
+        let start = rest + found;
+        let after = start + 2;
+        rest = after;
+        // `<a` must be the whole tag name (not `<abbr>`).
+        if !lower[after..].starts_with(|c: char| c.is_ascii_whitespace() || c == '>') {
+            continue;
+        }
+        let Some(tag_end) = end_of_tag(&lower, after) else {
+            break;
+        };
+        let attrs = &body[after..tag_end];
+        let text_start = tag_end + 1;
+        let text_end = lower[text_start..]
+            .find("</a")
+            .map_or(body.len(), |i| text_start + i);
+        rest = text_end;
+        let text = decode_entities(strip_tags(&body[text_start..text_end]).trim());
+        let from_href = attribute(attrs, "href")
+            .map(|href| decode_entities(&href))
+            .and_then(|href| file_name_of_href(&href));
+        let name = from_href.unwrap_or(text);
+        if !name.is_empty() {
+            files.push(name);
+        }
+    }
+    Ok(Listing::Files {
+        format: Format::Html,
+        files,
+        versions: Vec::new(),
+    })
+}
+
+/// The index of the `>` closing a start tag, skipping quoted attribute values.
+fn end_of_tag(text: &str, from: usize) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in text[from..].char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return Some(from + i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// One attribute's value from a start tag's attribute text.
+fn attribute(attrs: &str, name: &str) -> Option<String> {
+    let bytes = attrs.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
+            i += 1;
+        }
+        let key_start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'=' | b'/')
+        {
+            i += 1;
+        }
+        let key = &attrs[key_start..i];
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = None;
+        if i < bytes.len() && bytes[i] == b'=' {
+            i += 1;
+            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < bytes.len() && matches!(bytes[i], b'"' | b'\'') {
+                let q = bytes[i];
+                let start = i + 1;
+                let end = attrs[start..]
+                    .bytes()
+                    .position(|b| b == q)
+                    .map_or(attrs.len(), |p| start + p);
+                value = Some(&attrs[start..end]);
+                i = end + 1;
+            } else {
+                let start = i;
+                while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                value = Some(&attrs[start..i]);
+            }
+        }
+        if key.eq_ignore_ascii_case(name) {
+            return value.map(str::to_owned);
+        }
+        if key.is_empty() && value.is_none() {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The percent-decoded last path segment of a link, without query and fragment.
+fn file_name_of_href(href: &str) -> Option<String> {
+    let path = href.split(['#', '?']).next().unwrap_or("");
+    let last = path.rsplit('/').next().unwrap_or("");
+    (!last.is_empty()).then(|| percent_decode(last))
+}
+
+fn percent_decode(text: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16);
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn strip_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The few character references a file name can need.
+fn decode_entities(text: &str) -> String {
+    if !text.contains('&') {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let tail = &rest[amp..];
+        let decoded = tail.find(';').and_then(|semi| {
+            let entity = &tail[1..semi];
+            let c = match entity {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            }?;
+            Some((c, semi + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &tail[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+const SDIST_EXTENSIONS: [&str; 7] = [
+    ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz", ".tar", ".tbz",
+];
+
+/// The version in a distribution file name of `project` (PEP 503 normalised
+/// names compared), or `None` when the name is not one of the project's
+/// distributions or carries no PEP 440 version.
+pub fn file_version(filename: &str, project: &str) -> Option<Version> {
+    let project = version::normalize_name(project);
+    let lower = filename.to_ascii_lowercase();
+    // Wheels and eggs: `name-version-...`, the name without dashes.
+    for ext in [".whl", ".egg"] {
+        if let Some(stem) = lower.strip_suffix(ext) {
+            let stem = &filename[..stem.len()];
+            let mut parts = stem.split('-');
+            let name = parts.next()?;
+            let ver = parts.next()?;
+            if version::normalize_name(name) != project {
+                return None;
+            }
+            return version::parse(ver).ok();
+        }
+    }
+    // Source distributions: `name-version.ext`, legacy names may hold dashes.
+    let ext = SDIST_EXTENSIONS.iter().find(|ext| lower.ends_with(*ext))?;
+    let stem = &filename[..filename.len() - ext.len()];
+    stem.match_indices('-').find_map(|(i, _)| {
+        (version::normalize_name(&stem[..i]) == project)
+            .then(|| version::parse(&stem[i + 1..]).ok())
+            .flatten()
+    })
+}
+
+/// A listed file that blocks the release, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub filename: String,
+    pub why: String,
+}
+
+/// The listed files (or versions) that are ours: the same version by PEP 440
+/// equality, or one of our artifact names (compared case-insensitively, the
+/// way the index compares them).
+pub fn find(listing: &Listing, project: &str, wanted: &Version, ours: &[String]) -> Vec<Hit> {
+    let Listing::Files {
+        files, versions, ..
+    } = listing
+    else {
+        return Vec::new();
+    };
+    let mut hits: Vec<Hit> = files
+        .iter()
+        .filter_map(|filename| {
+            let same_name = ours.iter().any(|ours| {
+                normalize_file_name(ours, project) == normalize_file_name(filename, project)
+            });
+            let found = file_version(filename, project);
+            match found {
+                Some(v) if &v == wanted => Some(Hit {
+                    filename: filename.clone(),
+                    why: format!("version {v}"),
+                }),
+                _ if same_name => Some(Hit {
+                    filename: filename.clone(),
+                    why: "the same file name".to_owned(),
+                }),
+                _ => None,
+            }
+        })
+        .collect();
+    if hits.is_empty() {
+        if let Some(listed) = versions
+            .iter()
+            .find(|v| version::parse(v).is_ok_and(|v| &v == wanted))
+        {
+            hits.push(Hit {
+                filename: format!("(release {listed}, no files listed)"),
+                why: "the index lists the release".to_owned(),
+            });
+        }
+    }
+    hits
+}
+
+/// A file name with its project part escaped the way wheels spell it and the
+/// version normalised, lowercased: the form two names are compared in.
+fn normalize_file_name(filename: &str, project: &str) -> String {
+    let lower = filename.to_ascii_lowercase();
+    let escaped = version::escape_dist_name(project);
+    let Some(v) = file_version(filename, project) else {
+        return lower;
+    };
+    let ext = if lower.ends_with(".whl") || lower.ends_with(".egg") {
+        // Keep the tags after the version.
+        let mut parts = lower.splitn(3, '-');
+        parts.next();
+        parts.next();
+        format!("-{}", parts.next().unwrap_or(""))
+    } else {
+        SDIST_EXTENSIONS
+            .iter()
+            .find(|ext| lower.ends_with(*ext))
+            .map(|e| (*e).to_owned())
+            .unwrap_or_default()
+    };
+    format!("{escaped}-{v}{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> Version {
+        version::parse(text).unwrap()
+    }
+
+    fn files(listing: Listing) -> Vec<String> {
+        match listing {
+            Listing::Files { files, .. } => files,
+            Listing::NoProject => panic!("no project"),
+        }
+    }
+
+    #[test]
+    fn index_arguments() {
+        assert_eq!(resolve_index("pypi"), PYPI);
+        assert_eq!(resolve_index("testpypi"), TESTPYPI);
+        assert_eq!(
+            resolve_index("http://127.0.0.1:8080/simple"),
+            "http://127.0.0.1:8080/simple/"
+        );
+        assert_eq!(
+            project_url(PYPI, "Invoke_AI"),
+            "https://pypi.org/simple/invoke-ai/"
+        );
+        assert_eq!(index_label(TESTPYPI), "TestPyPI");
+    }
+
+    #[test]
+    fn classify_by_status_and_content_type() {
+        assert_eq!(
+            classify(404, Some("text/html"), "nope"),
+            Ok(Listing::NoProject)
+        );
+        assert_eq!(
+            classify(500, Some("text/html"), ""),
+            Err("answered HTTP 500".to_owned())
+        );
+        let json = r#"{"meta":{"api-version":"1.1"},"name":"invokeai","files":[{"filename":"InvokeAI-1.0.tar.gz","url":"x","hashes":{}}],"versions":["1.0"]}"#;
+        assert_eq!(
+            classify(200, Some("application/vnd.pypi.simple.v1+json"), json),
+            Ok(Listing::Files {
+                format: Format::Json,
+                files: vec!["InvokeAI-1.0.tar.gz".into()],
+                versions: vec!["1.0".into()]
+            })
+        );
+        assert!(
+            classify(200, Some("text/plain"), "x")
+                .unwrap_err()
+                .contains("text/plain")
+        );
+        assert!(
+            classify(200, None, "x")
+                .unwrap_err()
+                .contains("without a content type")
+        );
+        let err = classify(
+            200,
+            Some("application/vnd.pypi.simple.v1+json"),
+            "{\"meta\":",
+        )
+        .unwrap_err();
+        assert!(err.contains("invalid JSON"), "{err}");
+        let err = classify(
+            200,
+            Some("application/vnd.pypi.simple.v1+json"),
+            r#"{"meta":{"api-version":"2.0"},"files":[]}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("API version 2.0"), "{err}");
+        assert!(classify(200, Some("text/html; charset=utf-8"), "\u{0}\u{1}garbage").is_err());
+    }
+
+    #[test]
+    fn html_links_give_file_names() {
+        let page = r#"<!DOCTYPE html><html><body>
+            <h1>Links for invokeai</h1>
+            <a href="/packages/InvokeAI-6.9.0.tar.gz#sha256=3bb2">InvokeAI-6.9.0.tar.gz</a><br>
+            <A HREF='../../files/invokeai-6.9.0-py3-none-any.whl?x=1' data-requires-python="&gt;=3.10">invokeai-6.9.0-py3-none-any.whl</A>
+            <a href="https://x/invokeai-1.0%2Blocal.tar.gz">invokeai-1.0+local.tar.gz</a>
+            <a data-x="a>b" href=plain-1.0.zip>plain-1.0.zip</a>
+            <abbr>not a link</abbr><a>text-only-2.0.tar.gz</a>
+            </body></html>"#;
+        assert_eq!(
+            files(parse_html(page).unwrap()),
+            [
+                "InvokeAI-6.9.0.tar.gz",
+                "invokeai-6.9.0-py3-none-any.whl",
+                "invokeai-1.0+local.tar.gz",
+                "plain-1.0.zip",
+                "text-only-2.0.tar.gz"
+            ]
+        );
+        assert_eq!(
+            files(parse_html("<!DOCTYPE html><html><body></body></html>").unwrap()),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn versions_come_from_file_names() {
+        assert_eq!(
+            file_version("InvokeAI-6.9.0.tar.gz", "invokeai"),
+            Some(v("6.9.0"))
+        );
+        assert_eq!(
+            file_version("invokeai-6.9.0-py3-none-any.whl", "InvokeAI"),
+            Some(v("6.9.0"))
+        );
+        assert_eq!(
+            file_version("InvokeAI-2.2.5-1-py3-none-any.whl", "InvokeAI"),
+            Some(v("2.2.5"))
+        );
+        assert_eq!(
+            file_version("invoke-ai-1.0rc1.zip", "invoke_ai"),
+            Some(v("1.0rc1"))
+        );
+        assert_eq!(
+            file_version("invokeai-1.0-rc1.tar.gz", "invokeai"),
+            Some(v("1.0rc1"))
+        );
+        assert_eq!(
+            file_version("InvokeAI-1.0-py3.10.egg", "invokeai"),
+            Some(v("1.0"))
+        );
+        assert_eq!(file_version("other-1.0.tar.gz", "invokeai"), None);
+        assert_eq!(file_version("invokeai-1.0.exe", "invokeai"), None);
+        assert_eq!(file_version("invokeai-banana.tar.gz", "invokeai"), None);
+    }
+
+    #[test]
+    fn hits_are_the_same_version_or_the_same_file_name() {
+        let listing = Listing::Files {
+            format: Format::Html,
+            files: vec![
+                "InvokeAI-6.9.0.tar.gz".into(),
+                "invokeai-6.9.0-py3-none-any.whl".into(),
+                "InvokeAI-6.10.0.tar.gz".into(),
+            ],
+            versions: vec![],
+        };
+        let ours = version::artifact_names("InvokeAI", &v("6.9"));
+        let hits = find(&listing, "InvokeAI", &v("6.9"), &ours);
+        assert_eq!(
+            hits.iter().map(|h| h.filename.as_str()).collect::<Vec<_>>(),
+            ["InvokeAI-6.9.0.tar.gz", "invokeai-6.9.0-py3-none-any.whl"]
+        );
+        assert!(
+            find(
+                &listing,
+                "InvokeAI",
+                &v("6.9.1"),
+                &version::artifact_names("InvokeAI", &v("6.9.1"))
+            )
+            .is_empty()
+        );
+        assert!(find(&Listing::NoProject, "InvokeAI", &v("6.9"), &ours).is_empty());
+        // A release listed without files still counts.
+        let bare = Listing::Files {
+            format: Format::Json,
+            files: vec![],
+            versions: vec!["6.9.0".into()],
+        };
+        assert_eq!(find(&bare, "InvokeAI", &v("6.9"), &ours).len(), 1);
+    }
+
+    #[test]
+    fn file_names_compare_in_normal_form() {
+        assert_eq!(
+            normalize_file_name("InvokeAI-6.9.0RC1.tar.gz", "invokeai"),
+            "invokeai-6.9.0rc1.tar.gz"
+        );
+        assert_eq!(
+            normalize_file_name("Invoke.AI-6.9.0-py3-none-any.whl", "invoke-ai"),
+            "invoke_ai-6.9.0-py3-none-any.whl"
+        );
+    }
+
+    #[test]
+    fn entities_and_percent_escapes_are_decoded() {
+        assert_eq!(decode_entities("a&amp;b&#43;c&#x2B;&bogus"), "a&b+c+&bogus");
+        assert_eq!(percent_decode("a%2Bb%zz%2"), "a+b%zz%2");
+    }
+}

@@ -1,0 +1,216 @@
+//! `SHA256SUMS` and `manifest.json`: what was built, in forms `sha256sum -c`
+//! and programs read. Both are pure functions of the artifact list, with a
+//! stable order, so they are themselves reproducible.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+
+/// What an artifact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Sdist,
+    Wheel,
+    Installer,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Sdist => "sdist",
+            Kind::Wheel => "wheel",
+            Kind::Installer => "installer",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Kind::Sdist, Kind::Wheel, Kind::Installer]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// One built file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub file: String,
+    pub kind: Kind,
+    pub size: u64,
+    /// Lower-case hex.
+    pub sha256: String,
+}
+
+/// Where the build's timestamp came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    pub version: String,
+    pub commit: String,
+    pub timestamp: u64,
+    pub timestamp_source: String,
+    pub artifacts: Vec<Artifact>,
+}
+
+/// `SHA256SUMS` in the format `sha256sum -c` reads: `<hex>  <name>`, sorted by name.
+pub fn sha256sums(artifacts: &[Artifact]) -> String {
+    let mut sorted: Vec<&Artifact> = artifacts.iter().collect();
+    sorted.sort_by(|a, b| a.file.cmp(&b.file));
+    let mut out = String::new();
+    for a in sorted {
+        let _ = writeln!(out, "{}  {}", a.sha256, a.file);
+    }
+    out
+}
+
+/// Parse `SHA256SUMS` back into (name, hex) pairs.
+pub fn parse_sha256sums(text: &str) -> Result<Vec<(String, String)>> {
+    let mut entries = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let Some((hex, name)) = line.split_once("  ").or_else(|| line.split_once(" *")) else {
+            bail!(
+                "SHA256SUMS line {} is not `<sha256>  <file>`: {line:?}",
+                n + 1
+            );
+        };
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("SHA256SUMS line {} has no sha256: {line:?}", n + 1);
+        }
+        entries.push((name.to_owned(), hex.to_ascii_lowercase()));
+    }
+    Ok(entries)
+}
+
+impl Manifest {
+    /// Pretty JSON with keys in a fixed (sorted) order and artifacts sorted by
+    /// file name, ending in a newline.
+    pub fn to_json(&self) -> String {
+        let mut artifacts: Vec<&Artifact> = self.artifacts.iter().collect();
+        artifacts.sort_by(|a, b| a.file.cmp(&b.file));
+        let value = json!({
+            "version": self.version,
+            "commit": self.commit,
+            "timestamp": self.timestamp,
+            "timestamp_source": self.timestamp_source,
+            "artifacts": artifacts.iter().map(|a| json!({
+                "file": a.file,
+                "kind": a.kind.as_str(),
+                "size": a.size,
+                "sha256": a.sha256,
+            })).collect::<Vec<_>>(),
+        });
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    pub fn from_json(text: &str) -> Result<Self> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).context("manifest.json is not JSON")?;
+        let field = |v: &serde_json::Value, key: &str| -> Result<String> {
+            v.get(key)
+                .and_then(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| x.as_u64().map(|n| n.to_string()))
+                })
+                .with_context(|| format!("manifest.json has no {key:?}"))
+        };
+        let mut artifacts = Vec::new();
+        for a in value
+            .get("artifacts")
+            .and_then(|a| a.as_array())
+            .context("manifest.json has no artifacts list")?
+        {
+            let kind = field(a, "kind")?;
+            artifacts.push(Artifact {
+                file: field(a, "file")?,
+                kind: Kind::parse(&kind)
+                    .with_context(|| format!("manifest.json: unknown artifact kind {kind:?}"))?,
+                size: field(a, "size")?
+                    .parse()
+                    .context("manifest.json: size is not a number")?,
+                sha256: field(a, "sha256")?,
+            });
+        }
+        Ok(Manifest {
+            version: field(&value, "version")?,
+            commit: field(&value, "commit")?,
+            timestamp: field(&value, "timestamp")?
+                .parse()
+                .context("manifest.json: timestamp is not a number")?,
+            timestamp_source: field(&value, "timestamp_source")?,
+            artifacts,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifacts() -> Vec<Artifact> {
+        vec![
+            Artifact {
+                file: "invokeai-1.0.tar.gz".into(),
+                kind: Kind::Sdist,
+                size: 10,
+                sha256: "b".repeat(64),
+            },
+            Artifact {
+                file: "InvokeAI-installer-v1.0.zip".into(),
+                kind: Kind::Installer,
+                size: 30,
+                sha256: "c".repeat(64),
+            },
+            Artifact {
+                file: "invokeai-1.0-py3-none-any.whl".into(),
+                kind: Kind::Wheel,
+                size: 20,
+                sha256: "a".repeat(64),
+            },
+        ]
+    }
+
+    #[test]
+    fn sha256sums_is_sorted_and_in_sha256sum_format() {
+        let text = sha256sums(&artifacts());
+        let expected = format!(
+            "{}  InvokeAI-installer-v1.0.zip\n{}  invokeai-1.0-py3-none-any.whl\n{}  invokeai-1.0.tar.gz\n",
+            "c".repeat(64),
+            "a".repeat(64),
+            "b".repeat(64)
+        );
+        assert_eq!(text, expected);
+        let parsed = parse_sha256sums(&text).unwrap();
+        assert_eq!(
+            parsed[1],
+            ("invokeai-1.0-py3-none-any.whl".to_owned(), "a".repeat(64))
+        );
+        assert!(parse_sha256sums("nonsense\n").is_err());
+    }
+
+    #[test]
+    fn manifest_is_stable_and_round_trips() {
+        let manifest = Manifest {
+            version: "1.0".into(),
+            commit: "abc".into(),
+            timestamp: 1_700_000_000,
+            timestamp_source: "SOURCE_DATE_EPOCH".into(),
+            artifacts: artifacts(),
+        };
+        let mut shuffled = manifest.clone();
+        shuffled.artifacts.reverse();
+        assert_eq!(manifest.to_json(), shuffled.to_json());
+        let text = manifest.to_json();
+        assert!(
+            text.starts_with(
+                "{\n  \"artifacts\": [\n    {\n      \"file\": \"InvokeAI-installer-v1.0.zip\""
+            ),
+            "{text}"
+        );
+        let back = Manifest::from_json(&text).unwrap();
+        assert_eq!(back.version, "1.0");
+        assert_eq!(back.artifacts.len(), 3);
+        assert_eq!(back.timestamp, 1_700_000_000);
+    }
+}

@@ -1,0 +1,9 @@
+//! The installer: its folder plan, the install scripts' templates, the
+//! front-end build cache and the checksum files of a release build.
+
+pub mod build;
+pub mod checksums;
+pub mod frontend_cache;
+pub mod staging;
+pub mod templates;
+pub mod verify;

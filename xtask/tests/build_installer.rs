@@ -1,0 +1,136 @@
+//! `cargo xtask build-installer` on the repository: the artifacts, the
+//! checksum files, the step outputs for GitHub Actions and the UI cache.
+
+mod support;
+
+use support::*;
+
+#[test]
+fn builds_every_artifact_with_checksums_and_step_outputs() {
+    node_modules();
+    let out = tempdir();
+    let github_output = out.path().join("github-output");
+    // Something from an earlier build that is not ours stays where it is.
+    std::fs::write(out.path().join("notes.txt"), "mine").unwrap();
+    let run = run_ok(
+        xtask()
+            .args(["build-installer", "--skip-frontend-checks", "--out"])
+            .arg(out.path())
+            .arg("--github-output")
+            .arg(&github_output),
+    );
+    let version = app_version();
+    let zip = format!("InvokeAI-installer-v{version}.zip");
+    let mut names: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut expected = vec![
+        zip.clone(),
+        "SHA256SUMS".to_owned(),
+        "github-output".to_owned(),
+        format!("invokeai-{version}-py3-none-any.whl"),
+        format!("invokeai-{version}.tar.gz"),
+        "manifest.json".to_owned(),
+        "notes.txt".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(names, expected);
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+
+    // sha256sum reads SHA256SUMS as it is.
+    let check = run_ok(
+        std::process::Command::new("sha256sum")
+            .args(["-c", "SHA256SUMS"])
+            .current_dir(out.path()),
+    );
+    assert_eq!(
+        stdout(&check)
+            .lines()
+            .filter(|l| l.ends_with(": OK"))
+            .count(),
+        3,
+        "{}",
+        stdout(&check)
+    );
+
+    // Exactly the three step outputs.
+    let outputs = std::fs::read_to_string(&github_output).unwrap();
+    let dir = out.path().to_string_lossy();
+    assert_eq!(
+        outputs,
+        format!("INSTALLER_FILENAME={zip}\nINSTALLER_PATH={dir}/{zip}\nDIST_PATH={dir}\n")
+    );
+
+    // The summary table names every artifact with its sha256, and every step.
+    let summary = stdout(&run);
+    for line in std::fs::read_to_string(out.path().join("SHA256SUMS"))
+        .unwrap()
+        .lines()
+    {
+        let (sha, name) = line.split_once("  ").unwrap();
+        assert!(
+            summary
+                .lines()
+                .any(|l| l.starts_with(name) && l.ends_with(sha)),
+            "{name} missing from\n{summary}"
+        );
+    }
+    for step in [
+        "frontend",
+        "dist",
+        "stage",
+        "zip",
+        "checksums",
+        "publish",
+        "total",
+    ] {
+        assert!(
+            summary.lines().any(|l| l.starts_with(step)),
+            "no step {step} in\n{summary}"
+        );
+    }
+    assert!(
+        summary.contains("notes.txt"),
+        "strangers in the output folder are named:\n{summary}"
+    );
+
+    // Unchanged UI: the second build skips the front end and gives the same bytes.
+    let again = run_ok(
+        xtask()
+            .args(["build-installer", "--skip-frontend-checks", "--out"])
+            .arg(out.path())
+            .env_remove("GITHUB_OUTPUT"),
+    );
+    assert!(
+        stderr(&again).contains("frontend: UI unchanged since its last build: skipped"),
+        "{}",
+        stderr(&again)
+    );
+    let first = std::fs::read_to_string(out.path().join("SHA256SUMS")).unwrap();
+    let forced = run_ok(
+        xtask()
+            .args([
+                "build-installer",
+                "--skip-frontend-checks",
+                "--rebuild-frontend",
+                "--out",
+            ])
+            .arg(out.path())
+            .env_remove("GITHUB_OUTPUT"),
+    );
+    assert!(
+        stderr(&forced).contains("frontend: built (--rebuild-frontend)"),
+        "{}",
+        stderr(&forced)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("SHA256SUMS")).unwrap(),
+        first,
+        "a rebuilt UI gives the same artifacts"
+    );
+}

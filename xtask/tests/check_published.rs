@@ -1,0 +1,323 @@
+//! `cargo xtask check-published` against real indexes on loopback:
+//! pypiserver (pinned in the dev venv) holding an uploaded earlier version, a
+//! static PEP 503 tree served by `python -m http.server`, a PEP 691 JSON
+//! answerer, a closed port, and servers answering garbage or nothing.
+
+mod release_fixture;
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use release_fixture::{Behaviour, RawServer, Repo, Server, http_response, write_dists};
+use support::*;
+
+/// The fixture checkout at 1.2.0 (no remote needed).
+fn checkout() -> Repo {
+    Repo::without_remote("1.2.0")
+}
+
+/// pypiserver with InvokeAI 1.1.0 uploaded: a legacy-capitalised sdist and a
+/// normalised wheel, as PyPI holds them for older releases.
+fn index_with_1_1_0(dir: &Path) -> Server {
+    let packages = dir.join("packages");
+    write_dists(
+        &packages,
+        "InvokeAI-1.1.0.tar.gz",
+        "invokeai-1.1.0-py3-none-any.whl",
+        "1.1.0",
+    );
+    Server::pypiserver(&packages)
+}
+
+fn check(repo: &Repo, index: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["check-published", "--index", index];
+    args.extend_from_slice(extra);
+    output(&mut repo.xtask(&args))
+}
+
+#[test]
+fn pypiserver_free_and_existing_versions() {
+    let repo = checkout();
+    let server = index_with_1_1_0(repo.root.parent().unwrap());
+
+    // The version file's 1.2.0 is free.
+    let out = check(&repo, &server.index, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("InvokeAI 1.2.0 (from python/invokeai/version/invokeai_version.py:1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("our files: invokeai-1.2.0-py3-none-any.whl, invokeai-1.2.0.tar.gz"),
+        "{text}"
+    );
+    assert!(text.contains("free: "), "{text}");
+    assert!(
+        text.contains("lists 2 files of InvokeAI (PEP 503 HTML), none of version 1.2.0"),
+        "{text}"
+    );
+
+    // 1.1.0 is there, under both spellings of its name.
+    for asked in ["1.1.0", "1.1", "1.1.0.0", "v1.1.0"] {
+        let out = check(&repo, &server.index, &["--version", asked]);
+        let text = stdout(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{asked}: {text}{}",
+            stderr(&out)
+        );
+        assert!(text.contains("published: InvokeAI "), "{asked}: {text}");
+        assert!(
+            text.contains(" is already on http://127.0.0.1:"),
+            "{asked}: {text}"
+        );
+        assert!(
+            text.contains("  InvokeAI-1.1.0.tar.gz (version 1.1.0)"),
+            "{asked}: {text}"
+        );
+        assert!(
+            text.contains("  invokeai-1.1.0-py3-none-any.whl (version 1.1.0)"),
+            "{asked}: {text}"
+        );
+        assert!(
+            text.contains("way out: an index accepts a version only once"),
+            "{asked}: {text}"
+        );
+    }
+
+    // Close is not equal.
+    for free in ["1.1.0.post1", "1.1.0rc1", "1.1.0+local"] {
+        let out = check(&repo, &server.index, &["--version", free]);
+        assert_eq!(out.status.code(), Some(0), "{free}: {}", stdout(&out));
+    }
+}
+
+#[test]
+fn a_project_the_index_does_not_know_is_free() {
+    let repo = checkout();
+    let dir = tempdir();
+    let packages = dir.path().join("packages");
+    write_dists(
+        &packages,
+        "other-1.0.tar.gz",
+        "other-1.0-py3-none-any.whl",
+        "1.0",
+    );
+    let server = Server::pypiserver(&packages);
+    let out = check(&repo, &server.index, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("has no project InvokeAI (HTTP 404)"),
+        "{text}"
+    );
+}
+
+/// The project is asked for under its PEP 503 name: `InvokeAI` (and
+/// `Invoke_AI.`-style spellings) become `invokeai`/`invoke-ai`; a static tree
+/// has only that directory, so anything else would be a 404 and "free".
+#[test]
+fn name_normalisation_against_a_static_pep503_tree() {
+    let repo = checkout();
+    let site = tempdir();
+    let page = site.path().join("simple/invokeai/index.html");
+    std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+    std::fs::write(
+        &page,
+        r#"<!DOCTYPE html>
+<html><head><meta name="pypi:repository-version" content="1.0"><title>Links for InvokeAI</title></head>
+<body><h1>Links for InvokeAI</h1>
+<a href="../../files/InvokeAI-1.2.0-py3-none-any.whl#sha256=00" data-requires-python="&gt;=3.10">InvokeAI-1.2.0-py3-none-any.whl</a><br/>
+<a href="../../files/InvokeAI-1.1.0.tar.gz">InvokeAI-1.1.0.tar.gz</a><br/>
+</body></html>
+"#,
+    )
+    .unwrap();
+    let server = Server::static_tree(site.path());
+
+    let out = check(&repo, &server.index, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(&format!("on {}invokeai/", server.index)),
+        "{text}"
+    );
+    assert!(
+        text.contains("  InvokeAI-1.2.0-py3-none-any.whl (version 1.2.0)"),
+        "{text}"
+    );
+
+    // The same project spelled differently in pyproject.toml.
+    for name in ["invokeai", "INVOKEAI", "InvokeAI"] {
+        let spelled = Repo::without_remote("1.1.0");
+        let pyproject =
+            std::fs::read_to_string(spelled.root.join("python/pyproject.toml")).unwrap();
+        spelled.write(
+            "python/pyproject.toml",
+            &pyproject.replace("name = \"InvokeAI\"", &format!("name = \"{name}\"")),
+        );
+        let out = check(&spelled, &server.index, &[]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {text}");
+        assert!(
+            text.contains("InvokeAI-1.1.0.tar.gz (version 1.1.0)"),
+            "{name}: {text}"
+        );
+    }
+
+    // A different project name is asked under its own normalised page.
+    let other = Repo::without_remote("1.1.0");
+    let pyproject = std::fs::read_to_string(other.root.join("python/pyproject.toml")).unwrap();
+    other.write(
+        "python/pyproject.toml",
+        &pyproject.replace("name = \"InvokeAI\"", "name = \"Invoke_AI\""),
+    );
+    let out = check(&other, &server.index, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!("on {}invoke-ai/", server.index)),
+        "{text}"
+    );
+    assert!(
+        text.contains("our files: invoke_ai-1.1.0-py3-none-any.whl"),
+        "{text}"
+    );
+}
+
+/// PEP 691: the JSON answer is asked for first and read when given.
+#[test]
+fn json_simple_api() {
+    let repo = checkout();
+    let server = RawServer::start(Behaviour::Answer(Arc::new(|path: &str| {
+        if path == "/simple/invokeai/" {
+            http_response(
+                "200 OK",
+                "application/vnd.pypi.simple.v1+json",
+                r#"{"meta": {"api-version": "1.1"}, "name": "invokeai",
+                    "files": [{"filename": "InvokeAI-1.1.0.tar.gz", "url": "x", "hashes": {}},
+                              {"filename": "invokeai-1.2.0rc1-py3-none-any.whl", "url": "y", "hashes": {}}],
+                    "versions": ["1.1.0", "1.2.0rc1", "1.0.0"]}"#,
+            )
+        } else {
+            http_response("404 Not Found", "text/html", "<html>no</html>")
+        }
+    })));
+    let out = check(&repo, &server.index, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("lists 2 files of InvokeAI (PEP 691 JSON)"),
+        "{text}"
+    );
+    let out = check(&repo, &server.index, &["--version", "1.2.0RC1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("invokeai-1.2.0rc1-py3-none-any.whl (version 1.2.0rc1)"));
+    // A release listed with no files left is still taken.
+    let out = check(&repo, &server.index, &["--version", "1.0.0"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("the index lists the release"),
+        "{}",
+        stdout(&out)
+    );
+
+    let requests = server.requests.lock().unwrap();
+    assert!(
+        requests[0]
+            .to_ascii_lowercase()
+            .contains("accept: application/vnd.pypi.simple.v1+json, text/html;q=0.2"),
+        "{}",
+        requests[0]
+    );
+}
+
+#[test]
+fn an_index_that_is_down_is_exit_3() {
+    let repo = checkout();
+    let port = release_fixture::free_port();
+    let out = check(&repo, &format!("http://127.0.0.1:{port}/simple/"), &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("error: network error: cannot reach"),
+        "{text}"
+    );
+    assert!(
+        text.contains("way out: check the index URL and the network"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_index_answering_garbage_is_exit_3() {
+    let repo = checkout();
+    let cases: [(&'static [u8], &str); 5] = [
+        (b"banana sushi\r\n\r\n", "protocol error"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: close\r\n\r\nbanana",
+            "content type `text/plain`",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.pypi.simple.v1+json\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"files\":",
+            "invalid JSON",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 6\r\nConnection: close\r\n\r\n\x00\x01\x02abc",
+            "not an HTML page",
+        ),
+        (
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "answered HTTP 503",
+        ),
+    ];
+    for (answer, expected) in cases {
+        let server = RawServer::fixed(answer);
+        let out = check(&repo, &server.index, &[]);
+        let text = stdout(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{expected}: {text}{}",
+            stderr(&out)
+        );
+        assert!(text.contains("error: "), "{expected}: {text}");
+        assert!(text.contains(expected), "{expected}: {text}");
+        assert!(text.contains("way out: "), "{expected}: {text}");
+    }
+}
+
+#[test]
+fn a_silent_index_times_out_as_exit_3() {
+    let repo = checkout();
+    let server = RawServer::start(Behaviour::Hang);
+    let out = check(&repo, &server.index, &["--timeout", "1"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("no complete answer within 1 s (timed out)"),
+        "{text}"
+    );
+    assert!(text.contains("--timeout SECS"), "{text}");
+}
+
+#[test]
+fn a_bad_question_is_exit_2() {
+    let repo = checkout();
+    let out = output(&mut repo.xtask(&[
+        "check-published",
+        "--version",
+        "banana",
+        "--index",
+        "http://127.0.0.1:9/simple/",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--version `banana` is not a PEP 440 version"),
+        "{}",
+        stderr(&out)
+    );
+}

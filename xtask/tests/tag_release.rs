@@ -1,0 +1,327 @@
+//! `cargo xtask tag-release`: throwaway repositories with a bare remote.
+//!
+//! Every test records the remote's tags first and checks at the end that
+//! none was deleted or moved (`assert_remote_tags_kept`).
+
+mod release_fixture;
+mod support;
+
+use std::collections::BTreeMap;
+
+use release_fixture::Repo;
+use support::*;
+
+/// Every tag the remote had is still there, pointing where it did.
+fn assert_remote_tags_kept(before: &BTreeMap<String, String>, repo: &Repo) {
+    let after = repo.remote_tags();
+    for (tag, object) in before {
+        assert_eq!(
+            after.get(tag),
+            Some(object),
+            "the remote's {tag} was deleted or moved"
+        );
+    }
+}
+
+/// A repository with two commits whose remote already has an older release tag.
+fn repo() -> Repo {
+    let repo = Repo::new("1.1.0");
+    repo.git(&["tag", "-a", "-m", "old release", "v1.1.0"]);
+    repo.git(&["push", "--quiet", "origin", "refs/tags/v1.1.0"]);
+    repo.set_version("1.2.0");
+    repo.commit(
+        "python/invokeai/version/invokeai_version.py",
+        "__version__ = \"1.2.0\"\n",
+        "Bump the version to 1.2.0",
+    );
+    repo.git(&["push", "--quiet", "origin", "main"]);
+    repo
+}
+
+#[test]
+fn a_clean_tree_is_tagged_and_only_that_tag_pushed() {
+    let repo = repo();
+    // A local tag that must not travel with the push.
+    repo.git(&["tag", "experiment"]);
+    let before = repo.remote_tags();
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let text = stdout(&out);
+    let head = repo.head();
+    assert!(
+        text.contains("create the annotated tag v1.2.0 at HEAD"),
+        "{text}"
+    );
+    assert!(
+        text.contains("push refs/tags/v1.2.0 (only that tag) to origin"),
+        "{text}"
+    );
+    assert!(text.contains("pushed v1.2.0 to origin"), "{text}");
+    assert_eq!(repo.local_tag("v1.2.0").as_deref(), Some(head.as_str()));
+    assert_eq!(
+        repo.git(&["cat-file", "-t", "refs/tags/v1.2.0"]),
+        "tag",
+        "not annotated"
+    );
+    assert_eq!(
+        repo.git(&["tag", "-l", "--format=%(contents:subject)", "v1.2.0"]),
+        "InvokeAI 1.2.0"
+    );
+    let after = repo.remote_tags();
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        ["refs/tags/v1.1.0", "refs/tags/v1.2.0"],
+        "exactly one new tag on the remote"
+    );
+    assert_eq!(repo.remote_git(&["rev-parse", "v1.2.0^{commit}"]), head);
+    assert_remote_tags_kept(&before, &repo);
+}
+
+#[test]
+fn without_push_the_tag_stays_local() {
+    let repo = repo();
+    let before = repo.remote_tags();
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--yes"]));
+    assert!(repo.local_tag("v1.2.0").is_some());
+    assert_eq!(repo.remote_tags(), before);
+    assert!(
+        stdout(&out).contains("re-run with --push to push it"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_dirty_tree_is_refused() {
+    let repo = repo();
+    let before_tags = repo.remote_tags();
+    for (name, change) in [
+        ("a modified file", "README.md"),
+        ("an untracked file", "notes.txt"),
+    ] {
+        repo.write(change, "changed\n");
+        let refs = repo.refs();
+        let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {text}");
+        assert!(
+            text.contains("the working tree has uncommitted changes"),
+            "{name}: {text}"
+        );
+        assert!(text.contains(change), "{name}: {text}");
+        assert!(text.contains("way out: commit them"), "{name}: {text}");
+        assert!(text.contains("nothing was changed"), "{name}: {text}");
+        assert_eq!(repo.refs(), refs, "{name}: refs changed");
+        repo.git(&["checkout", "--quiet", "--", "."]);
+        repo.git(&["clean", "--quiet", "-fd"]);
+    }
+    assert!(repo.local_tag("v1.2.0").is_none());
+    assert_remote_tags_kept(&before_tags, &repo);
+}
+
+#[test]
+fn a_local_tag_elsewhere_is_refused_and_force_moves_it() {
+    let repo = repo();
+    let old = repo.git(&["rev-parse", "HEAD~1"]);
+    repo.git(&["tag", "-a", "-m", "premature", "v1.2.0", &old]);
+    let before = repo.remote_tags();
+    let refs = repo.refs();
+
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the tag v1.2.0 already exists locally at"),
+        "{text}"
+    );
+    assert!(text.contains("way out: bump __version__"), "{text}");
+    assert!(text.contains("--force"), "{text}");
+    assert_eq!(repo.refs(), refs);
+
+    // --force shows both commits and moves only the local tag.
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--force", "--yes"]));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("move the local tag v1.2.0 from {}", &old[..10])),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("to HEAD {}", &repo.head()[..10])),
+        "{text}"
+    );
+    assert_eq!(repo.local_tag("v1.2.0"), Some(repo.head()));
+    assert_eq!(repo.remote_tags(), before);
+    assert_remote_tags_kept(&before, &repo);
+}
+
+#[test]
+fn a_remote_tag_elsewhere_is_refused_and_never_replaced() {
+    let repo = repo();
+    let old = repo.git(&["rev-parse", "HEAD~1"]);
+    // Someone pushed v1.2.0 on the older commit; this clone never fetched it.
+    repo.git(&["tag", "-a", "-m", "elsewhere", "v1.2.0", &old]);
+    repo.git(&["push", "--quiet", "origin", "refs/tags/v1.2.0"]);
+    repo.git(&["tag", "-d", "v1.2.0"]);
+    let before = repo.remote_tags();
+
+    for args in [
+        &["tag-release", "--push", "--yes"][..],
+        &["tag-release", "--yes"],
+        &["tag-release", "--push", "--force", "--yes"],
+    ] {
+        let refs = repo.refs();
+        let out = output(&mut repo.xtask(args));
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(
+            text.contains("already exists on origin at"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.contains("way out: bump __version__"),
+            "{args:?}: {text}"
+        );
+        assert!(
+            text.contains("git push --force origin refs/tags/v1.2.0"),
+            "{args:?}: the maintainer's command is not printed: {text}"
+        );
+        assert_eq!(repo.refs(), refs, "{args:?}");
+    }
+
+    // --force without --push tags locally and prints the command, nothing more.
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--force", "--yes"]));
+    let text = stdout(&out);
+    assert!(text.contains("never replaces a remote tag"), "{text}");
+    assert!(
+        text.contains("git push --force origin refs/tags/v1.2.0"),
+        "{text}"
+    );
+    assert_eq!(repo.local_tag("v1.2.0"), Some(repo.head()));
+    assert_eq!(repo.remote_tags(), before);
+    assert_eq!(repo.remote_git(&["rev-parse", "v1.2.0^{commit}"]), old);
+}
+
+#[test]
+fn the_same_commit_is_a_no_op() {
+    let repo = repo();
+    run_ok(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let before = repo.remote_tags();
+    let refs = repo.refs();
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let text = stdout(&out);
+    assert!(
+        text.contains("the local tag v1.2.0 already points at HEAD"),
+        "{text}"
+    );
+    assert!(text.contains("origin already has v1.2.0 at HEAD"), "{text}");
+    assert!(text.contains("nothing to do"), "{text}");
+    assert_eq!(repo.refs(), refs);
+
+    // Only the remote has it (another clone): still nothing to do.
+    repo.git(&["tag", "-d", "v1.2.0"]);
+    let refs = repo.refs();
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    assert!(stdout(&out).contains("nothing to do"), "{}", stdout(&out));
+    assert_eq!(repo.refs(), refs);
+    assert_remote_tags_kept(&before, &repo);
+}
+
+#[test]
+fn no_input_on_a_non_terminal_refuses() {
+    let repo = repo();
+    let before = repo.remote_tags();
+    let refs = repo.refs();
+    // stdin is /dev/null: not a terminal, and nothing to read.
+    let out = output(&mut repo.xtask(&["tag-release", "--push"]));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("stdin is not a terminal"), "{text}");
+    assert!(text.contains("re-run with --yes"), "{text}");
+    assert_eq!(repo.refs(), refs);
+    assert_remote_tags_kept(&before, &repo);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let repo = repo();
+    let before = repo.remote_tags();
+    let snapshot = repo.snapshot();
+    let refs = repo.refs();
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--push", "--dry-run"]));
+    let text = stdout(&out);
+    assert!(
+        text.contains("1. create the annotated tag v1.2.0"),
+        "{text}"
+    );
+    assert!(text.contains("2. push refs/tags/v1.2.0"), "{text}");
+    assert!(text.contains("dry run: nothing was changed"), "{text}");
+    assert_eq!(repo.refs(), refs);
+    assert!(
+        repo.snapshot() == snapshot,
+        "files changed under the checkout or the remote"
+    );
+    assert_remote_tags_kept(&before, &repo);
+}
+
+#[test]
+fn the_state_is_shown_first() {
+    let repo = repo();
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--dry-run"]));
+    let text = stdout(&out);
+    let head = repo.head();
+    assert!(
+        text.starts_with(
+            "tag-release: InvokeAI 1.2.0 (python/invokeai/version/invokeai_version.py:1)\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  HEAD     {} (Bump the version to 1.2.0)",
+            &head[..10]
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("  remote   origin ({})", repo.remote.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("  tag      v1.2.0: not created yet"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_invalid_version_is_refused() {
+    let repo = repo();
+    repo.commit(
+        "python/invokeai/version/invokeai_version.py",
+        "__version__ = \"1.2.banana\"\n",
+        "Break the version",
+    );
+    let refs = repo.refs();
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`1.2.banana` is not a PEP 440 version"),
+        "{err}"
+    );
+    assert!(err.contains("write a version such as"), "{err}");
+    assert_eq!(repo.refs(), refs);
+}
+
+#[test]
+fn an_unknown_remote_blocks_a_push_only() {
+    let repo = repo();
+    let refs = repo.refs();
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes", "--remote", "upstream"]));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("cannot see the tags of the remote upstream"),
+        "{text}"
+    );
+    assert!(text.contains("way out: check `git remote -v`"), "{text}");
+    assert_eq!(repo.refs(), refs);
+}

@@ -1,0 +1,179 @@
+//! `cargo xtask verify` on real artifacts from `build-installer`, intact and
+//! tampered with.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use support::*;
+
+/// One build of the repository's artifacts, shared by the tests (each works on a copy).
+fn built() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        node_modules();
+        let dir = tempdir();
+        run_ok(
+            xtask()
+                .args(["build-installer", "--skip-frontend-checks", "--out"])
+                .arg(dir.path())
+                .env_remove("GITHUB_OUTPUT"),
+        );
+        dir
+    })
+    .path()
+}
+
+fn copy_of_build() -> tempfile::TempDir {
+    let dir = tempdir();
+    copy_tree(built(), dir.path(), &[]);
+    dir
+}
+
+fn find(dir: &Path, suffix: &str) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no *{suffix} in {}", dir.display()))
+}
+
+fn verify(dir: &Path) -> std::process::Output {
+    output(xtask().arg("verify").arg(dir))
+}
+
+#[test]
+fn intact_artifacts_pass_every_check() {
+    let out = verify(built());
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    for expected in [
+        "match SHA256SUMS and manifest.json",
+        "RECORD lists every member",
+        "byte for byte",
+        "carries the UI",
+        "agrees in 8 places",
+    ] {
+        assert!(text.contains(expected), "no {expected:?} in\n{text}");
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_any_artifact_is_caught_and_named() {
+    for suffix in [".whl", ".tar.gz", ".zip"] {
+        let dir = copy_of_build();
+        let path = find(dir.path(), suffix);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+        std::fs::write(&path, bytes).unwrap();
+        let out = verify(dir.path());
+        assert!(
+            !out.status.success(),
+            "a flipped byte in {} passed",
+            path.display()
+        );
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let err = stderr(&out);
+        assert!(err.contains(&name) && err.contains("sha256"), "{err}");
+    }
+}
+
+#[test]
+fn a_missing_checksum_file_is_an_error_saying_what_to_run() {
+    let dir = copy_of_build();
+    std::fs::remove_file(dir.path().join("SHA256SUMS")).unwrap();
+    let out = verify(dir.path());
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("cargo xtask build-installer"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A wheel whose RECORD lies, with checksum files updated to match it, so
+/// only the RECORD check can catch it.
+#[test]
+fn a_wheel_whose_record_lies_is_caught() {
+    let dir = copy_of_build();
+    let wheel = find(dir.path(), ".whl");
+    let old = std::fs::read(&wheel).unwrap();
+    let script = r#"
+import sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    for info in zin.infolist():
+        data = zin.read(info)
+        if info.filename.endswith(".dist-info/RECORD"):
+            lines = data.decode().splitlines(keepends=True)
+            path, _, size = lines[0].rstrip("\n").split(",")
+            lines[0] = f"{path},sha256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,{size}\n"
+            data = "".join(lines).encode()
+        zout.writestr(info, data)
+"#;
+    let forged = dir.path().join("forged.whl");
+    run_ok(
+        std::process::Command::new(venv_python())
+            .args(["-c", script])
+            .arg(&wheel)
+            .arg(&forged),
+    );
+    std::fs::rename(&forged, &wheel).unwrap();
+    let new = std::fs::read(&wheel).unwrap();
+    let (old_sha, new_sha) = (sha256(&old), sha256(&new));
+    for file in ["SHA256SUMS", "manifest.json"] {
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replace(&old_sha, &new_sha).replace(
+            &format!("\"size\": {}", old.len()),
+            &format!("\"size\": {}", new.len()),
+        );
+        std::fs::write(&path, text).unwrap();
+    }
+    let out = verify(dir.path());
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("RECORD") && err.contains("sha256="), "{err}");
+}
+
+#[test]
+fn a_version_that_disagrees_is_named() {
+    let dir = copy_of_build();
+    // The manifest is not an archive, so changing it only needs its checksums kept.
+    let path = dir.path().join("manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let version = app_version();
+    std::fs::write(
+        &path,
+        text.replacen(
+            &format!("\"version\": \"{version}\""),
+            "\"version\": \"0.0.1\"",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = verify(dir.path());
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("manifest.json says 0.0.1"), "{err}");
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(bytes)?;
+            child.wait_with_output()
+        })
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
