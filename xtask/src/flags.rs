@@ -52,6 +52,8 @@ pub enum Command {
     Dist(Dist),
     /// Build every release artifact into dist/: the UI, the sdist and wheel, the installer zip, SHA256SUMS, manifest.json.
     BuildInstaller(BuildInstaller),
+    /// Build everything twice, in two fresh clones of HEAD under different umask/TZ/locale/mtimes, and compare.
+    VerifyReproducible(VerifyReproducible),
     /// Benchmarks of the xtask's commands against the tools they replace.
     #[command(subcommand)]
     Bench(Bench),
