@@ -311,7 +311,8 @@ fn new_base() -> Result<(Utf8PathBuf, u64)> {
         "xtask-reproducible-{pid}-{:x}",
         nanos & 0xFFFF_FFFF
     ));
-    std::fs::create_dir_all(&base)
+    // create_dir, not create_dir_all: the folder must be new, never another run's.
+    std::fs::create_dir(&base)
         .with_context(|| format!("cannot create the folder for the two clones, {base}"))?;
     Ok((base, (pid << 32) ^ nanos))
 }
