@@ -59,3 +59,7 @@ frontend-lint: ## Lint the front end: prettier, eslint, circular imports, tsc
 
 mypy-all: ## Type-check every Python file, strict, ignoring per-module relaxations
 	$(XTASK) check --only mypy --mypy-all
+
+.PHONY: verify-reproducible
+verify-reproducible: ## Build everything twice in two differently set-up clones of HEAD and compare
+	$(XTASK) verify-reproducible

@@ -54,6 +54,8 @@ pub enum Command {
     BuildInstaller(BuildInstaller),
     /// Check built artifacts: checksums, manifest, RECORDs, the bundled wheel and UI, the version everywhere.
     Verify(Verify),
+    /// Build everything twice, in two fresh clones of HEAD under different umask/TZ/locale/mtimes, and compare.
+    VerifyReproducible(VerifyReproducible),
     /// Benchmarks of the xtask's commands against the tools they replace.
     #[command(subcommand)]
     Bench(Bench),

@@ -54,6 +54,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Dist(cmd) => cmd.run(&sh)?,
         flags::Command::BuildInstaller(cmd) => cmd.run(&sh)?,
         flags::Command::Verify(cmd) => cmd.run(&sh)?,
+        flags::Command::VerifyReproducible(cmd) => return cmd.run(&sh),
         flags::Command::Bench(cmd) => cmd.run(&sh)?,
     }
     Ok(ExitCode::SUCCESS)
