@@ -52,6 +52,8 @@ pub enum Command {
     Dist(Dist),
     /// Build every release artifact into dist/: the UI, the sdist and wheel, the installer zip, SHA256SUMS, manifest.json.
     BuildInstaller(BuildInstaller),
+    /// Install from the installer zip into a temporary root, start the app, check its version and page.
+    SmokeTest(SmokeTest),
     /// Benchmarks of the xtask's commands against the tools they replace.
     #[command(subcommand)]
     Bench(Bench),
@@ -68,6 +70,10 @@ pub struct Setup {
     /// Reinstall even when the environment matches its lockfiles.
     #[arg(long)]
     pub force: bool,
+    /// Headless Chromium for `smoke-test --browser` (Debian's package, /usr/bin/chromium, installed
+    /// with apt-get when running as root); not part of the default setup, and alone it does only this.
+    #[arg(long)]
+    pub browser: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -302,6 +308,10 @@ pub struct SmokeTest {
     /// Keep the temporary folder (its path is printed) instead of removing it.
     #[arg(long)]
     pub keep: bool,
+    /// Also load the page in headless Chromium (see `setup --browser`): the version must render;
+    /// the DOM and a screenshot are saved as target/xtask/smoke/page.html and page.png.
+    #[arg(long)]
+    pub browser: bool,
     #[command(flatten)]
     pub repo: RepoArg,
 }
