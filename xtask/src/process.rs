@@ -1,13 +1,56 @@
 //! A child process in a process group of its own: waited for with a bound,
 //! and stopped together with everything it started (a launcher script's app,
 //! a browser's helper processes). Dropping one ends its group.
+//!
+//! A child in its own group does not get the terminal's Ctrl-C, so a command
+//! that starts them calls [`catch_interrupts`] first: the bounded waits then
+//! give up on Ctrl-C (or SIGTERM) with an error, and unwinding ends the groups.
 
 use std::io::{self, Read};
 use std::process::{Child, Command, ExitStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, Result};
+
 use crate::check::runner::group;
+
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// From now on, SIGINT and SIGTERM set a flag the waits below notice, instead
+/// of ending the xtask at once (which would leave the groups running); a
+/// second signal ends it at once (exit code 130).
+pub fn catch_interrupts() -> Result<()> {
+    if INTERRUPTED.get().is_some() {
+        return Ok(());
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registered first, so it runs first: it sees the flag of an earlier signal.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag))
+            .context("cannot install the Ctrl-C handler")?;
+        signal_hook::flag::register(signal, Arc::clone(&flag))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    let _ = INTERRUPTED.set(flag);
+    Ok(())
+}
+
+/// Whether Ctrl-C or SIGTERM arrived since [`catch_interrupts`].
+pub fn interrupted() -> bool {
+    INTERRUPTED
+        .get()
+        .is_some_and(|flag| flag.load(Ordering::SeqCst))
+}
+
+fn interrupted_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Interrupted,
+        "interrupted (Ctrl-C or SIGTERM)",
+    )
+}
 
 /// How often a bounded wait looks at the child.
 const POLL: Duration = Duration::from_millis(20);
@@ -61,12 +104,16 @@ impl GroupChild {
         Ok(Some(status))
     }
 
-    /// Wait up to `limit` for the main process to exit; `None` if it still runs.
+    /// Wait up to `limit` for the main process to exit; `None` if it still
+    /// runs; an error if interrupted (see [`catch_interrupts`]).
     pub fn wait_for(&mut self, limit: Duration) -> io::Result<Option<ExitStatus>> {
         let started = Instant::now();
         loop {
             if let Some(status) = self.try_status()? {
                 return Ok(Some(status));
+            }
+            if interrupted() {
+                return Err(interrupted_error());
             }
             if started.elapsed() >= limit {
                 return Ok(None);
@@ -82,8 +129,12 @@ impl GroupChild {
             return Ok(Stopped::AlreadyExited(status));
         }
         group::terminate(&mut self.child);
-        if let Some(status) = self.wait_for(grace)? {
-            return Ok(Stopped::Terminated(status));
+        let started = Instant::now();
+        while started.elapsed() < grace {
+            if let Some(status) = self.try_status()? {
+                return Ok(Stopped::Terminated(status));
+            }
+            std::thread::sleep(POLL);
         }
         group::kill(&mut self.child);
         let status = self.child.wait()?;

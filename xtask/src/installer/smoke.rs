@@ -50,6 +50,7 @@ impl flags::SmokeTest {
             );
         }
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
+        process::catch_interrupts()?;
         let zip = match &self.zip {
             Some(zip) => absolute(zip)?,
             None => {
@@ -67,13 +68,9 @@ impl flags::SmokeTest {
         let mut report = Report::default();
         let result = smoke(&layout, &zip, &version, &self, &mut report);
         print!("{}", report.render(result.as_ref().err()));
-        match result {
-            Ok(()) => {
-                println!("smoke-test: passed: {zip_name} installs, starts and serves {version}");
-                Ok(())
-            }
-            Err(err) => Err(err),
-        }
+        result?;
+        println!("smoke-test: passed: {zip_name} installs, starts and serves {version}");
+        Ok(())
     }
 }
 
@@ -93,7 +90,12 @@ impl Report {
     ) -> Result<T> {
         eprintln!("smoke-test: {name}: ...");
         let started = Instant::now();
-        match f() {
+        let outcome = if process::interrupted() {
+            Err(anyhow!("interrupted (Ctrl-C or SIGTERM)"))
+        } else {
+            f()
+        };
+        match outcome {
             Ok((value, note)) => {
                 let took = started.elapsed();
                 eprintln!(
@@ -124,8 +126,13 @@ impl Report {
         }
         if let Some((name, took)) = self.failed {
             let why = error
-                .and_then(|e| e.chain().nth(1))
-                .map(|e| e.to_string())
+                .map(|e| {
+                    e.chain()
+                        .skip(1)
+                        .map(|cause| cause.to_string())
+                        .collect::<Vec<_>>()
+                        .join(": ")
+                })
                 .unwrap_or_default();
             let why = why.lines().next().unwrap_or_default();
             out.push_str(&format!(
@@ -208,7 +215,7 @@ fn smoke(
     let (mut app, base) = report.step("start", || {
         let (app, listening) = start(&root, &log)?;
         let base = format!("http://{}:{}", listening.host, listening.port);
-        let note = format!("{base}/ (pid group {})", app.pid);
+        let note = format!("{base}/ (process group {})", app.pid);
         Ok(((app, base), note))
     })?;
 
@@ -572,7 +579,18 @@ fn start(root: &Utf8Path, log: &Utf8Path) -> Result<(App, Listening)> {
         pid,
         log: log.to_owned(),
     };
-    let line = match receive.recv_timeout(START_LIMIT) {
+    let started = Instant::now();
+    let first = loop {
+        match receive.recv_timeout(Duration::from_millis(100)) {
+            Err(mpsc::RecvTimeoutError::Timeout)
+                if started.elapsed() < START_LIMIT && !process::interrupted() => {}
+            other => break other,
+        }
+    };
+    if process::interrupted() {
+        bail!("interrupted (Ctrl-C or SIGTERM); the app was stopped");
+    }
+    let line = match first {
         Ok(Ok(line)) if !line.is_empty() => line,
         Ok(Ok(_)) | Ok(Err(_)) | Err(mpsc::RecvTimeoutError::Disconnected) => {
             let mut app = app;
