@@ -8,7 +8,7 @@ XTASK ?= cargo xtask
 .PHONY: help setup test frontend-install frontend-build frontend-dev
 .PHONY: openapi frontend-typegen mypy-all
 .PHONY: check-version preflight tag-release check ruff ruff-unsafe mypy frontend-lint
-.PHONY: wheel
+.PHONY: installer-zip smoke-test
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -61,5 +61,16 @@ frontend-lint: ## Lint the front end: prettier, eslint, circular imports, tsc
 mypy-all: ## Type-check every Python file, strict, ignoring per-module relaxations
 	$(XTASK) check --only mypy --mypy-all
 
+.PHONY: verify-reproducible
+verify-reproducible: ## Build everything twice in two differently set-up clones of HEAD and compare
+	$(XTASK) verify-reproducible
+
+installer-zip: ## Build every release artifact into dist/ (sdist, wheel, installer zip, SHA256SUMS, manifest.json)
+	$(XTASK) build-installer
+
+smoke-test: ## Install dist/'s installer into a temporary root, start the app, check its version and page
+	$(XTASK) smoke-test
+
+.PHONY: wheel
 wheel: ## Build the sdist and wheel of python/ into dist/ (native, reproducible)
 	$(XTASK) dist

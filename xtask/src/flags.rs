@@ -54,6 +54,10 @@ pub enum Command {
     BuildInstaller(BuildInstaller),
     /// Check built artifacts: checksums, manifest, RECORDs, the bundled wheel and UI, the version everywhere.
     Verify(Verify),
+    /// Build everything twice, in two fresh clones of HEAD under different umask/TZ/locale/mtimes, and compare.
+    VerifyReproducible(VerifyReproducible),
+    /// Install from the installer zip into a temporary root, start the app, check its version and page.
+    SmokeTest(SmokeTest),
     /// Benchmarks of the xtask's commands against the tools they replace.
     #[command(subcommand)]
     Bench(Bench),
@@ -70,6 +74,10 @@ pub struct Setup {
     /// Reinstall even when the environment matches its lockfiles.
     #[arg(long)]
     pub force: bool,
+    /// Headless Chromium for `smoke-test --browser` (Debian's package, /usr/bin/chromium, installed
+    /// with apt-get when running as root); not part of the default setup, and alone it does only this.
+    #[arg(long)]
+    pub browser: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -304,6 +312,10 @@ pub struct SmokeTest {
     /// Keep the temporary folder (its path is printed) instead of removing it.
     #[arg(long)]
     pub keep: bool,
+    /// Also load the page in headless Chromium (see `setup --browser`): the version must render;
+    /// the DOM and a screenshot are saved as target/xtask/smoke/page.html and page.png.
+    #[arg(long)]
+    pub browser: bool,
     #[command(flatten)]
     pub repo: RepoArg,
 }

@@ -4,6 +4,7 @@
 //! hands the parsed arguments to the entry point of their command's module.
 
 mod bench;
+mod browser;
 mod check;
 mod check_published;
 mod check_version;
@@ -16,6 +17,7 @@ mod installer;
 mod openapi;
 mod paths;
 mod preflight;
+mod process;
 mod release_notes;
 mod setup;
 mod tag_release;
@@ -54,6 +56,8 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::Dist(cmd) => cmd.run(&sh)?,
         flags::Command::BuildInstaller(cmd) => cmd.run(&sh)?,
         flags::Command::Verify(cmd) => cmd.run(&sh)?,
+        flags::Command::VerifyReproducible(cmd) => return cmd.run(&sh),
+        flags::Command::SmokeTest(cmd) => cmd.run(&sh)?,
         flags::Command::Bench(cmd) => cmd.run(&sh)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -128,6 +128,21 @@ impl Layout {
     pub fn check_log(&self, check: &str) -> Utf8PathBuf {
         self.check_logs().join(format!("{check}.log"))
     }
+
+    /// What `smoke-test --browser` keeps: the rendered page and its screenshot.
+    pub fn smoke_dir(&self) -> Utf8PathBuf {
+        self.xtask_target().join("smoke")
+    }
+
+    /// The page's DOM after its scripts ran, as headless Chromium saw it.
+    pub fn smoke_dom(&self) -> Utf8PathBuf {
+        self.smoke_dir().join("page.html")
+    }
+
+    /// A screenshot of the installed app's page (PNG, 1024x768).
+    pub fn smoke_screenshot(&self) -> Utf8PathBuf {
+        self.smoke_dir().join("page.png")
+    }
 }
 
 impl Layout {
@@ -195,5 +210,7 @@ mod tests {
             assert_eq!(layout.node_bin("tsc"), "/r/frontend/node_modules/.bin/tsc");
         }
         assert_eq!(layout.api_types(), "/r/frontend/src/generated/openapi.ts");
+        assert_eq!(layout.smoke_screenshot(), "/r/target/xtask/smoke/page.png");
+        assert_eq!(layout.smoke_dom(), "/r/target/xtask/smoke/page.html");
     }
 }

@@ -8,6 +8,9 @@
 //!
 //! Deciding what to do is a pure function of what was observed on disk, so the
 //! "nothing to do" path costs two small file reads and two hashes.
+//!
+//! A third part, only on request (`--browser`): Debian's headless-capable
+//! Chromium for the browser smoke test, from apt.
 
 use std::fmt;
 
@@ -29,6 +32,12 @@ const RECIPE: &str = "setup-recipe-1";
 
 impl flags::Setup {
     pub fn run(self, sh: &Shell) -> Result<()> {
+        if self.browser {
+            ensure_browser(sh)?;
+            if !self.python && !self.frontend {
+                return Ok(());
+            }
+        }
         let layout = Layout::new();
         let parts = Parts::from_flags(self.python, self.frontend);
         let observed = Observed::read(&layout, parts)?;
@@ -81,6 +90,114 @@ pub fn ensure_parts_at(sh: &Shell, layout: &Layout, parts: Parts) -> Result<()> 
         describe(&actions)
     );
     execute(sh, layout, &observed, &actions)
+}
+
+/// How to get the browser of `smoke-test --browser`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserPlan {
+    /// /usr/bin/chromium is there.
+    Present,
+    /// `apt-get update`, then `apt-get install -y --no-install-recommends chromium`.
+    AptInstall,
+    /// Cannot install it from here: the message says what to run.
+    Missing(String),
+}
+
+/// What to do about Chromium, given what was observed. Pure.
+///
+/// The version is deliberately not pinned: Debian ships Chromium through its
+/// security archive and replaces the package with every security release
+/// (often several a month), removing the older .deb from the mirrors, so an
+/// exact `chromium=<version>` pin would stop installing within weeks. What the
+/// smoke test uses (--headless, --dump-dom, --screenshot,
+/// --virtual-time-budget) has been stable across many releases; the version
+/// installed is printed, so a log records which one ran.
+pub fn browser_plan(present: bool, is_root: bool, has_apt_get: bool) -> BrowserPlan {
+    if present {
+        return BrowserPlan::Present;
+    }
+    if is_root && has_apt_get {
+        return BrowserPlan::AptInstall;
+    }
+    let why = if has_apt_get {
+        "installing packages needs root"
+    } else {
+        "this system has no apt-get (the browser test expects Debian's chromium package)"
+    };
+    BrowserPlan::Missing(format!(
+        "{} is missing and {why}; install it with `apt-get update && {}` (as root), then run `cargo xtask setup --browser` again",
+        crate::browser::CHROMIUM,
+        crate::browser::APT_INSTALL
+    ))
+}
+
+/// Make sure Debian's chromium is installed, installing it with apt-get if
+/// running as root.
+pub fn ensure_browser(sh: &Shell) -> Result<()> {
+    let chromium = crate::browser::CHROMIUM;
+    let plan = browser_plan(
+        Utf8Path::new(chromium).is_file(),
+        is_root(),
+        on_path("apt-get"),
+    );
+    match plan {
+        BrowserPlan::Present => {}
+        BrowserPlan::Missing(message) => bail!("{message}"),
+        BrowserPlan::AptInstall => {
+            eprintln!("setup: install chromium from Debian (apt-get)");
+            apt_get(sh, &["update"])?;
+            apt_get(
+                sh,
+                &["install", "-y", "--no-install-recommends", "chromium"],
+            )?;
+            if !Utf8Path::new(chromium).is_file() {
+                bail!("apt-get installed chromium but there is no {chromium}");
+            }
+        }
+    }
+    let version = cmd!(sh, "{chromium} --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .unwrap_or_else(|_| "version unknown".to_owned());
+    eprintln!("setup: browser: {chromium} ({})", version.trim());
+    Ok(())
+}
+
+fn apt_get(sh: &Shell, args: &[&str]) -> Result<()> {
+    let apt = cmd!(sh, "apt-get {args...}").env("DEBIAN_FRONTEND", "noninteractive");
+    eprintln!("$ {apt}");
+    // apt prints its progress on stdout: keep stdout for results.
+    let status = std::process::Command::from(apt)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::io::stderr())
+        .status()
+        .context("cannot run apt-get")?;
+    if !status.success() {
+        bail!(
+            "`apt-get {}` failed ({status}); run `apt-get update && {}` yourself, then `cargo xtask setup --browser`",
+            args.join(" "),
+            crate::browser::APT_INSTALL
+        );
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[cfg(not(unix))]
+fn is_root() -> bool {
+    false
+}
+
+/// Whether `program` is an executable file in a folder of PATH.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// Which parts of the environment a command is about.
@@ -411,6 +528,24 @@ mod tests {
         let frontend_only = Parts::from_flags(false, true);
         assert_eq!(plan(&stale, frontend_only, false), vec![Action::NpmCi]);
         assert_eq!(Parts::from_flags(false, false), BOTH);
+    }
+
+    #[test]
+    fn the_browser_is_installed_only_when_missing_and_possible() {
+        assert_eq!(browser_plan(true, false, false), BrowserPlan::Present);
+        assert_eq!(browser_plan(false, true, true), BrowserPlan::AptInstall);
+        let BrowserPlan::Missing(not_root) = browser_plan(false, false, true) else {
+            panic!("expected a message");
+        };
+        assert!(not_root.contains("needs root"), "{not_root}");
+        assert!(
+            not_root.contains("apt-get install -y --no-install-recommends chromium"),
+            "{not_root}"
+        );
+        let BrowserPlan::Missing(no_apt) = browser_plan(false, true, false) else {
+            panic!("expected a message");
+        };
+        assert!(no_apt.contains("no apt-get"), "{no_apt}");
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn scramble_mtimes(dir: &Path, seed: u64) {
 fn builds_are_reproducible_across_clones_and_environments() {
     let tmp = tempdir();
     let origin = tmp.path().join("origin");
-    copy_tree(&fixture_dir("datadir"), &origin);
+    copy_tree(&fixture_dir("datadir"), &origin, &[]);
     run_ok(git(&origin).args(["init", "-q"]));
     run_ok(git(&origin).args(["add", "-A"]));
     run_ok(git(&origin).args(["commit", "-q", "-m", "fixture"]));
@@ -175,7 +175,7 @@ fn builds_are_reproducible_across_clones_and_environments() {
 fn timestamp_sources() {
     let tmp = tempdir();
     let proj = tmp.path().join("proj");
-    copy_tree(&fixture_dir("tiny"), &proj);
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
     let out = run_ok(dist(&proj, &tmp.path().join("a")).env("SOURCE_DATE_EPOCH", "1700000000"));
     assert!(
         stderr(&out).contains("timestamp 1700000000 (2023-11-14T22:13:20Z) from SOURCE_DATE_EPOCH"),
@@ -216,7 +216,7 @@ fn timestamp_sources() {
 fn golden_bytes_of_the_tiny_project() {
     let tmp = tempdir();
     let proj = tmp.path().join("tiny");
-    copy_tree(&fixture_dir("tiny"), &proj);
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
     let out = tmp.path().join("out");
     run_ok(dist(&proj, &out).env("SOURCE_DATE_EPOCH", "1700000000"));
     let wheel = only(&out, ".whl");
@@ -243,7 +243,7 @@ fn golden_bytes_of_the_tiny_project() {
 fn refused(mutate: impl FnOnce(&Path), expected: &[&str]) -> String {
     let tmp = tempdir();
     let proj = tmp.path().join("proj");
-    copy_tree(&fixture_dir("tiny"), &proj);
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
     mutate(&proj);
     let out = tmp.path().join("out");
     std::fs::create_dir(&out).unwrap();
@@ -470,7 +470,7 @@ fn refuses_a_file_name_that_is_not_utf8() {
 fn caches_and_vcs_files_never_ship_and_inner_links_are_followed() {
     let tmp = tempdir();
     let proj = tmp.path().join("proj");
-    copy_tree(&fixture_dir("datadir"), &proj);
+    copy_tree(&fixture_dir("datadir"), &proj, &[]);
     let assets = proj.join("datadir_demo/assets");
     std::fs::create_dir_all(assets.join("__pycache__")).unwrap();
     std::fs::write(assets.join("__pycache__/m.cpython-311.pyc"), b"\0").unwrap();
@@ -498,7 +498,7 @@ fn caches_and_vcs_files_never_ship_and_inner_links_are_followed() {
 fn list_prints_the_plan_and_writes_nothing() {
     let tmp = tempdir();
     let proj = tmp.path().join("proj");
-    copy_tree(&fixture_dir("tiny"), &proj);
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
     let out_dir = tmp.path().join("out");
     let out = run_ok(dist(&proj, &out_dir).arg("--list"));
     let text = stdout(&out);
@@ -524,7 +524,7 @@ fn list_prints_the_plan_and_writes_nothing() {
 fn one_archive_alone_has_the_same_bytes_as_with_the_other() {
     let tmp = tempdir();
     let proj = tmp.path().join("proj");
-    copy_tree(&fixture_dir("datadir"), &proj);
+    copy_tree(&fixture_dir("datadir"), &proj, &[]);
     let assets = proj.join("datadir_demo/assets");
     std::fs::write(assets.join("big.txt"), "compressible text\n".repeat(10_000)).unwrap();
     let mut x: u64 = 0x2545F4914F6CDD1D;
@@ -575,7 +575,7 @@ fn one_archive_alone_has_the_same_bytes_as_with_the_other() {
 fn sdist_or_wheel_alone_and_out_inside_the_project() {
     let tmp = tempdir();
     let proj = tmp.path().join("proj");
-    copy_tree(&fixture_dir("tiny"), &proj);
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
     let out = proj.join("dist");
     run_ok(dist(&proj, &out).arg("--wheel"));
     assert_eq!(listing(&out), ["tiny_dist-1.0.0rc1-py3-none-any.whl"]);

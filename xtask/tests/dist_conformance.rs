@@ -54,14 +54,6 @@ const FIXTURES: &[(&str, &[Script])] = &[
     ),
 ];
 
-/// The app's version, as written in python/invokeai/version/invokeai_version.py.
-fn app_version() -> String {
-    let text =
-        std::fs::read_to_string(repo_root().join("python/invokeai/version/invokeai_version.py"))
-            .expect("the app's version file");
-    text.split('"').nth(1).expect("a quoted version").to_owned()
-}
-
 /// Files setuptools puts into every sdist that this builder leaves out, and
 /// why: `<name>.egg-info/` is setuptools' own build cache (a rebuild
 /// regenerates it), and `setup.cfg` only holds the `[egg_info]` tag settings
@@ -77,7 +69,7 @@ fn fixture_dir(name: &str) -> PathBuf {
 /// built in the checkout, so `dist/**` package data is exercised.
 fn copy_project(name: &str, dest: &Path) {
     if name == "python" {
-        copy_tree_except(
+        copy_tree(
             &repo_root().join("python"),
             dest,
             &[
@@ -101,7 +93,7 @@ fn copy_project(name: &str, dest: &Path) {
         std::fs::write(ui.join("assets/app.js"), "console.log('ui');\n").unwrap();
         std::fs::write(ui.join("assets/fonts/ui.woff2"), [0u8, 1, 2, 250, 251, 252]).unwrap();
     } else {
-        copy_tree(&fixture_dir(name), dest);
+        copy_tree(&fixture_dir(name), dest, &[]);
     }
 }
 

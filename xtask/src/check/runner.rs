@@ -359,7 +359,7 @@ fn describe(exit: ExitStatus) -> String {
 /// Process groups: each check's main process leads a group of its own, so
 /// the check and everything it starts can be signalled at once.
 #[cfg(unix)]
-mod group {
+pub mod group {
     use std::io;
     use std::os::unix::process::CommandExt;
     use std::process::{Child, Command};
@@ -406,7 +406,7 @@ mod group {
 
 /// Without process groups: the main process only.
 #[cfg(not(unix))]
-mod group {
+pub mod group {
     use std::io;
     use std::process::{Child, Command};
 

@@ -404,14 +404,21 @@ pub struct TarGzWriter<W: Write> {
 }
 
 impl<W: Write> TarGzWriter<W> {
-    pub fn new(out: W, mtime: u64, threads: usize) -> Self {
+    /// A writer compressing on all cores ([`threads`](Self::threads) to choose).
+    pub fn new(out: W, mtime: u64) -> Self {
         Self {
             out,
             tar: Vec::new(),
             shared: Vec::new(),
             mtime,
-            threads,
+            threads: super::exec::threads(),
         }
+    }
+
+    /// Compress on this many threads (the bytes do not depend on it).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
     }
 
     fn put(&mut self, bytes: &[u8]) {
@@ -645,7 +652,7 @@ mod tests {
         let deflated: Vec<Deflated> = members.iter().map(|(_, d)| deflate(d).unwrap()).collect();
         let mut buf = Vec::new();
         let mut w: Box<dyn ArchiveWriter> =
-            Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH, threads));
+            Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH).threads(threads));
         for ((name, data), d) in members.iter().zip(&deflated) {
             w.append(&Member {
                 name,
@@ -753,7 +760,8 @@ mod tests {
     fn tar_gz_is_deterministic_and_readable() {
         let build = || {
             let mut buf = Vec::new();
-            let mut w: Box<dyn ArchiveWriter> = Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH, 2));
+            let mut w: Box<dyn ArchiveWriter> =
+                Box::new(TarGzWriter::new(&mut buf, ZIP_EPOCH).threads(2));
             let long = format!("p-1.0/{}/file.txt", "d".repeat(120));
             for (name, is_dir, data) in [
                 ("p-1.0/", true, b"".as_slice()),

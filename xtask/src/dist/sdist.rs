@@ -17,7 +17,8 @@ pub fn write<W: Write>(
     out: W,
     threads: usize,
 ) -> Result<()> {
-    let mut writer: Box<dyn ArchiveWriter + '_> = Box::new(TarGzWriter::new(out, mtime, threads));
+    let mut writer: Box<dyn ArchiveWriter + '_> =
+        Box::new(TarGzWriter::new(out, mtime).threads(threads));
     for entry in &plan.entries {
         let data = contents.bytes(&entry.content)?;
         writer

@@ -132,34 +132,6 @@ pub fn sha256_file(path: &Path) -> String {
     format!("{:x}", Sha256::digest(&bytes))
 }
 
-/// Copy a folder tree (files, folders, symlinks as symlinks; modes kept).
-pub fn copy_tree(from: &Path, to: &Path) {
-    copy_tree_except(from, to, &[])
-}
-
-/// Copy a folder tree, leaving out entries with the given names.
-pub fn copy_tree_except(from: &Path, to: &Path, skip: &[&str]) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let name = entry.file_name();
-        if skip.iter().any(|s| name == std::ffi::OsStr::new(s)) {
-            continue;
-        }
-        let src = entry.path();
-        let dst = to.join(&name);
-        let ty = entry.file_type().expect("file type");
-        if ty.is_symlink() {
-            let target = std::fs::read_link(&src).expect("read link");
-            std::os::unix::fs::symlink(target, &dst).expect("symlink");
-        } else if ty.is_dir() {
-            copy_tree_except(&src, &dst, skip);
-        } else {
-            std::fs::copy(&src, &dst).expect("copy");
-        }
-    }
-}
-
 /// Every path (files and folders) under `dir`, relative, sorted.
 pub fn listing(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {

@@ -1,0 +1,225 @@
+//! A child process in a process group of its own: waited for with a bound,
+//! and stopped together with everything it started (a launcher script's app,
+//! a browser's helper processes). Dropping one ends its group.
+//!
+//! A child in its own group does not get the terminal's Ctrl-C, so a command
+//! that starts them calls [`catch_interrupts`] first: the bounded waits then
+//! give up on Ctrl-C (or SIGTERM) with an error, and unwinding ends the groups.
+
+use std::io::{self, Read};
+use std::process::{Child, Command, ExitStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::check::runner::group;
+
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// From now on, SIGINT and SIGTERM set a flag the waits below notice, instead
+/// of ending the xtask at once (which would leave the groups running); a
+/// second signal ends it at once (exit code 130).
+pub fn catch_interrupts() -> Result<()> {
+    if INTERRUPTED.get().is_some() {
+        return Ok(());
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registered first, so it runs first: it sees the flag of an earlier signal.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag))
+            .context("cannot install the Ctrl-C handler")?;
+        signal_hook::flag::register(signal, Arc::clone(&flag))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    let _ = INTERRUPTED.set(flag);
+    Ok(())
+}
+
+/// Whether Ctrl-C or SIGTERM arrived since [`catch_interrupts`].
+pub fn interrupted() -> bool {
+    INTERRUPTED
+        .get()
+        .is_some_and(|flag| flag.load(Ordering::SeqCst))
+}
+
+fn interrupted_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Interrupted,
+        "interrupted (Ctrl-C or SIGTERM)",
+    )
+}
+
+/// How often a bounded wait looks at the child.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A running child that leads its own process group.
+pub struct GroupChild {
+    child: Child,
+    status: Option<ExitStatus>,
+}
+
+/// How [`GroupChild::stop`] ended the child.
+#[derive(Debug, Clone, Copy)]
+pub enum Stopped {
+    /// It had exited before it was asked to.
+    AlreadyExited(ExitStatus),
+    /// It exited within the grace period after SIGTERM.
+    Terminated(ExitStatus),
+    /// It ignored SIGTERM and was killed.
+    Killed(ExitStatus),
+}
+
+impl GroupChild {
+    /// Start `command` as the leader of a new process group.
+    pub fn spawn(command: &mut Command) -> io::Result<Self> {
+        group::own_group(command);
+        Ok(Self {
+            child: command.spawn()?,
+            status: None,
+        })
+    }
+
+    /// The child, e.g. to take its piped stdout.
+    pub fn child_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+
+    /// Whether the main process has exited, giving its status (and ending what
+    /// it left running in its group) if so. Does not wait.
+    pub fn try_status(&mut self) -> io::Result<Option<ExitStatus>> {
+        if self.status.is_some() {
+            return Ok(self.status);
+        }
+        if !group::has_exited(&mut self.child)? {
+            return Ok(None);
+        }
+        // The main process is a zombie, so its id still names the group: the
+        // signal reaches only what it started, then it is reaped.
+        group::kill(&mut self.child);
+        let status = self.child.wait()?;
+        self.status = Some(status);
+        Ok(Some(status))
+    }
+
+    /// Wait up to `limit` for the main process to exit; `None` if it still
+    /// runs; an error if interrupted (see [`catch_interrupts`]).
+    pub fn wait_for(&mut self, limit: Duration) -> io::Result<Option<ExitStatus>> {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.try_status()? {
+                return Ok(Some(status));
+            }
+            if interrupted() {
+                return Err(interrupted_error());
+            }
+            if started.elapsed() >= limit {
+                return Ok(None);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// SIGTERM to the group, then SIGKILL if the main process has not exited
+    /// after `grace`.
+    pub fn stop(&mut self, grace: Duration) -> io::Result<Stopped> {
+        if let Some(status) = self.try_status()? {
+            return Ok(Stopped::AlreadyExited(status));
+        }
+        group::terminate(&mut self.child);
+        let started = Instant::now();
+        while started.elapsed() < grace {
+            if let Some(status) = self.try_status()? {
+                return Ok(Stopped::Terminated(status));
+            }
+            std::thread::sleep(POLL);
+        }
+        group::kill(&mut self.child);
+        let status = self.child.wait()?;
+        self.status = Some(status);
+        Ok(Stopped::Killed(status))
+    }
+}
+
+impl Drop for GroupChild {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            group::kill(&mut self.child);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Read a pipe to its end on a thread of its own (so a chatty child never
+/// blocks on a full pipe while it is waited for).
+pub fn drain<R: Read + Send + 'static>(mut pipe: R) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// An exit status in words: `exit code 1`, `killed by signal 9`.
+pub fn describe(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit code {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("killed by signal {signal}");
+        }
+    }
+    status.to_string()
+}
+
+/// The last `n` lines of `text`, for error messages.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..].join("\n")
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a", 5), "a");
+        assert_eq!(tail("", 3), "");
+    }
+
+    #[test]
+    fn a_bounded_wait_gives_up_and_stop_ends_the_whole_group() {
+        // The shell starts a grandchild and ignores SIGTERM: only the group kill ends both.
+        let mut child = GroupChild::spawn(
+            Command::new("sh")
+                .args(["-c", "trap '' TERM; sleep 30 & wait"])
+                .stdout(std::process::Stdio::piped()),
+        )
+        .unwrap();
+        let out = drain(child.child_mut().stdout.take().unwrap());
+        assert!(child.wait_for(Duration::from_millis(50)).unwrap().is_none());
+        let stopped = child.stop(Duration::from_millis(200)).unwrap();
+        assert!(matches!(stopped, Stopped::Killed(_)), "{stopped:?}");
+        // The grandchild held the pipe open: it ends only if the grandchild was killed too.
+        assert!(out.join().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_child_that_exits_reports_its_status() {
+        let mut child = GroupChild::spawn(Command::new("sh").args(["-c", "exit 3"])).unwrap();
+        let status = child.wait_for(Duration::from_secs(20)).unwrap().unwrap();
+        assert_eq!(describe(status), "exit code 3");
+        assert!(matches!(
+            child.stop(Duration::from_millis(10)).unwrap(),
+            Stopped::AlreadyExited(_)
+        ));
+    }
+}

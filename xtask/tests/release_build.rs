@@ -1,0 +1,264 @@
+//! The release build end to end: `build-installer` on this repository, then
+//! `verify`, then `smoke-test` (the installer installs, and the installed app
+//! starts and serves its version and page), the same in headless Chromium,
+//! and `build-installer` failing cleanly on a broken front end and a broken
+//! pyproject.toml in a copy of the repository.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use sha2::{Digest, Sha256};
+use support::*;
+
+/// A fixed time for builds in copies (no git history there).
+const SOURCE_DATE_EPOCH: &str = "1700000000";
+
+/// What the one shared `build-installer` run of this repository wrote.
+struct Build {
+    out: PathBuf,
+    zip: PathBuf,
+}
+
+/// `build-installer` on this repository, once per test binary, into a folder
+/// of the test's scratch space (never the repository's dist/).
+fn build() -> &'static Build {
+    static BUILD: OnceLock<Build> = OnceLock::new();
+    BUILD.get_or_init(|| {
+        node_modules();
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("release_build-dist");
+        let _ = std::fs::remove_dir_all(&out);
+        let result = run_ok(
+            xtask()
+                .args(["build-installer", "--skip-frontend-checks", "--out"])
+                .arg(&out)
+                .env_remove("GITHUB_OUTPUT"),
+        );
+        let summary = stdout(&result);
+        let files = snapshot(&out);
+        let names: Vec<&String> = files.keys().collect();
+        assert_eq!(files.len(), 5, "{names:?}\n{summary}");
+        for fixed in ["SHA256SUMS", "manifest.json"] {
+            assert!(files.contains_key(fixed), "no {fixed} in {names:?}");
+        }
+        let zip = names
+            .iter()
+            .find(|n| n.starts_with("InvokeAI-installer-v") && n.ends_with(".zip"))
+            .unwrap_or_else(|| panic!("no installer zip in {names:?}"));
+        assert!(summary.contains(zip.as_str()), "{summary}");
+        Build {
+            zip: out.join(zip),
+            out,
+        }
+    })
+}
+
+impl Build {
+    /// The version in the installer's name (PEP 440 normalised).
+    fn version(&self) -> String {
+        let name = self.zip.file_name().unwrap().to_string_lossy();
+        name["InvokeAI-installer-v".len()..name.len() - ".zip".len()].to_owned()
+    }
+}
+
+/// Whether this build of the xtask has the `verify` command.
+/// `cargo xtask verify DIR` accepts what build-installer wrote.
+fn verify_accepts(dir: &Path) {
+    run_ok(xtask().arg("verify").arg(dir));
+}
+
+/// The steps smoke-test reports, in order, without --browser.
+const STEPS: &[&str] = &[
+    "unzip", "install", "start", "version", "page", "stop", "clean",
+];
+
+#[test]
+fn build_installer_then_verify_then_smoke_test() {
+    let build = build();
+    verify_accepts(&build.out);
+    let out = run_ok(xtask().arg("smoke-test").arg(&build.zip));
+    let table = stdout(&out);
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some("ok"))
+        .map(|l| l.split_whitespace().next().unwrap_or_default())
+        .collect();
+    assert_eq!(rows, STEPS, "{table}");
+    assert!(table.contains("sha256 matches SHA256SUMS"), "{table}");
+    let version = app_version();
+    assert!(
+        table.contains(&format!("GET /api/v1/app/version: {version}")),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("serves {}", build.version())),
+        "{table}"
+    );
+    for step in STEPS {
+        assert!(
+            stderr(&out).contains(&format!("smoke-test: {step}: ok")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn the_installed_app_renders_its_version_in_headless_chromium() {
+    run_ok(xtask().args(["setup", "--browser"]));
+    let build = build();
+    let shots = repo_root().join("target/xtask/smoke");
+    let (dom_path, png_path) = (shots.join("page.html"), shots.join("page.png"));
+    let _ = std::fs::remove_file(&dom_path);
+    let _ = std::fs::remove_file(&png_path);
+
+    let out = run_ok(xtask().args(["smoke-test", "--browser"]).arg(&build.zip));
+    assert!(stdout(&out).contains("browser   ok"), "{}", stdout(&out));
+
+    let dom = std::fs::read_to_string(&dom_path)
+        .unwrap_or_else(|e| panic!("no rendered DOM at {}: {e}", dom_path.display()));
+    let element = version_element(&dom)
+        .unwrap_or_else(|| panic!("no element with id=\"version\" in the DOM:\n{dom}"));
+    let version = app_version();
+    assert!(element.contains("data-state=\"ok\""), "{element}");
+    assert!(
+        element.ends_with(&format!(">Version {version}")),
+        "{element}"
+    );
+
+    let png = std::fs::read(&png_path)
+        .unwrap_or_else(|e| panic!("no screenshot at {}: {e}", png_path.display()));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(png.len() > 1000, "a {} byte screenshot is blank", png.len());
+}
+
+/// The opening tag of the element with `id="version"` and its text, e.g.
+/// `<p id="version" data-state="ok">Version 1.0`.
+fn version_element(dom: &str) -> Option<&str> {
+    let at = dom.find("id=\"version\"")?;
+    let open = dom[..at].rfind('<')?;
+    let text_end = at + dom[at..].find("</")?;
+    Some(dom[open..text_end].trim())
+}
+
+/// A copy of this checkout's git-tracked python/, frontend/ and installer/,
+/// with the front end's node modules linked in.
+fn copy_checkout() -> tempfile::TempDir {
+    let modules = node_modules();
+    let tmp = tempdir();
+    let listed = run_ok(Command::new("git").arg("-C").arg(repo_root()).args([
+        "ls-files",
+        "-z",
+        "--",
+        "python",
+        "frontend",
+        "installer",
+    ]));
+    let mut copied = 0;
+    for name in listed.stdout.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = std::str::from_utf8(name).expect("UTF-8 paths");
+        let from = repo_root().join(name);
+        if !from.is_file() {
+            continue;
+        }
+        let to = tmp.path().join(name);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&from, &to).unwrap();
+        copied += 1;
+    }
+    assert!(copied > 20, "only {copied} tracked files copied");
+    std::os::unix::fs::symlink(&modules, tmp.path().join("frontend/node_modules")).unwrap();
+    tmp
+}
+
+/// `build-installer` on the copy at `root`, into `root/dist`.
+fn build_copy(root: &Path) -> std::process::Output {
+    output(
+        xtask()
+            .args(["build-installer", "--skip-frontend-checks", "--repo"])
+            .arg(root)
+            .arg("--out")
+            .arg(root.join("dist"))
+            .env("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH)
+            .env_remove("GITHUB_OUTPUT"),
+    )
+}
+
+/// Every file of a folder (flat) with its sha256.
+fn snapshot(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.unwrap())
+        .map(|e| {
+            let bytes = std::fs::read(e.path()).unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                format!("{:x}", Sha256::digest(&bytes)),
+            )
+        })
+        .collect()
+}
+
+/// Folders `build-installer-*` left under the copy's target/xtask/.
+fn staging_left(root: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root.join("target/xtask")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("build-installer-"))
+        .collect()
+}
+
+/// Build once successfully, break the copy with `breakage`, build again:
+/// the second build fails naming `step`, and the first build's dist/ is
+/// untouched, with no staging folder left.
+fn a_failed_build_keeps_the_previous_dist(step: &str, breakage: impl FnOnce(&Path)) {
+    let copy = copy_checkout();
+    let root = copy.path();
+    let good = build_copy(root);
+    assert!(
+        good.status.success(),
+        "the first build of the copy failed:\n{}",
+        stderr(&good)
+    );
+    let before = snapshot(&root.join("dist"));
+    assert_eq!(before.len(), 5, "{before:?}");
+
+    breakage(root);
+    let bad = build_copy(root);
+    let err = stderr(&bad);
+    assert!(!bad.status.success(), "the broken build succeeded:\n{err}");
+    assert!(
+        err.contains(&format!("error: step `{step}` failed")),
+        "the error names no step `{step}`:\n{err}"
+    );
+    assert_eq!(
+        snapshot(&root.join("dist")),
+        before,
+        "the failed build changed dist/"
+    );
+    assert_eq!(staging_left(root), Vec::<String>::new());
+}
+
+#[test]
+fn a_front_end_syntax_error_fails_step_frontend_and_keeps_dist() {
+    a_failed_build_keeps_the_previous_dist("frontend", |root| {
+        let main = root.join("frontend/src/main.ts");
+        let mut text = std::fs::read_to_string(&main).unwrap();
+        text.push_str("\nconst = ;\n");
+        std::fs::write(&main, text).unwrap();
+    });
+}
+
+#[test]
+fn a_bad_pyproject_fails_step_dist_and_keeps_dist() {
+    a_failed_build_keeps_the_previous_dist("dist", |root| {
+        let pyproject = root.join("python/pyproject.toml");
+        let text = std::fs::read_to_string(&pyproject).unwrap();
+        std::fs::write(&pyproject, text.replacen("[project]", "[project", 1)).unwrap();
+    });
+}
