@@ -394,15 +394,16 @@ fn write_staging(dir: &Utf8Path, staged: &[Staged]) -> Result<()> {
     Ok(())
 }
 
+/// Set a file's mode exactly (whatever the umask); nothing to do off Unix.
 #[cfg(unix)]
-fn set_mode(path: &Utf8Path, mode: u32) -> Result<()> {
+pub fn set_mode(path: &Utf8Path, mode: u32) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
         .with_context(|| format!("cannot set the mode of {path}"))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_path: &Utf8Path, _mode: u32) -> Result<()> {
+pub fn set_mode(_path: &Utf8Path, _mode: u32) -> Result<()> {
     Ok(())
 }
 

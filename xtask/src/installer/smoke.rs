@@ -20,7 +20,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use camino::{Utf8Component, Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
-use super::build::{MANIFEST, SHA256SUMS, sha256_hex};
+use super::build::{MANIFEST, SHA256SUMS, set_mode, sha256_hex};
 use super::checksums::{Kind, Manifest, parse_sha256sums};
 use super::staging::BUNDLE;
 use crate::browser;
@@ -422,18 +422,6 @@ fn unzip(zip: &Utf8Path, dest: &Utf8Path) -> Result<usize> {
         files += 1;
     }
     Ok(files)
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Utf8Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set the mode of {path}"))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_path: &Utf8Path, _mode: u32) -> Result<()> {
-    Ok(())
 }
 
 /// `sh InvokeAI-Installer/install.sh --root ROOT --yes`, stdin closed, its
