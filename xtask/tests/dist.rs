@@ -13,7 +13,7 @@ use archives::*;
 use support::*;
 
 fn fixture_dir(name: &str) -> PathBuf {
-    repo_root().join("xtask/tests/fixtures/dist").join(name)
+    repo_root().join("xtask/tests/fixtures/projects").join(name)
 }
 
 /// `xtask dist` with a clean environment for the things that matter.

@@ -1,5 +1,5 @@
 //! `cargo xtask dist` against setuptools 84 (the reference): the app's
-//! `python/` and every fixture under `fixtures/dist/` are built by both, in
+//! `python/` and every fixture under `fixtures/projects/` are built by both, in
 //! copies in temp dirs, and compared:
 //!
 //! - the same wheel file list, identical bytes and modes for every file
@@ -29,7 +29,7 @@ use support::*;
 /// A script a wheel installs: its name, arguments, and what it prints.
 type Script = (&'static str, &'static [&'static str], &'static str);
 
-/// Fixture projects under xtask/tests/fixtures/dist/, with the console and
+/// Fixture projects under xtask/tests/fixtures/projects/, with the console and
 /// GUI scripts their wheels install.
 const FIXTURES: &[(&str, &[Script])] = &[
     ("tiny", &[("tiny-hello", &[], "tiny-dist 1.0.0rc1")]),
@@ -61,7 +61,7 @@ const FIXTURES: &[(&str, &[Script])] = &[
 const SETUPTOOLS_ONLY_IN_SDIST: &[&str] = &[".egg-info/", "/setup.cfg"];
 
 fn fixture_dir(name: &str) -> PathBuf {
-    repo_root().join("xtask/tests/fixtures/dist").join(name)
+    repo_root().join("xtask/tests/fixtures/projects").join(name)
 }
 
 /// A copy of a project in `dest`. For `python`, the app's project without

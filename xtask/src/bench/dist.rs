@@ -16,9 +16,9 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{Shell, cmd};
 
-use crate::dist::{self, DistOptions};
 use crate::flags;
 use crate::paths::Layout;
+use crate::pydist::{self as dist, DistOptions};
 use crate::setup;
 
 /// The speed targets.

@@ -847,7 +847,7 @@ pub fn diff_targz(a: &[u8], b: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::archive::{ArchiveWriter, Member, TarGzWriter, ZipWriter};
+    use crate::pydist::archive::{ArchiveWriter, Member, TarGzWriter, ZipWriter};
 
     const T: u64 = 1_700_000_000;
 

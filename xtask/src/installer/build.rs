@@ -18,10 +18,10 @@ use super::frontend_cache::{self, Decision, Record};
 use super::staging::{self, BUNDLE, Staged};
 use super::templates::{self, ScriptValues};
 use crate::check_version::{Resolved, append_outputs, env_var};
-use crate::dist::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter};
-use crate::dist::{self, DistOptions, TimeSource};
 use crate::flags;
 use crate::paths::Layout;
+use crate::pydist::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter};
+use crate::pydist::{self as dist, DistOptions, TimeSource};
 use crate::{frontend, version};
 
 /// The file names of the checksum files beside the artifacts.

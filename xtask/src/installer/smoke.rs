@@ -1046,7 +1046,7 @@ mod tests {
 
     #[test]
     fn unzip_restores_modes_and_refuses_escaping_members() {
-        use crate::dist::archive::{ArchiveWriter, Member, ZipWriter};
+        use crate::pydist::archive::{ArchiveWriter, Member, ZipWriter};
         let dir = std::env::temp_dir().join(format!("xtask-unzip-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
