@@ -9,12 +9,25 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use camino::Utf8Path;
+use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::process::{self, GroupChild};
 
 /// Where Debian's `chromium` package puts its launcher.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The browser to run: `$CHROMIUM` when set (e.g. a Chrome that a CI image
+/// ships), else Debian's launcher. `setup --browser` prints which one.
+pub fn chromium() -> Utf8PathBuf {
+    chromium_from(std::env::var("CHROMIUM").ok().as_deref())
+}
+
+fn chromium_from(env: Option<&str>) -> Utf8PathBuf {
+    match env.map(str::trim) {
+        Some(path) if !path.is_empty() => Utf8PathBuf::from(path),
+        _ => Utf8PathBuf::from(CHROMIUM),
+    }
+}
 
 /// The command that installs it, for messages.
 pub const APT_INSTALL: &str = "apt-get install -y --no-install-recommends chromium";
@@ -100,6 +113,21 @@ pub fn screenshot(profile: &Utf8Path, url: &str, path: &Utf8Path) -> Result<()> 
     Ok(())
 }
 
+#[cfg(test)]
+mod chromium_tests {
+    use super::*;
+
+    #[test]
+    fn chromium_is_debians_unless_the_environment_names_another() {
+        assert_eq!(chromium_from(None), CHROMIUM);
+        assert_eq!(chromium_from(Some("  ")), CHROMIUM);
+        assert_eq!(
+            chromium_from(Some("/usr/bin/google-chrome")),
+            "/usr/bin/google-chrome"
+        );
+    }
+}
+
 /// A non-empty PNG: the signature and at least one chunk after it.
 pub fn is_png(bytes: &[u8]) -> bool {
     bytes.len() > 8 && bytes.starts_with(b"\x89PNG\r\n\x1a\n")
@@ -107,24 +135,25 @@ pub fn is_png(bytes: &[u8]) -> bool {
 
 /// Run Chromium with `args`, bounded; its stdout, or an error with the tail of its stderr.
 fn run(args: &[String]) -> Result<Vec<u8>> {
-    if !Utf8Path::new(CHROMIUM).is_file() {
+    let chromium = chromium();
+    if !chromium.is_file() {
         bail!(
-            "{CHROMIUM} is missing; install it with `cargo xtask setup --browser` (as root: {APT_INSTALL})"
+            "{chromium} is missing; install it with `cargo xtask setup --browser` (as root: {APT_INSTALL})"
         );
     }
     let mut child = GroupChild::spawn(
-        Command::new(CHROMIUM)
+        Command::new(&chromium)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
     )
-    .with_context(|| format!("cannot start {CHROMIUM}"))?;
+    .with_context(|| format!("cannot start {chromium}"))?;
     let stdout = child.child_mut().stdout.take().map(process::drain);
     let stderr = child.child_mut().stderr.take().map(process::drain);
     let status = child
         .wait_for(LIMIT)
-        .with_context(|| format!("cannot wait for {CHROMIUM}"))?;
+        .with_context(|| format!("cannot wait for {chromium}"))?;
     if status.is_none() {
         // Ending the group closes the pipes, so the readers below finish.
         drop(child);

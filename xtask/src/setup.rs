@@ -134,12 +134,11 @@ pub fn browser_plan(present: bool, is_root: bool, has_apt_get: bool) -> BrowserP
 /// Make sure Debian's chromium is installed, installing it with apt-get if
 /// running as root.
 pub fn ensure_browser(sh: &Shell) -> Result<()> {
-    let chromium = crate::browser::CHROMIUM;
-    let plan = browser_plan(
-        Utf8Path::new(chromium).is_file(),
-        is_root(),
-        on_path("apt-get"),
-    );
+    let chromium = crate::browser::chromium();
+    if chromium != crate::browser::CHROMIUM {
+        eprintln!("setup: browser {chromium} (from CHROMIUM)");
+    }
+    let plan = browser_plan(chromium.is_file(), is_root(), on_path("apt-get"));
     match plan {
         BrowserPlan::Present => {}
         BrowserPlan::Missing(message) => bail!("{message}"),
@@ -150,7 +149,7 @@ pub fn ensure_browser(sh: &Shell) -> Result<()> {
                 sh,
                 &["install", "-y", "--no-install-recommends", "chromium"],
             )?;
-            if !Utf8Path::new(chromium).is_file() {
+            if !chromium.is_file() {
                 bail!("apt-get installed chromium but there is no {chromium}");
             }
         }
