@@ -189,19 +189,7 @@ pub fn report(
     text.push_str(&format!("  HEAD        {}\n", head.describe()));
     text.push_str(&format!(
         "  tree        {}\n",
-        if observed.dirty.is_empty() {
-            "clean".to_owned()
-        } else {
-            format!(
-                "{} uncommitted {}",
-                observed.dirty.len(),
-                if observed.dirty.len() == 1 {
-                    "change"
-                } else {
-                    "changes"
-                }
-            )
-        }
+        crate::tag_release::tree_state(&observed.dirty)
     ));
     text.push_str(&format!(
         "  local tag   {}\n",

@@ -283,19 +283,7 @@ pub fn describe_state(project: &str, app: &AppVersion, observed: &Observed) -> S
         Some(c) if c.sha == head.sha => "exists at HEAD".to_owned(),
         Some(c) => format!("exists at {}", c.describe()),
     };
-    let tree = if observed.dirty.is_empty() {
-        "clean".to_owned()
-    } else {
-        format!(
-            "{} uncommitted {}",
-            observed.dirty.len(),
-            if observed.dirty.len() == 1 {
-                "change"
-            } else {
-                "changes"
-            }
-        )
-    };
+    let tree = tree_state(&observed.dirty);
     format!(
         "tag-release: {project} {} ({})\n  HEAD     {}\n  tree     {tree}\n  tag      {tag}: {local_state}\n  remote   {} ({url}): {remote_state}\n",
         app.normalized(),
@@ -431,6 +419,15 @@ fn execute(
         }
     }
     Ok(())
+}
+
+/// The working tree in a few words: `clean` or `N uncommitted change(s)`.
+pub fn tree_state(dirty: &[String]) -> String {
+    match dirty.len() {
+        0 => "clean".to_owned(),
+        1 => "1 uncommitted change".to_owned(),
+        n => format!("{n} uncommitted changes"),
+    }
 }
 
 #[cfg(test)]
