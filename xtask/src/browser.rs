@@ -11,7 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::process::{self, GroupChild};
+use crate::util::html;
+use crate::util::process::{self, GroupChild};
 
 /// Where Debian's `chromium` package puts its launcher.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
@@ -186,24 +187,11 @@ pub struct Rendered {
 
 /// Find the element with `id="version"` in a serialized DOM. Pure.
 pub fn rendered_version(dom: &str) -> Option<Rendered> {
-    let at = dom.find("id=\"version\"")?;
-    let open = dom[..at].rfind('<')?;
-    let close = at + dom[at..].find('>')?;
-    let tag = &dom[open..close];
-    let state = attribute(tag, "data-state").unwrap_or_default().to_owned();
-    let body = &dom[close + 1..];
-    let text = body[..body.find('<').unwrap_or(body.len())]
-        .trim()
-        .to_owned();
-    Some(Rendered { state, text })
-}
-
-/// The value of `name="..."` in one opening tag.
-fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let needle = format!(" {name}=\"");
-    let start = tag.find(&needle)? + needle.len();
-    let len = tag[start..].find('"')?;
-    Some(&tag[start..start + len])
+    let tag = html::start_tags(dom).find(|tag| tag.attr("id") == Some("version"))?;
+    Some(Rendered {
+        state: tag.attr("data-state").unwrap_or_default().to_owned(),
+        text: html::text_until_tag(dom, tag.end, &tag.name),
+    })
 }
 
 #[cfg(test)]

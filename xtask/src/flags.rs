@@ -284,6 +284,9 @@ pub struct BuildInstaller {
     /// Append INSTALLER_FILENAME, INSTALLER_PATH and DIST_PATH to FILE [default: $GITHUB_OUTPUT].
     #[arg(long, value_name = "FILE")]
     pub github_output: Option<Utf8PathBuf>,
+    /// Print the plan (names, commit, timestamp, steps with their inputs and outputs) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub repo: RepoArg,
 }

@@ -3,27 +3,21 @@
 //! `main` parses the command line, opens one shell at the repository root and
 //! hands the parsed arguments to the entry point of their command's module.
 
+mod archive;
 mod bench;
 mod browser;
 mod check;
-mod check_published;
-mod check_version;
 mod flags;
 mod frontend;
-mod git;
-mod index;
 mod installer;
 mod openapi;
 mod paths;
-mod preflight;
-mod process;
 mod pydist;
-mod release_notes;
+mod release;
 mod setup;
-mod tag_release;
 mod test;
 mod typegen;
-mod version;
+mod util;
 
 use std::process::ExitCode;
 
@@ -41,6 +35,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
+    paths::init_root()?;
     let sh = paths::root_shell()?;
     match cli.command {
         flags::Command::Setup(cmd) => cmd.run(&sh)?,

@@ -1,23 +1,73 @@
 //! Where things are: the repository root and the named paths under it.
 //!
-//! The root is derived from this crate's manifest dir at compile time, so the
-//! xtask works from any subfolder of the repository.
+//! The root is found when the command starts, never baked in at compile
+//! time: a binary built in one checkout (a shared `CARGO_TARGET_DIR`) must
+//! not act on that checkout when run from another. `cargo run` tells the
+//! process its crate's folder in `CARGO_MANIFEST_DIR`; otherwise the working
+//! directory's checkout is used; when both are known they must agree.
 
-use anyhow::{Context, Result};
+use std::sync::OnceLock;
+
+use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
-/// The repository root: the parent of the `xtask/` crate.
-pub fn project_root() -> Utf8PathBuf {
-    root_from_manifest_dir(Utf8Path::new(env!("CARGO_MANIFEST_DIR")))
+static ROOT: OnceLock<Utf8PathBuf> = OnceLock::new();
+
+/// Find the repository root for this process (once, at start-up).
+pub fn init_root() -> Result<Utf8PathBuf> {
+    if let Some(root) = ROOT.get() {
+        return Ok(root.clone());
+    }
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
+        .ok()
+        .map(Utf8PathBuf::from);
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|dir| Utf8PathBuf::from_path_buf(dir).ok());
+    let root = find_root(manifest_dir.as_deref(), cwd.as_deref())?;
+    Ok(ROOT.get_or_init(|| root).clone())
 }
 
-fn root_from_manifest_dir(manifest_dir: &Utf8Path) -> Utf8PathBuf {
-    manifest_dir
-        .ancestors()
-        .nth(1)
-        .unwrap_or(manifest_dir)
-        .to_path_buf()
+/// The repository root: the checkout holding the `xtask/` crate.
+pub fn project_root() -> Utf8PathBuf {
+    match ROOT.get() {
+        Some(root) => root.clone(),
+        // Unit tests run without `init_root`; they are started by cargo.
+        None => init_root().unwrap_or_else(|_| Utf8PathBuf::from(".")),
+    }
+}
+
+/// Whether `dir` is the top of a checkout of this project.
+fn is_checkout(dir: &Utf8Path) -> bool {
+    dir.join("Cargo.toml").is_file() && dir.join("xtask/Cargo.toml").is_file()
+}
+
+/// The root from the crate folder cargo names and from the working directory.
+pub fn find_root(manifest_dir: Option<&Utf8Path>, cwd: Option<&Utf8Path>) -> Result<Utf8PathBuf> {
+    let from_cargo = manifest_dir
+        .and_then(|dir| dir.parent())
+        .filter(|root| is_checkout(root))
+        .map(canonical);
+    let from_cwd = cwd
+        .and_then(|dir| dir.ancestors().find(|d| is_checkout(d)))
+        .map(canonical);
+    match (from_cargo, from_cwd) {
+        (Some(a), Some(b)) if a != b => bail!(
+            "this xtask was started for the checkout {a} (CARGO_MANIFEST_DIR) but the working directory is in the checkout {b}; run `cargo xtask` from inside the checkout to act on, or unset CARGO_MANIFEST_DIR"
+        ),
+        (Some(root), _) | (None, Some(root)) => Ok(root),
+        (None, None) => bail!(
+            "cannot find the repository: run `cargo xtask` from inside a checkout (a folder holding Cargo.toml and xtask/Cargo.toml)"
+        ),
+    }
+}
+
+fn canonical(dir: &Utf8Path) -> Utf8PathBuf {
+    std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
+        .unwrap_or_else(|| dir.to_path_buf())
 }
 
 /// A shell whose working directory is the repository root.
@@ -105,7 +155,6 @@ impl Layout {
     }
 
     /// Installer templates and scripts.
-    #[allow(dead_code)]
     pub fn installer(&self) -> Utf8PathBuf {
         self.root.join("installer")
     }
@@ -192,10 +241,39 @@ mod tests {
     }
 
     #[test]
-    fn root_from_manifest_dir_takes_the_parent() {
+    fn the_root_is_found_at_run_time_and_both_sources_must_agree() {
+        let tmp = tempfile::tempdir().unwrap();
+        let tmp = canonical(Utf8Path::from_path(tmp.path()).unwrap());
+        for checkout in ["a", "b"] {
+            std::fs::create_dir_all(tmp.join(checkout).join("xtask")).unwrap();
+            std::fs::create_dir_all(tmp.join(checkout).join("python/pkg")).unwrap();
+            std::fs::write(tmp.join(checkout).join("Cargo.toml"), "").unwrap();
+            std::fs::write(tmp.join(checkout).join("xtask/Cargo.toml"), "").unwrap();
+        }
+        let (a, b) = (tmp.join("a"), tmp.join("b"));
+        let a_xtask = a.join("xtask");
+        assert_eq!(find_root(Some(&a_xtask), None).unwrap(), a);
+        assert_eq!(find_root(None, Some(&b.join("python/pkg"))).unwrap(), b);
         assert_eq!(
-            root_from_manifest_dir(Utf8Path::new("/a/b/xtask")),
-            Utf8PathBuf::from("/a/b")
+            find_root(Some(&a_xtask), Some(&a.join("python"))).unwrap(),
+            a
+        );
+        // Outside any checkout, cargo's word is enough.
+        assert_eq!(find_root(Some(&a_xtask), Some(&tmp)).unwrap(), a);
+        let err = find_root(Some(&a_xtask), Some(&b.join("python")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!("started for the checkout {a}")),
+            "{err}"
+        );
+        assert!(err.contains(&format!("in the checkout {b}")), "{err}");
+        let err = find_root(None, Some(&tmp)).unwrap_err().to_string();
+        assert!(err.contains("cannot find the repository"), "{err}");
+        // A manifest folder that is no checkout of ours is ignored.
+        assert_eq!(
+            find_root(Some(&tmp.join("elsewhere")), Some(&b)).unwrap(),
+            b
         );
     }
 

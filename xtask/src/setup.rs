@@ -21,6 +21,7 @@ use xshell::{Shell, cmd};
 
 use crate::flags;
 use crate::paths::Layout;
+use crate::util::hash::hex;
 
 /// The stamp files: inside the folders they describe, so deleting the folder
 /// deletes the stamp too.
@@ -417,7 +418,7 @@ fn lock_stamp(lock: &Utf8Path) -> Result<String> {
         .chain_update(RECIPE)
         .chain_update(&bytes)
         .finalize();
-    Ok(format!("{digest:x}"))
+    Ok(hex(&digest))
 }
 
 fn read_stamp(path: &Utf8Path) -> Option<String> {

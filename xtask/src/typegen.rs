@@ -9,7 +9,7 @@
 //! drift with a diff, print it) is decided by pure functions below.
 
 use anyhow::{Context, Result, bail, ensure};
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use similar::TextDiff;
 use xshell::{Shell, cmd};
 
@@ -34,14 +34,6 @@ impl flags::Typegen {
     pub fn run(self, sh: &Shell) -> Result<()> {
         typegen(sh, self.mode, self.root.as_deref())
     }
-}
-
-/// The drift check: succeeds when the committed API types match the app's
-/// OpenAPI document; otherwise prints the diff to stdout and fails with an
-/// error naming the file and the command that updates it.
-#[allow(dead_code)]
-pub fn check(sh: &Shell) -> Result<()> {
-    typegen(sh, TypegenMode::Check, None)
 }
 
 /// Generate the API types of the checkout at `root` (this one by default) and
@@ -81,7 +73,7 @@ pub fn typegen(sh: &Shell, mode: TypegenMode, root: Option<&Utf8Path>) -> Result
             Ok(())
         }
         Decision::Write => {
-            write_atomically(&target, &generated)?;
+            crate::archive::atomic::write(&target, generated.as_bytes())?;
             eprintln!("typegen: wrote {label}");
             Ok(())
         }
@@ -144,21 +136,6 @@ fn read_existing(target: &Utf8Path) -> Result<Option<String>> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err).with_context(|| format!("cannot read {target}")),
     }
-}
-
-/// Write `text` to a temporary file beside `target`, then rename it over `target`.
-fn write_atomically(target: &Utf8Path, text: &str) -> Result<()> {
-    let dir = target
-        .parent()
-        .with_context(|| format!("{target} has no parent folder"))?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
-    let name = target.file_name().unwrap_or("openapi.ts");
-    let temp: Utf8PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&temp, text).with_context(|| format!("cannot write {temp}"))?;
-    std::fs::rename(&temp, target).with_context(|| {
-        let _ = std::fs::remove_file(&temp);
-        format!("cannot move {temp} to {target}")
-    })
 }
 
 // The pure part: what the file should hold, and what to do about it.

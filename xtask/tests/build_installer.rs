@@ -10,8 +10,37 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
     node_modules();
     let out = tempdir();
     let github_output = out.path().join("github-output");
-    // Something from an earlier build that is not ours stays where it is.
+    // Something from an earlier build that is not ours stays where it is;
+    // an earlier build's artifact moves aside, so no `dist/*.whl` ships it.
     std::fs::write(out.path().join("notes.txt"), "mine").unwrap();
+    std::fs::write(out.path().join("invokeai-0.0.1-py3-none-any.whl"), "old").unwrap();
+
+    // The dry run names what the build will write, and writes nothing.
+    let dry = run_ok(
+        xtask()
+            .args(["build-installer", "--dry-run", "--out"])
+            .arg(out.path())
+            .arg("--github-output")
+            .arg(&github_output),
+    );
+    let plan = stdout(&dry);
+    let predicted: Vec<String> = plan
+        .lines()
+        .find_map(|l| l.strip_prefix("artifacts: "))
+        .unwrap_or_else(|| panic!("no artifacts line in\n{plan}"))
+        .split(", ")
+        .map(str::to_owned)
+        .collect();
+    for step in ["frontend", "dist", "stage", "zip", "checksums", "publish"] {
+        assert!(plan.contains(step), "no step {step} in\n{plan}");
+    }
+    let mut before: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    before.sort();
+    assert_eq!(before, ["invokeai-0.0.1-py3-none-any.whl", "notes.txt"]);
+
     let run = run_ok(
         xtask()
             .args(["build-installer", "--skip-frontend-checks", "--out"])
@@ -34,9 +63,24 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
         format!("invokeai-{version}.tar.gz"),
         "manifest.json".to_owned(),
         "notes.txt".to_owned(),
+        "stale".to_owned(),
     ];
     expected.sort();
     assert_eq!(names, expected);
+    assert_eq!(
+        std::fs::read(out.path().join("stale/invokeai-0.0.1-py3-none-any.whl")).unwrap(),
+        b"old"
+    );
+    // The names the gates predict are exactly the names built.
+    let mut built: Vec<String> = std::fs::read_to_string(out.path().join("SHA256SUMS"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split_once("  ").unwrap().1.to_owned())
+        .collect();
+    built.sort();
+    let mut predicted = predicted;
+    predicted.sort();
+    assert_eq!(predicted, built);
     assert_eq!(
         std::fs::read_to_string(out.path().join("notes.txt")).unwrap(),
         "mine"

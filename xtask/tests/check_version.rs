@@ -82,6 +82,11 @@ const ROWS: &[Row] = &[
     row("3.5.0rc2", "refs/tags/release-3.5.0rc2", NOT_A_VERSION, "3.5.0rc2", true, "3.5"),
     row("3.5.0rc2", "v3.5.0rc2.", NOT_A_VERSION, "3.5.0rc2", true, "3.5"),
     row("3.5.0rc2", "v3..5", NOT_A_VERSION, "3.5.0rc2", true, "3.5"),
+    // At most one `v`, right before the version, as packaging.version reads it.
+    row("6.15.0rc1", "vv6.15.0rc1", NOT_A_VERSION, "6.15.0rc1", true, "6.15"),
+    row("6.15.0rc1", "vV6.15.0rc1", NOT_A_VERSION, "6.15.0rc1", true, "6.15"),
+    row("6.15.0rc1", "v 6.15.0rc1", NOT_A_VERSION, "6.15.0rc1", true, "6.15"),
+    row("6.15.0rc1", "refs/tags/refs/tags/v6.15.0rc1", NOT_A_VERSION, "6.15.0rc1", true, "6.15"),
     // Trailing zeros are equal in PEP 440.
     row("1.0", "v1.0.0", MATCH, "1.0", false, "1.0"),
     row("1.0.0", "v1", MATCH, "1.0.0", false, "1.0"),
@@ -225,6 +230,27 @@ fn github_output_gets_exactly_the_three_keys() {
         stdout(&out).contains("(from GITHUB_OUTPUT)"),
         "{}",
         stdout(&out)
+    );
+}
+
+/// An output file whose last line lacks its newline (a hand-written step)
+/// still gets whole lines: the first key never glues onto that line.
+#[test]
+fn github_output_without_a_final_newline_gets_one() {
+    let dir = checkout("__version__ = \"6.10.0rc1\"");
+    let out_file = dir.path().join("github-output");
+    std::fs::write(&out_file, "EXISTING=1").unwrap();
+    run_ok(
+        check_version(dir.path())
+            .arg("--tag")
+            .arg("v6.10.0rc1")
+            .arg("--github-output")
+            .arg(&out_file),
+    );
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(
+        text.starts_with("EXISTING=1\nVERSION=6.10.0rc1\n"),
+        "{text:?}"
     );
 }
 

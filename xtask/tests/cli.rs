@@ -23,30 +23,109 @@ fn help_lists_every_command() {
     );
 }
 
+/// The subcommands a help text lists under `Commands:` (without `help`).
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every subcommand's `--help`, nested ones included, is pinned in one file,
+/// so a changed flag or wording shows up in review.
+/// Refresh with `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test cli`.
 #[test]
-fn every_command_explains_its_flags() {
-    for args in [
-        &["setup", "--help"][..],
-        &["frontend", "--help"],
-        &["frontend", "build", "--help"],
-        &["test", "--help"],
-        &["frontend", "typegen", "--help"],
-        &["openapi", "--help"],
-    ] {
-        let out = run_ok(xtask().args(args));
-        assert!(stdout(&out).contains("Usage: cargo xtask"), "{args:?}");
+fn every_subcommand_help_is_pinned() {
+    let mut pending: Vec<Vec<String>> = subcommands(&stdout(&run_ok(xtask().arg("--help"))))
+        .into_iter()
+        .map(|c| vec![c])
+        .collect();
+    assert!(pending.len() > 10, "{pending:?}");
+    let mut all = String::new();
+    while let Some(path) = pending.pop() {
+        let out = run_ok(xtask().args(&path).arg("--help"));
+        let help = stdout(&out);
+        assert!(help.contains("Usage: cargo xtask"), "{path:?}");
+        for sub in subcommands(&help) {
+            let mut deeper = path.clone();
+            deeper.push(sub);
+            pending.push(deeper);
+        }
+        all.push_str(&format!(
+            "==> cargo xtask {} --help\n{help}\n",
+            path.join(" ")
+        ));
     }
-    let out = run_ok(xtask().args(["test", "--help"]));
-    for flag in ["--rust", "--python", "--frontend"] {
-        assert!(stdout(&out).contains(flag), "test --help lacks {flag}");
+    // A stable order: by command path.
+    let mut sections: Vec<&str> = all.split("==> ").filter(|s| !s.is_empty()).collect();
+    sections.sort();
+    let text: String = sections.iter().map(|s| format!("==> {s}")).collect();
+    let snapshot = repo_root().join("xtask/tests/snapshots/subcommand-help.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot, &text).unwrap();
     }
-    let out = run_ok(xtask().args(["frontend", "typegen", "--help"]));
-    for flag in ["--mode", "write", "check", "dry-run", "--root"] {
-        assert!(
-            stdout(&out).contains(flag),
-            "frontend typegen --help lacks {flag}"
-        );
+    let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
+    assert!(
+        text == expected,
+        "a subcommand's --help changed; compare with {}:\n{}",
+        snapshot.display(),
+        first_difference(&expected, &text)
+    );
+}
+
+fn first_difference(expected: &str, actual: &str) -> String {
+    for (n, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {
+        if e != a {
+            return format!("line {}:\n  pinned: {e}\n  now:    {a}", n + 1);
+        }
     }
+    format!(
+        "lengths differ: {} pinned lines, {} now",
+        expected.lines().count(),
+        actual.lines().count()
+    )
+}
+
+/// A binary started for one checkout (cargo says so in CARGO_MANIFEST_DIR)
+/// refuses to act on another checkout it is run from.
+#[test]
+fn a_binary_of_one_checkout_refuses_to_act_on_another() {
+    let other = tempdir();
+    std::fs::create_dir_all(other.path().join("xtask")).unwrap();
+    std::fs::write(other.path().join("Cargo.toml"), "").unwrap();
+    std::fs::write(other.path().join("xtask/Cargo.toml"), "").unwrap();
+    let out = output(
+        xtask()
+            .args(["check-version", "--tag", "v1.0"])
+            .env("CARGO_MANIFEST_DIR", repo_root().join("xtask"))
+            .current_dir(other.path()),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("this xtask was started for the checkout"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Run from the other checkout alone (no CARGO_MANIFEST_DIR), it acts there:
+    // and that checkout has no version file.
+    let out = output(
+        xtask()
+            .args(["check-version", "--tag", "v1.0"])
+            .env_remove("CARGO_MANIFEST_DIR")
+            .current_dir(other.path()),
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("cannot read the version file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 use support::*;
 
-/// A fixed time for builds in copies (no git history there).
+/// A fixed time for builds in copies (their one commit is made at test time).
 const SOURCE_DATE_EPOCH: &str = "1700000000";
 
 /// What the one shared `build-installer` run of this repository wrote.
@@ -170,6 +170,25 @@ fn copy_checkout() -> tempfile::TempDir {
         copied += 1;
     }
     assert!(copied > 20, "only {copied} tracked files copied");
+    // A commit to build: the manifest records it.
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &["commit", "-q", "-m", "copy"],
+    ] {
+        run_ok(
+            Command::new("git")
+                .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+                .args([
+                    "-c",
+                    "commit.gpgsign=false",
+                    "-c",
+                    "init.defaultBranch=main",
+                ])
+                .args(args)
+                .current_dir(tmp.path()),
+        );
+    }
     std::os::unix::fs::symlink(&modules, tmp.path().join("frontend/node_modules")).unwrap();
     tmp
 }
@@ -216,7 +235,7 @@ fn staging_left(root: &Path) -> Vec<String> {
 /// Build once successfully, break the copy with `breakage`, build again:
 /// the second build fails naming `step`, and the first build's dist/ is
 /// untouched, with no staging folder left.
-fn a_failed_build_keeps_the_previous_dist(step: &str, breakage: impl FnOnce(&Path)) {
+fn a_failed_build_keeps_the_previous_dist(error: &str, breakage: impl FnOnce(&Path)) {
     let copy = copy_checkout();
     let root = copy.path();
     let good = build_copy(root);
@@ -232,10 +251,7 @@ fn a_failed_build_keeps_the_previous_dist(step: &str, breakage: impl FnOnce(&Pat
     let bad = build_copy(root);
     let err = stderr(&bad);
     assert!(!bad.status.success(), "the broken build succeeded:\n{err}");
-    assert!(
-        err.contains(&format!("error: step `{step}` failed")),
-        "the error names no step `{step}`:\n{err}"
-    );
+    assert!(err.contains(error), "no {error:?} in:\n{err}");
     assert_eq!(
         snapshot(&root.join("dist")),
         before,
@@ -246,7 +262,7 @@ fn a_failed_build_keeps_the_previous_dist(step: &str, breakage: impl FnOnce(&Pat
 
 #[test]
 fn a_front_end_syntax_error_fails_step_frontend_and_keeps_dist() {
-    a_failed_build_keeps_the_previous_dist("frontend", |root| {
+    a_failed_build_keeps_the_previous_dist("error: step `frontend` failed", |root| {
         let main = root.join("frontend/src/main.ts");
         let mut text = std::fs::read_to_string(&main).unwrap();
         text.push_str("\nconst = ;\n");
@@ -254,11 +270,26 @@ fn a_front_end_syntax_error_fails_step_frontend_and_keeps_dist() {
     });
 }
 
+/// The release's names come from pyproject.toml, so a broken one stops the
+/// build before its first step, naming the file, line and column.
 #[test]
-fn a_bad_pyproject_fails_step_dist_and_keeps_dist() {
-    a_failed_build_keeps_the_previous_dist("dist", |root| {
+fn a_bad_pyproject_fails_before_any_step_and_keeps_dist() {
+    a_failed_build_keeps_the_previous_dist("error: python/pyproject.toml:", |root| {
         let pyproject = root.join("python/pyproject.toml");
         let text = std::fs::read_to_string(&pyproject).unwrap();
         std::fs::write(&pyproject, text.replacen("[project]", "[project", 1)).unwrap();
+    });
+}
+
+#[test]
+fn a_key_the_builder_refuses_fails_step_dist_and_keeps_dist() {
+    a_failed_build_keeps_the_previous_dist("error: step `dist` failed", |root| {
+        let pyproject = root.join("python/pyproject.toml");
+        let text = std::fs::read_to_string(&pyproject).unwrap();
+        std::fs::write(
+            &pyproject,
+            text.replacen("[project]\n", "[project]\nfrobnicate = 1\n", 1),
+        )
+        .unwrap();
     });
 }

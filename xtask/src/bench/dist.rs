@@ -20,6 +20,7 @@ use crate::flags;
 use crate::paths::Layout;
 use crate::pydist::{self as dist, DistOptions};
 use crate::setup;
+use crate::util::rng::Rng;
 
 /// The speed targets.
 const TARGET_VS_ZIP_TAR: f64 = 0.6;
@@ -138,6 +139,8 @@ const SETUPTOOLS: &str = "python -m build --no-isolation";
 const SETUPTOOLS_ISOLATED: &str = "python -m build (isolated)";
 const UV: &str = "uv build";
 const ZIP: &str = "zip -r -6 (wheel's files)";
+/// The timestamp every timed build uses (SOURCE_DATE_EPOCH for the process runs).
+const FIXED_EPOCH: &str = "1700000000";
 const TAR: &str = "tar -czf (sdist's files)";
 const ZIP_TAR: &str = "zip + tar, one after the other";
 
@@ -161,10 +164,10 @@ fn bench_project(
     let work = base.join("work").join(label.trim_end_matches('/'));
     let mut rows: Vec<(String, Result<Duration, String>)> = Vec::new();
     let opts = DistOptions::default();
-    // SAFETY of the figures: a fixed timestamp, so no `git` runs inside the timing.
-    let _epoch = EnvGuard::set("SOURCE_DATE_EPOCH", "1700000000");
+    // A fixed timestamp, so no `git` runs inside the timing.
+    let ts = dist::timestamp(src, Some(FIXED_EPOCH))?;
 
-    let built = dist::build(src, &work.join("ours-warmup"), &opts)?;
+    let built = dist::build(src, &work.join("ours-warmup"), &opts, ts.clone())?;
     eprintln!(
         "bench: {label} is {} {}, timestamp {}",
         built.name, built.version, built.timestamp
@@ -193,12 +196,13 @@ fn bench_project(
     for i in 0..runs * FAST_ROUNDS {
         let out = work.join(format!("ours-{i}"));
         let t = Instant::now();
-        dist::build(src, &out, &opts)?;
+        dist::build(src, &out, &opts, ts.clone())?;
         ours = ours.min(t.elapsed());
 
         let out = work.join(format!("ours-process-{i}"));
         let t = Instant::now();
         cmd!(sh, "{exe} dist --project {src} --out {out}")
+            .env("SOURCE_DATE_EPOCH", FIXED_EPOCH)
             .quiet()
             .ignore_stdout()
             .ignore_stderr()
@@ -424,34 +428,6 @@ fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "NOT met" }
 }
 
-/// Set an environment variable for the benchmark's duration.
-struct EnvGuard {
-    key: &'static str,
-    old: Option<std::ffi::OsString>,
-}
-
-impl EnvGuard {
-    fn set(key: &'static str, value: &str) -> EnvGuard {
-        let old = std::env::var_os(key);
-        // SAFETY: the benchmark is single-threaded while it changes the
-        // environment (worker threads only run inside dist::build).
-        unsafe { std::env::set_var(key, value) };
-        EnvGuard { key, old }
-    }
-}
-
-impl Drop for EnvGuard {
-    fn drop(&mut self) {
-        // SAFETY: as in `set`.
-        unsafe {
-            match &self.old {
-                Some(v) => std::env::set_var(self.key, v),
-                None => std::env::remove_var(self.key),
-            }
-        }
-    }
-}
-
 fn copy_tree(from: &Utf8Path, to: &Utf8Path, skip: &[&str]) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {to}"))?;
     for entry in from
@@ -480,29 +456,14 @@ struct LargeStats {
     data_bytes: u64,
 }
 
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn word(&mut self) -> String {
-        const SYLLABLES: [&str; 16] = [
-            "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "qu", "xi", "do", "fe",
-            "gu", "ha",
-        ];
-        let n = 2 + self.below(3);
-        (0..n).map(|_| SYLLABLES[self.below(16) as usize]).collect()
-    }
+/// A made-up identifier of two to four syllables.
+fn word(rng: &mut Rng) -> String {
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "qu", "xi", "do", "fe", "gu",
+        "ha",
+    ];
+    let n = 2 + rng.below(3);
+    (0..n).map(|_| rng.pick(&SYLLABLES)).collect()
 }
 
 fn write(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
@@ -517,7 +478,7 @@ fn write(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
 /// (JS, CSS, JSON, SVG) and four large binary files (model-like weights,
 /// a font, an image), all from a fixed seed.
 fn generate_large(root: &Utf8Path) -> Result<LargeStats> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     write(
         &root.join("pyproject.toml"),
         br#"[build-system]
@@ -572,12 +533,12 @@ include = ["bigapp*"]
             );
             let functions = 8 + rng.below(12);
             for _ in 0..functions {
-                let name = rng.word();
-                let (a, b) = (rng.word(), rng.word());
+                let name = word(&mut rng);
+                let (a, b) = (word(&mut rng), word(&mut rng));
                 src.push_str(&format!(
                     "\ndef {name}_{n}({a}: int, {b}: str = \"{v}\") -> dict[str, int]:\n    \"\"\"Compute {name} from {a} and {b}.\"\"\"\n    result = {{\"{a}\": {a} * {k}, \"{b}\": len({b})}}\n    for i in range({k}):\n        result[f\"{name}_{{i}}\"] = i + {a}\n    return result\n",
                     n = rng.below(1000),
-                    v = rng.word(),
+                    v = word(&mut rng),
                     k = 1 + rng.below(50),
                 ));
             }
@@ -599,9 +560,9 @@ include = ["bigapp*"]
         while js.len() < 12_000 + (i % 7) * 3_000 {
             js.push_str(&format!(
                 "export function {}(a,b){{return a.{}+b.{}*{};}}\n",
-                rng.word(),
-                rng.word(),
-                rng.word(),
+                word(&mut rng),
+                word(&mut rng),
+                word(&mut rng),
                 rng.below(999)
             ));
         }
@@ -615,7 +576,7 @@ include = ["bigapp*"]
         while css.len() < 8_000 {
             css.push_str(&format!(
                 ".{}-{} {{ color: #{:06x}; margin: {}px; }}\n",
-                rng.word(),
+                word(&mut rng),
                 rng.below(100),
                 rng.below(0xFFFFFF),
                 rng.below(40)
@@ -629,7 +590,7 @@ include = ["bigapp*"]
     for i in 0..60 {
         let mut json = String::from("{");
         while json.len() < 6_000 {
-            json.push_str(&format!("\"{}\": {}, ", rng.word(), rng.below(100_000)));
+            json.push_str(&format!("\"{}\": {}, ", word(&mut rng), rng.below(100_000)));
         }
         json.push_str("\"end\": true}\n");
         put(

@@ -7,12 +7,14 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use camino::Utf8PathBuf;
+
+use crate::util::process::{describe, group};
 
 /// How long stopped checks get to exit after SIGTERM before SIGKILL.
 const GRACE: Duration = Duration::from_millis(1500);
@@ -339,89 +341,6 @@ fn read_log(log: &Utf8PathBuf) -> String {
             }
         }
         Err(err) => format!("(cannot read the log {log}: {err})\n"),
-    }
-}
-
-fn describe(exit: ExitStatus) -> String {
-    if let Some(code) = exit.code() {
-        return format!("exit code {code}");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = exit.signal() {
-            return format!("killed by signal {signal}");
-        }
-    }
-    exit.to_string()
-}
-
-/// Process groups: each check's main process leads a group of its own, so
-/// the check and everything it starts can be signalled at once.
-#[cfg(unix)]
-pub mod group {
-    use std::io;
-    use std::os::unix::process::CommandExt;
-    use std::process::{Child, Command};
-
-    pub fn own_group(command: &mut Command) {
-        command.process_group(0);
-    }
-
-    /// Whether the main process has exited, without reaping it: while it is
-    /// a zombie its id still names its group, so signalling the group cannot
-    /// reach an unrelated process that reused the id.
-    pub fn has_exited(child: &mut Child) -> io::Result<bool> {
-        // SAFETY: siginfo_t is plain data; waitid fills it in or leaves it zeroed.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-        // SAFETY: `info` is a valid, writable siginfo_t.
-        let rc = unsafe { libc::waitid(libc::P_PID, child.id(), &mut info, options) };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: with WNOHANG, si_pid is 0 unless a child changed state.
-        Ok(unsafe { info.si_pid() } != 0)
-    }
-
-    fn signal(child: &Child, signal: libc::c_int) {
-        // The group id is the main process's id (process_group(0)). A group
-        // that is already gone (ESRCH) is what we want anyway.
-        // SAFETY: killpg takes plain integers.
-        unsafe {
-            libc::killpg(child.id() as libc::pid_t, signal);
-        }
-    }
-
-    /// Ask the group to stop.
-    pub fn terminate(child: &mut Child) {
-        signal(child, libc::SIGTERM);
-    }
-
-    /// End the group now; its main process has exited or had its grace.
-    pub fn kill(child: &mut Child) {
-        signal(child, libc::SIGKILL);
-    }
-}
-
-/// Without process groups: the main process only.
-#[cfg(not(unix))]
-pub mod group {
-    use std::io;
-    use std::process::{Child, Command};
-
-    pub fn own_group(_command: &mut Command) {}
-
-    pub fn has_exited(child: &mut Child) -> io::Result<bool> {
-        Ok(child.try_wait()?.is_some())
-    }
-
-    pub fn terminate(child: &mut Child) {
-        let _ = child.kill();
-    }
-
-    pub fn kill(child: &mut Child) {
-        let _ = child.kill();
     }
 }
 

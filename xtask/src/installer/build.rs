@@ -13,16 +13,19 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{Shell, cmd};
 
-use super::checksums::{self, Artifact, Kind, Manifest};
+use super::checksums::{self, Artifact, Commit, Kind, Manifest, StampSource};
 use super::frontend_cache::{self, Decision, Record};
 use super::staging::{self, BUNDLE, Staged};
 use super::templates::{self, ScriptValues};
-use crate::check_version::{Resolved, append_outputs, env_var};
+use crate::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter};
 use crate::flags;
+use crate::frontend;
 use crate::paths::Layout;
-use crate::pydist::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter};
-use crate::pydist::{self as dist, DistOptions, TimeSource};
-use crate::{frontend, version};
+use crate::pydist::{self as dist, DistOptions, Timestamp};
+use crate::release::github_output::{Resolved, append_outputs, env_var};
+use crate::release::identity::Identity;
+use crate::release::version;
+use crate::util::hash::sha256_hex_of;
 
 /// The file names of the checksum files beside the artifacts.
 pub const SHA256SUMS: &str = "SHA256SUMS";
@@ -31,7 +34,6 @@ pub const MANIFEST: &str = "manifest.json";
 impl flags::BuildInstaller {
     pub fn run(self, sh: &Shell) -> Result<()> {
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
-        let out = self.out.clone().unwrap_or_else(|| layout.dist());
         let ci = env_var("CI").is_some();
         let lint = match (self.skip_frontend_checks, ci) {
             (true, _) => Lint::Skip("--skip-frontend-checks"),
@@ -44,21 +46,32 @@ impl flags::BuildInstaller {
             env_var("GITHUB_OUTPUT").map(Utf8PathBuf::from),
             "GITHUB_OUTPUT",
         );
-        eprintln!("build-installer: {} into {out}", layout.root);
-        match lint {
-            Lint::Run => eprintln!("build-installer: front-end checks: run before the UI build"),
-            Lint::Skip(why) => eprintln!("build-installer: front-end checks: skipped ({why})"),
+        let observed = observe(sh, &layout)?;
+        let plan = plan(
+            &layout,
+            observed,
+            Request {
+                out: self.out.clone().unwrap_or_else(|| layout.dist()),
+                lint,
+                rebuild_frontend: self.rebuild_frontend,
+                work_id: std::process::id(),
+            },
+        );
+        if self.dry_run {
+            print!("{}", plan.describe());
+            return Ok(());
         }
-        let built = build(sh, &layout, &out, lint, self.rebuild_frontend)?;
+        eprintln!("build-installer: {} into {}", layout.root, plan.out);
+        let built = execute(sh, &layout, &plan)?;
         print!("{}", built.summary());
         if let Some(target) = github_output {
             let lines = [
                 ("INSTALLER_FILENAME", built.installer_name.clone()),
                 (
                     "INSTALLER_PATH",
-                    out.join(&built.installer_name).to_string(),
+                    plan.out.join(&built.installer_name).to_string(),
                 ),
-                ("DIST_PATH", out.to_string()),
+                ("DIST_PATH", plan.out.to_string()),
             ];
             append_outputs(&target.value, &lines)?;
             eprintln!(
@@ -77,13 +90,205 @@ pub enum Lint {
     Skip(&'static str),
 }
 
+/// What is read from the checkout before anything is planned: the release's
+/// names, the commit and the timestamp every archive member gets.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub identity: Identity,
+    /// Where the version was read, e.g. `python/invokeai/version/invokeai_version.py:1`.
+    pub version_location: String,
+    pub commit: Commit,
+    pub timestamp: Timestamp,
+}
+
+/// Read the version file, pyproject.toml, HEAD and SOURCE_DATE_EPOCH.
+pub fn observe(sh: &Shell, layout: &Layout) -> Result<Observed> {
+    let (identity, app) = Identity::read(layout)?;
+    let root = &layout.root;
+    let rev = "HEAD^{commit}";
+    let head = cmd!(sh, "git -C {root} rev-parse --verify {rev}")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "{root} has no commit to build: build-installer records the commit in {MANIFEST}; run it in a git checkout with at least one commit"
+            )
+        })?;
+    let commit =
+        Commit::parse(head.trim()).with_context(|| format!("git rev-parse HEAD in {root}"))?;
+    let timestamp = dist::timestamp(&layout.python(), dist::source_date_epoch().as_deref())?;
+    Ok(Observed {
+        identity,
+        version_location: app.location(),
+        commit,
+        timestamp,
+    })
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub out: Utf8PathBuf,
+    pub lint: Lint,
+    pub rebuild_frontend: bool,
+    /// Makes the work folder's name unique (the process id).
+    pub work_id: u32,
+}
+
+/// The steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Frontend,
+    Dist,
+    Stage,
+    Zip,
+    Checksums,
+    Publish,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Frontend,
+        Step::Dist,
+        Step::Stage,
+        Step::Zip,
+        Step::Checksums,
+        Step::Publish,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Frontend => "frontend",
+            Step::Dist => "dist",
+            Step::Stage => "stage",
+            Step::Zip => "zip",
+            Step::Checksums => "checksums",
+            Step::Publish => "publish",
+        }
+    }
+}
+
+/// Everything build-installer will do, decided before anything runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub observed: Observed,
+    pub out: Utf8PathBuf,
+    /// The temporary folder every step writes into; removed at the end.
+    pub work: Utf8PathBuf,
+    pub lint: Lint,
+    pub rebuild_frontend: bool,
+    /// `(step, what it reads, what it writes)`.
+    pub steps: Vec<(Step, String, String)>,
+}
+
+/// Decide the steps, their inputs and outputs. Pure.
+pub fn plan(layout: &Layout, observed: Observed, request: Request) -> Plan {
+    let id = &observed.identity;
+    let work = layout
+        .xtask_target()
+        .join(format!("build-installer-{}", request.work_id));
+    let rel = |p: Utf8PathBuf| version::relative(&layout.root, &p).to_string();
+    let frontend = match (request.rebuild_frontend, request.lint) {
+        (true, _) => "build the UI (--rebuild-frontend)".to_owned(),
+        (false, Lint::Run) => {
+            "lint, then build the UI unless its inputs are unchanged since its last build"
+                .to_owned()
+        }
+        (false, Lint::Skip(why)) => {
+            format!("build the UI unless its inputs are unchanged (lint skipped: {why})")
+        }
+    };
+    let steps = Step::ALL
+        .into_iter()
+        .map(|step| {
+            let (reads, writes) = match step {
+                Step::Frontend => (
+                    format!("{}/ ({frontend})", rel(layout.frontend())),
+                    format!("{}/", rel(layout.ui_dist())),
+                ),
+                Step::Dist => (
+                    format!(
+                        "{}/, timestamp {}",
+                        rel(layout.python()),
+                        observed.timestamp
+                    ),
+                    format!("{}, {}", id.wheel(), id.sdist()),
+                ),
+                Step::Stage => (
+                    format!("{}/ and the wheel", rel(layout.installer())),
+                    format!("{BUNDLE}/"),
+                ),
+                Step::Zip => (format!("{BUNDLE}/"), id.installer()),
+                Step::Checksums => (
+                    "the three artifacts".to_owned(),
+                    format!("{SHA256SUMS}, {MANIFEST} (commit {})", observed.commit),
+                ),
+                Step::Publish => (
+                    format!("{}/", rel(work.clone())),
+                    format!(
+                        "{}/ (older builds' artifacts there move to {}/{STALE}/)",
+                        request.out, request.out
+                    ),
+                ),
+            };
+            (step, reads, writes)
+        })
+        .collect();
+    Plan {
+        observed,
+        out: request.out,
+        work,
+        lint: request.lint,
+        rebuild_frontend: request.rebuild_frontend,
+        steps,
+    }
+}
+
+impl Plan {
+    /// The plan in words, for `--dry-run`.
+    pub fn describe(&self) -> String {
+        let id = &self.observed.identity;
+        let mut text = format!(
+            "build-installer: plan (dry run: nothing is written)\n  {} {} (version from {}), tag {}\n  commit {}, timestamp {}\n  work folder {}\n",
+            id.project,
+            id.version(),
+            self.observed.version_location,
+            id.tag(),
+            self.observed.commit,
+            self.observed.timestamp,
+            self.work
+        );
+        for (n, (step, reads, writes)) in self.steps.iter().enumerate() {
+            text.push_str(&format!(
+                "  {}. {:<9}  {reads}\n     {:<9}  -> {writes}\n",
+                n + 1,
+                step.name(),
+                ""
+            ));
+        }
+        text.push_str(&format!("artifacts: {}\n", id.artifacts().join(", ")));
+        text
+    }
+}
+
 /// What a build produced, for the summary.
 #[derive(Debug, Clone)]
 pub struct Built {
     pub artifacts: Vec<Artifact>,
     pub installer_name: String,
-    pub steps: Vec<(&'static str, Duration, String)>,
+    pub steps: Vec<StepReport>,
     pub out: Utf8PathBuf,
+    /// Older builds' artifacts moved to `{out}/stale/`.
+    pub moved_aside: Vec<String>,
+}
+
+/// One step as it ran.
+#[derive(Debug, Clone)]
+pub struct StepReport {
+    pub step: Step,
+    pub took: Duration,
+    pub note: String,
 }
 
 impl Built {
@@ -109,24 +314,33 @@ impl Built {
                 a.file, a.size, a.sha256
             ));
         }
-        let total: Duration = self.steps.iter().map(|(_, d, _)| *d).sum();
+        let total: Duration = self.steps.iter().map(|s| s.took).sum();
         out.push_str(&format!(
             "\n{:<10}  {:>8}  {:>6}  note\n",
             "step", "time", "share"
         ));
-        for (name, took, note) in &self.steps {
+        for report in &self.steps {
             let share = if total.is_zero() {
                 0.0
             } else {
-                100.0 * took.as_secs_f64() / total.as_secs_f64()
+                100.0 * report.took.as_secs_f64() / total.as_secs_f64()
             };
             out.push_str(&format!(
-                "{name:<10}  {:>7.2}s  {share:>5.1}%  {note}\n",
-                took.as_secs_f64()
+                "{:<10}  {:>7.2}s  {share:>5.1}%  {}\n",
+                report.step.name(),
+                report.took.as_secs_f64(),
+                report.note
             ));
         }
         out.push_str(&format!("{:<10}  {:>7.2}s\n", "total", total.as_secs_f64()));
         out.push_str(&format!("\nartifacts in {}\n", self.out));
+        if !self.moved_aside.is_empty() {
+            out.push_str(&format!(
+                "moved to {}/{STALE}/ (artifacts of earlier builds, not shipped): {}\n",
+                self.out,
+                self.moved_aside.join(", ")
+            ));
+        }
         out
     }
 }
@@ -140,162 +354,221 @@ impl Drop for TempDir {
     }
 }
 
-/// Run every step for the checkout at `layout`, writing the artifacts into `out`.
-pub fn build(
-    sh: &Shell,
-    layout: &Layout,
-    out: &Utf8Path,
-    lint: Lint,
-    rebuild_frontend: bool,
-) -> Result<Built> {
-    let work = TempDir(
-        layout
-            .xtask_target()
-            .join(format!("build-installer-{}", std::process::id())),
-    );
+/// Runs steps in order, timing each and saying how it went.
+struct Reporter {
+    done: Vec<StepReport>,
+}
+
+impl Reporter {
+    fn run<T>(&mut self, step: Step, body: impl FnOnce() -> Result<(T, String)>) -> Result<T> {
+        let started = Instant::now();
+        let (value, note) = body().with_context(|| format!("step `{}` failed", step.name()))?;
+        let took = started.elapsed();
+        eprintln!(
+            "build-installer: {}: {note} ({:.2}s)",
+            step.name(),
+            took.as_secs_f64()
+        );
+        self.done.push(StepReport { step, took, note });
+        Ok(value)
+    }
+}
+
+/// Carry out `plan` for the checkout at `layout`.
+pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
+    let id = &plan.observed.identity;
+    let ts = &plan.observed.timestamp;
+    let out = &plan.out;
+    let work = TempDir(plan.work.clone());
     let _ = std::fs::remove_dir_all(&work.0);
     std::fs::create_dir_all(&work.0)
         .with_context(|| format!("cannot create the build folder {}", work.0))?;
-    let mut steps = Vec::new();
-    let mut step = |name: &'static str, started: Instant, note: String| {
-        eprintln!(
-            "build-installer: {name}: {note} ({:.2}s)",
-            started.elapsed().as_secs_f64()
-        );
-        steps.push((name, started.elapsed(), note));
-    };
+    let mut steps = Reporter { done: Vec::new() };
 
-    let t = Instant::now();
-    let note =
-        frontend_step(sh, layout, lint, rebuild_frontend).context("step `frontend` failed")?;
-    step("frontend", t, note);
+    steps.run(Step::Frontend, || {
+        Ok((
+            (),
+            frontend_step(sh, layout, plan.lint, plan.rebuild_frontend)?,
+        ))
+    })?;
 
-    let t = Instant::now();
     let pypi = work.0.join("pypi");
-    let dist = dist::build(
-        &layout.python(),
-        &pypi,
-        &DistOptions {
-            verbose: true,
-            ..DistOptions::default()
-        },
-    )
-    .with_context(|| {
-        format!(
-            "step `dist` failed: cannot build the sdist and wheel of {}",
-            layout.python()
+    let (sdist, wheel) = steps.run(Step::Dist, || {
+        let dist = dist::build(
+            &layout.python(),
+            &pypi,
+            &DistOptions {
+                verbose: true,
+                ..DistOptions::default()
+            },
+            ts.clone(),
         )
-    })?;
-    let (Some(sdist), Some(wheel)) = (&dist.sdist, &dist.wheel) else {
-        bail!("step `dist` failed: the dist builder wrote no sdist or no wheel");
-    };
-    let app = version::read(layout).context("step `dist` failed")?;
-    let built_version = version::parse(&dist.version).map_err(|e| {
-        anyhow::anyhow!(
-            "step `dist` failed: the builder's version {} is not PEP 440: {e}",
-            dist.version
-        )
-    })?;
-    version::ensure_agrees(&app, &built_version).context("step `dist` failed")?;
-    step(
-        "dist",
-        t,
-        format!(
+        .with_context(|| format!("cannot build the sdist and wheel of {}", layout.python()))?;
+        let (Some(sdist), Some(wheel)) = (dist.sdist, dist.wheel) else {
+            bail!("the dist builder wrote no sdist or no wheel");
+        };
+        let built_version = version::parse(&dist.version).map_err(|e| {
+            anyhow::anyhow!("the builder's version {} is not PEP 440: {e}", dist.version)
+        })?;
+        if &built_version != id.version() {
+            bail!(
+                "{} says {} but the dist builder reads {built_version} from pyproject.toml; make the dynamic version in python/pyproject.toml point at the version file, or fix whichever is wrong",
+                plan.observed.version_location,
+                id.version()
+            );
+        }
+        for (made, predicted) in [(&wheel.path, id.wheel()), (&sdist.path, id.sdist())] {
+            let made = file_name(made)?;
+            if made != predicted {
+                bail!(
+                    "the dist builder wrote {made}, but the release gates expect {predicted}; the names must come from one place"
+                );
+            }
+        }
+        let note = format!(
             "{} {} ({})",
             dist.name,
             dist.version,
-            time_source(&dist.timestamp.source)
-        ),
-    );
+            StampSource::of(&ts.source).as_str()
+        );
+        Ok(((sdist, wheel), note))
+    })?;
 
-    let t = Instant::now();
-    let project = dist::pyproject::load(&layout.python()).context("step `stage` failed")?;
-    let (python_min, python_max_exclusive) = templates::python_range(
-        project.requires_python.as_deref().unwrap_or(""),
-        &project.classifiers,
-    )
-    .context("step `stage` failed: cannot derive the installer's Python range from python/pyproject.toml")?;
-    let wheel_name = file_name(&wheel.path)?;
-    let values = ScriptValues {
-        version: dist.version.clone(),
-        wheel: wheel_name.to_owned(),
-        python_min,
-        python_max_exclusive,
-    };
-    let staged =
-        staging::plan(&layout.installer(), &wheel.path, &values).context("step `stage` failed")?;
-    write_staging(&work.0.join(BUNDLE), &staged).context("step `stage` failed")?;
-    step(
-        "stage",
-        t,
-        format!(
+    let staged = steps.run(Step::Stage, || {
+        let project = dist::pyproject::load(&layout.python())?;
+        let (python_min, python_max_exclusive) = templates::python_range(
+            project.requires_python.as_deref().unwrap_or(""),
+            &project.classifiers,
+        )
+        .context("cannot derive the installer's Python range from python/pyproject.toml")?;
+        let values = ScriptValues {
+            version: id.version().to_string(),
+            wheel: id.wheel(),
+            python_min,
+            python_max_exclusive,
+        };
+        let staged = staging::plan(&layout.installer(), &wheel.path, &values)?;
+        write_staging(&work.0.join(BUNDLE), &staged)?;
+        let note = format!(
             "{} files, Python {} to <{}",
             staged.len(),
             values.python_min,
             values.python_max_exclusive
-        ),
-    );
+        );
+        Ok((staged, note))
+    })?;
 
-    let t = Instant::now();
-    let installer_name = version::installer_zip_name(&built_version);
+    let installer_name = id.installer();
     let zip_path = work.0.join(&installer_name);
-    write_zip(&zip_path, &staged, dist.timestamp.secs).context("step `zip` failed")?;
-    step("zip", t, installer_name.clone());
+    steps.run(Step::Zip, || {
+        write_zip(&zip_path, &staged, ts.secs)?;
+        Ok(((), installer_name.clone()))
+    })?;
 
-    let t = Instant::now();
-    let mut artifacts = vec![
-        artifact(&sdist.path, Kind::Sdist, &sdist.sha256, sdist.size)?,
-        artifact(&wheel.path, Kind::Wheel, &wheel.sha256, wheel.size)?,
-    ];
-    let zip_bytes = std::fs::read(&zip_path)
-        .with_context(|| format!("step `checksums` failed: cannot read {zip_path}"))?;
-    artifacts.push(Artifact {
-        file: installer_name.clone(),
-        kind: Kind::Installer,
-        size: zip_bytes.len() as u64,
-        sha256: sha256_hex(&zip_bytes),
-    });
-    let manifest = Manifest {
-        version: dist.version.clone(),
-        commit: head_commit(sh, layout),
-        timestamp: dist.timestamp.secs,
-        timestamp_source: time_source(&dist.timestamp.source).to_owned(),
-        artifacts: artifacts.clone(),
-    };
-    write_file(
-        &work.0.join(SHA256SUMS),
-        checksums::sha256sums(&artifacts).as_bytes(),
-    )?;
-    write_file(&work.0.join(MANIFEST), manifest.to_json().as_bytes())?;
-    step("checksums", t, format!("{SHA256SUMS}, {MANIFEST}"));
+    let artifacts = steps.run(Step::Checksums, || {
+        let (zip_sha, zip_size) = std::fs::File::open(&zip_path)
+            .and_then(sha256_hex_of)
+            .with_context(|| format!("cannot read {zip_path}"))?;
+        let artifacts = vec![
+            artifact(&sdist.path, Kind::Sdist, &sdist.sha256, sdist.size)?,
+            artifact(&wheel.path, Kind::Wheel, &wheel.sha256, wheel.size)?,
+            Artifact {
+                file: installer_name.clone(),
+                kind: Kind::Installer,
+                size: zip_size,
+                sha256: zip_sha,
+            },
+        ];
+        let manifest = Manifest {
+            version: id.version().to_string(),
+            commit: plan.observed.commit.clone(),
+            timestamp: ts.secs,
+            timestamp_source: StampSource::of(&ts.source),
+            artifacts: artifacts.clone(),
+        };
+        write_file(
+            &work.0.join(SHA256SUMS),
+            checksums::sha256sums(&artifacts).as_bytes(),
+        )?;
+        write_file(&work.0.join(MANIFEST), manifest.to_json().as_bytes())?;
+        Ok((artifacts, format!("{SHA256SUMS}, {MANIFEST}")))
+    })?;
 
-    let t = Instant::now();
-    let mut moves: Vec<(Utf8PathBuf, String)> = vec![
-        (sdist.path.clone(), artifacts[0].file.clone()),
-        (wheel.path.clone(), artifacts[1].file.clone()),
-        (zip_path, installer_name.clone()),
-    ];
-    // The checksum files last: while they are old, they do not vouch for new files.
-    moves.push((work.0.join(SHA256SUMS), SHA256SUMS.to_owned()));
-    moves.push((work.0.join(MANIFEST), MANIFEST.to_owned()));
-    publish(out, &moves).context("step `publish` failed")?;
-    let others = strangers(out, &moves);
-    let note = if others.is_empty() {
-        format!("moved into {out}")
-    } else {
-        format!(
-            "moved into {out}; also there, not from this build (left alone): {}",
-            others.join(", ")
-        )
-    };
-    step("publish", t, note);
+    let moved_aside = steps.run(Step::Publish, || {
+        let mut moves: Vec<(Utf8PathBuf, String)> = vec![
+            (sdist.path.clone(), id.sdist()),
+            (wheel.path.clone(), id.wheel()),
+            (zip_path.clone(), installer_name.clone()),
+        ];
+        // The checksum files last: while they are old, they do not vouch for new files.
+        moves.push((work.0.join(SHA256SUMS), SHA256SUMS.to_owned()));
+        moves.push((work.0.join(MANIFEST), MANIFEST.to_owned()));
+        let names: Vec<String> = moves.iter().map(|(_, n)| n.clone()).collect();
+        let stale = move_aside_stale(out, &names)?;
+        publish(out, &moves)?;
+        let others = strangers(out, &moves);
+        let mut note = format!("moved into {out}");
+        if !stale.is_empty() {
+            note.push_str(&format!(
+                "; earlier builds' artifacts moved to {STALE}/: {}",
+                stale.join(", ")
+            ));
+        }
+        if !others.is_empty() {
+            note.push_str(&format!(
+                "; also there, not from this build (left alone): {}",
+                others.join(", ")
+            ));
+        }
+        Ok((stale, note))
+    })?;
     drop(work);
     Ok(Built {
         artifacts,
         installer_name,
-        steps,
+        steps: steps.done,
         out: out.to_path_buf(),
+        moved_aside,
     })
+}
+
+/// The folder of `out` where artifacts of earlier builds are moved.
+pub const STALE: &str = "stale";
+
+/// Whether `name` looks like a release artifact (what a workflow would upload
+/// with `dist/*.whl`, `dist/*.tar.gz` or `dist/*.zip`).
+fn is_artifact_name(name: &str) -> bool {
+    name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")
+}
+
+/// Move files of `out` that look like release artifacts but are not among
+/// `ours` into `out/stale/`, so that no glob ships them. Returns their names.
+fn move_aside_stale(out: &Utf8Path, ours: &[String]) -> Result<Vec<String>> {
+    let Ok(entries) = out.read_dir_utf8() else {
+        return Ok(Vec::new());
+    };
+    let mut stale: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_owned())
+        .filter(|n| is_artifact_name(n) && !ours.contains(n) && !n.starts_with('.'))
+        .collect();
+    stale.sort();
+    if stale.is_empty() {
+        return Ok(stale);
+    }
+    let aside = out.join(STALE);
+    std::fs::create_dir_all(&aside).with_context(|| format!("cannot create {aside}"))?;
+    for name in &stale {
+        let (from, to) = (out.join(name), aside.join(name));
+        if to.exists() {
+            bail!(
+                "{from} is an earlier build's artifact and {to} exists already; move one of them away by hand"
+            );
+        }
+        std::fs::rename(&from, &to).with_context(|| format!("cannot move {from} to {to}"))?;
+    }
+    Ok(stale)
 }
 
 /// The UI: skipped when its inputs hash as at the last build whose output is intact.
@@ -340,24 +613,6 @@ fn frontend_step(sh: &Shell, layout: &Layout, lint: Lint, force: bool) -> Result
     Ok(format!("built ({why})"))
 }
 
-fn time_source(source: &TimeSource) -> &'static str {
-    match source {
-        TimeSource::SourceDateEpoch => "SOURCE_DATE_EPOCH",
-        TimeSource::LastCommit => "commit time",
-        TimeSource::Default(_) => "1980-01-01 default",
-    }
-}
-
-fn head_commit(sh: &Shell, layout: &Layout) -> String {
-    let root = &layout.root;
-    cmd!(sh, "git -C {root} rev-parse HEAD")
-        .quiet()
-        .ignore_stderr()
-        .read()
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".to_owned())
-}
-
 fn file_name(path: &Utf8Path) -> Result<&str> {
     path.file_name()
         .with_context(|| format!("{path} has no file name"))
@@ -370,11 +625,6 @@ fn artifact(path: &Utf8Path, kind: Kind, sha256: &str, size: u64) -> Result<Arti
         size,
         sha256: sha256.to_owned(),
     })
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    format!("{:x}", Sha256::digest(bytes))
 }
 
 fn write_file(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
@@ -511,14 +761,102 @@ mod tests {
             }],
             installer_name: "z.zip".into(),
             steps: vec![
-                ("dist", Duration::from_millis(300), "x".into()),
-                ("zip", Duration::from_millis(100), "y".into()),
+                StepReport {
+                    step: Step::Dist,
+                    took: Duration::from_millis(300),
+                    note: "x".into(),
+                },
+                StepReport {
+                    step: Step::Zip,
+                    took: Duration::from_millis(100),
+                    note: "y".into(),
+                },
             ],
             out: "dist".into(),
+            moved_aside: vec!["old.whl".into()],
         };
         let text = built.summary();
         assert!(text.contains("a.whl"), "{text}");
         assert!(text.contains(&"ab".repeat(32)), "{text}");
         assert!(text.contains("75.0%") && text.contains("25.0%"), "{text}");
+        assert!(text.contains("not shipped): old.whl"), "{text}");
+    }
+
+    fn observed() -> Observed {
+        Observed {
+            identity: Identity::new("InvokeAI", version::parse("6.10.0RC1").unwrap()),
+            version_location: "python/invokeai/version/invokeai_version.py:1".into(),
+            commit: Commit::parse(&"ab".repeat(20)).unwrap(),
+            timestamp: Timestamp {
+                secs: 1_700_000_000,
+                source: crate::pydist::TimeSource::SourceDateEpoch,
+            },
+        }
+    }
+
+    #[test]
+    fn the_plan_names_every_step_input_and_output() {
+        let layout = Layout::at(Utf8Path::new("/r"));
+        let plan = plan(
+            &layout,
+            observed(),
+            Request {
+                out: "/r/dist".into(),
+                lint: Lint::Skip("--skip-frontend-checks"),
+                rebuild_frontend: false,
+                work_id: 7,
+            },
+        );
+        assert_eq!(plan.work, "/r/target/xtask/build-installer-7");
+        let steps: Vec<Step> = plan.steps.iter().map(|(s, _, _)| *s).collect();
+        assert_eq!(steps, Step::ALL);
+        let (_, reads, writes) = &plan.steps[1];
+        assert!(
+            reads.starts_with("python/, timestamp 1700000000"),
+            "{reads}"
+        );
+        assert_eq!(
+            writes,
+            "invokeai-6.10.0rc1-py3-none-any.whl, invokeai-6.10.0rc1.tar.gz"
+        );
+        assert_eq!(plan.steps[3].2, "InvokeAI-installer-v6.10.0rc1.zip");
+        assert!(
+            plan.steps[0]
+                .1
+                .contains("lint skipped: --skip-frontend-checks")
+        );
+        let text = plan.describe();
+        assert!(text.contains("dry run: nothing is written"), "{text}");
+        assert!(text.contains("tag v6.10.0rc1"), "{text}");
+        assert!(
+            text.contains(&format!("commit {}", "ab".repeat(20))),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("artifacts: InvokeAI-installer-v6.10.0rc1.zip, invokeai-6.10.0rc1-py3-none-any.whl, invokeai-6.10.0rc1.tar.gz\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn only_artifact_like_files_move_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Utf8Path::from_path(dir.path()).unwrap();
+        for name in [
+            "old-1.0-py3-none-any.whl",
+            "old-1.0.tar.gz",
+            "notes.txt",
+            "new.whl",
+        ] {
+            std::fs::write(out.join(name), name).unwrap();
+        }
+        let moved = move_aside_stale(out, &["new.whl".to_owned()]).unwrap();
+        assert_eq!(moved, ["old-1.0-py3-none-any.whl", "old-1.0.tar.gz"]);
+        assert!(out.join("stale/old-1.0.tar.gz").is_file());
+        assert!(out.join("notes.txt").is_file() && out.join("new.whl").is_file());
+        // A second stale file of the same name is not overwritten.
+        std::fs::write(out.join("old-1.0.tar.gz"), "again").unwrap();
+        let err = move_aside_stale(out, &[]).unwrap_err().to_string();
+        assert!(err.contains("exists already"), "{err}");
     }
 }

@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
+use crate::pydist::TimeSource;
+
 /// What an artifact is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -42,12 +44,76 @@ pub struct Artifact {
 }
 
 /// Where the build's timestamp came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StampSource {
+    SourceDateEpoch,
+    CommitTime,
+    /// Neither: 1980-01-01, the zip epoch.
+    Default,
+}
+
+impl StampSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StampSource::SourceDateEpoch => "SOURCE_DATE_EPOCH",
+            StampSource::CommitTime => "commit time",
+            StampSource::Default => "1980-01-01 default",
+        }
+    }
+
+    pub fn of(source: &TimeSource) -> StampSource {
+        match source {
+            TimeSource::SourceDateEpoch => StampSource::SourceDateEpoch,
+            TimeSource::LastCommit => StampSource::CommitTime,
+            TimeSource::Default(_) => StampSource::Default,
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [
+            StampSource::SourceDateEpoch,
+            StampSource::CommitTime,
+            StampSource::Default,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A git commit id: 40 (SHA-1) or 64 (SHA-256) lower-case hex digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit(String);
+
+impl Commit {
+    pub fn parse(text: &str) -> Result<Commit> {
+        let ok = matches!(text.len(), 40 | 64)
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !ok {
+            bail!("{text:?} is not a git commit id (40 or 64 lower-case hex digits)");
+        }
+        Ok(Commit(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Commit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a build made, from which commit, stamped with which time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
     pub version: String,
-    pub commit: String,
+    pub commit: Commit,
     pub timestamp: u64,
-    pub timestamp_source: String,
+    pub timestamp_source: StampSource,
     pub artifacts: Vec<Artifact>,
 }
 
@@ -88,9 +154,9 @@ impl Manifest {
         artifacts.sort_by(|a, b| a.file.cmp(&b.file));
         let value = json!({
             "version": self.version,
-            "commit": self.commit,
+            "commit": self.commit.as_str(),
             "timestamp": self.timestamp,
-            "timestamp_source": self.timestamp_source,
+            "timestamp_source": self.timestamp_source.as_str(),
             "artifacts": artifacts.iter().map(|a| json!({
                 "file": a.file,
                 "kind": a.kind.as_str(),
@@ -132,13 +198,16 @@ impl Manifest {
                 sha256: field(a, "sha256")?,
             });
         }
+        let source = field(&value, "timestamp_source")?;
         Ok(Manifest {
             version: field(&value, "version")?,
-            commit: field(&value, "commit")?,
+            commit: Commit::parse(&field(&value, "commit")?)
+                .context("manifest.json: bad \"commit\"")?,
             timestamp: field(&value, "timestamp")?
                 .parse()
                 .context("manifest.json: timestamp is not a number")?,
-            timestamp_source: field(&value, "timestamp_source")?,
+            timestamp_source: StampSource::parse(&source)
+                .with_context(|| format!("manifest.json: unknown timestamp_source {source:?}"))?,
             artifacts,
         })
     }
@@ -193,9 +262,9 @@ mod tests {
     fn manifest_is_stable_and_round_trips() {
         let manifest = Manifest {
             version: "1.0".into(),
-            commit: "abc".into(),
+            commit: Commit::parse(&"ab".repeat(20)).unwrap(),
             timestamp: 1_700_000_000,
-            timestamp_source: "SOURCE_DATE_EPOCH".into(),
+            timestamp_source: StampSource::SourceDateEpoch,
             artifacts: artifacts(),
         };
         let mut shuffled = manifest.clone();

@@ -9,6 +9,8 @@ use anyhow::{Context, Result};
 use camino::{Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
 
+use crate::util::hash::hex;
+
 /// Folders of `frontend/` that are not inputs of the build.
 const NOT_INPUTS: &[&str] = &["node_modules", "dist", "coverage", ".vite"];
 
@@ -93,7 +95,7 @@ fn hash_tree(root: &Utf8Path, skip: &[&str]) -> Result<String> {
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(&bytes);
     }
-    Ok(format!("{:x}", hasher.finalize()))
+    Ok(hex(&hasher.finalize()))
 }
 
 fn collect(

@@ -2,7 +2,6 @@
 //! front-end build cache, the checksum files of a release build and the
 //! smoke test of the built installer.
 
-pub mod archive_diff;
 pub mod build;
 pub mod checksums;
 pub mod frontend_cache;

@@ -17,6 +17,7 @@
 //! pure; the clones, the builds and the reading of their output are the side
 //! effects around them.
 
+use crate::util::rng::splitmix64;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -25,13 +26,15 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
-use super::archive_diff;
-use super::build::{MANIFEST, SHA256SUMS, sha256_hex};
+use super::build::{MANIFEST, SHA256SUMS};
 use super::checksums::{self, Manifest};
+use crate::archive::diff as archive_diff;
 use crate::flags;
-use crate::git::{Commit, Git};
 use crate::paths::Layout;
+use crate::release::git::{Commit, Git};
 use crate::setup;
+use crate::util::hash::sha256_hex;
+use crate::util::process;
 
 /// How one of the two builds runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +60,8 @@ pub const GAP: Duration = Duration::from_secs(3);
 /// git must see the clone only, and the locale and zone are set per build.
 pub const REMOVED: &[&str] = &[
     "SOURCE_DATE_EPOCH",
+    // The clone is found from the working directory, not from this checkout.
+    "CARGO_MANIFEST_DIR",
     "GITHUB_OUTPUT",
     "GIT_DIR",
     "GIT_WORK_TREE",
@@ -134,14 +139,6 @@ pub fn build_args(env: &BuildEnv) -> Vec<String> {
         "--skip-frontend-checks".into(),
         "--rebuild-frontend".into(),
     ]
-}
-
-/// A well-mixed 64-bit value from `x` (SplitMix64's finaliser).
-pub fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The mtime given to the `n`th file of a clone: seconds since the epoch,
@@ -231,7 +228,7 @@ pub fn report(outcome: &Outcome, head: &str, took: &[Duration]) -> String {
                 times.join(" and "),
                 manifest.version,
                 manifest.timestamp,
-                manifest.timestamp_source,
+                manifest.timestamp_source.as_str(),
             );
             for (name, sha) in sums {
                 out.push_str(&format!("  {sha}  {name}\n"));
@@ -552,10 +549,8 @@ fn set_umask(_cmd: &mut std::process::Command, _mask: u32) -> Result<()> {
 
 /// The last `lines` lines of a log, indented.
 fn tail(log: &Utf8Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..]
-        .iter()
+    process::log_tail(log, lines)
+        .lines()
         .map(|l| format!("  | {l}\n"))
         .collect()
 }
@@ -563,6 +558,7 @@ fn tail(log: &Utf8Path, lines: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::installer::checksums::{Commit, StampSource};
 
     #[test]
     fn the_two_builds_differ_in_everything_but_the_commit() {
@@ -642,9 +638,9 @@ mod tests {
         let sums = format!("{}  x-1.0.tar.gz\n", "a".repeat(64));
         let manifest = Manifest {
             version: "1.0".into(),
-            commit: "0123456789abcdef".into(),
+            commit: Commit::parse(&"0123456789abcdef".repeat(4)[..40]).unwrap(),
             timestamp: 1_700_000_000,
-            timestamp_source: "commit time".into(),
+            timestamp_source: StampSource::CommitTime,
             artifacts: Vec::new(),
         }
         .to_json();

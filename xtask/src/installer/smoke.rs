@@ -20,18 +20,17 @@ use anyhow::{Context, Result, anyhow, bail};
 use camino::{Utf8Component, Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
-use super::build::{MANIFEST, SHA256SUMS, set_mode, sha256_hex};
+use super::build::{MANIFEST, SHA256SUMS, set_mode};
 use super::checksums::{Kind, Manifest, parse_sha256sums};
 use super::staging::BUNDLE;
 use crate::browser;
 use crate::flags;
 use crate::paths::Layout;
-use crate::process::{self, GroupChild, Stopped};
-use crate::version::{self, Version};
-
-/// The installer's file name around the version: `InvokeAI-installer-v<V>.zip`.
-const ZIP_PREFIX: &str = "InvokeAI-installer-v";
-const ZIP_SUFFIX: &str = ".zip";
+use crate::release::identity;
+use crate::release::version::{self, Version};
+use crate::util::hash::sha256_hex;
+use crate::util::process::{self, GroupChild, Stopped};
+use crate::util::{html, http};
 
 /// How long the installer may run (it installs from the bundled wheel only).
 const INSTALL_LIMIT: Duration = Duration::from_secs(600);
@@ -41,6 +40,8 @@ const START_LIMIT: Duration = Duration::from_secs(60);
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// Each HTTP request's bound (connect and answer together).
 const HTTP_LIMIT: Duration = Duration::from_secs(10);
+/// The most bytes read from one answer of the app (the UI's largest asset is far smaller).
+const HTTP_MAX_BODY: u64 = 64 * 1024 * 1024;
 
 impl flags::SmokeTest {
     pub fn run(self, _sh: &Shell) -> Result<()> {
@@ -62,7 +63,8 @@ impl flags::SmokeTest {
         let zip_name = zip
             .file_name()
             .with_context(|| format!("{zip} has no file name"))?;
-        let version = version_from_zip_name(zip_name).map_err(|why| anyhow!("{zip}: {why}"))?;
+        let version =
+            identity::installer_version(zip_name).map_err(|why| anyhow!("{zip}: {why}"))?;
         eprintln!("smoke-test: {zip} (version {version})");
 
         let mut report = Report::default();
@@ -219,10 +221,9 @@ fn smoke(
         Ok(((app, base), note))
     })?;
 
-    let agent = http_agent();
     report.step("version", || {
         let url = format!("{base}/api/v1/app/version");
-        let answer = get(&agent, &url)?;
+        let answer = get(&url)?;
         let found = check_version_answer(answer.status, &answer.text(), version)
             .map_err(|why| anyhow!("GET {url}: {why}"))?;
         Ok(((), format!("GET /api/v1/app/version: {found}")))
@@ -230,7 +231,7 @@ fn smoke(
 
     report.step("page", || {
         let url = format!("{base}/");
-        let answer = get(&agent, &url)?;
+        let answer = get(&url)?;
         let assets = check_page(
             answer.status,
             answer.content_type.as_deref(),
@@ -238,7 +239,7 @@ fn smoke(
         )
         .map_err(|why| anyhow!("GET {url}: {why}"))?;
         for asset in &assets {
-            let answer = get(&agent, &format!("{base}{asset}"))?;
+            let answer = get(&format!("{base}{asset}"))?;
             if answer.status != 200 || answer.body.is_empty() {
                 bail!(
                     "the page references {asset}, but it answers {} with {} bytes",
@@ -323,18 +324,6 @@ pub fn default_zip(dist: &Utf8Path, manifest: Option<&str>) -> Result<Utf8PathBu
             many.join(", ")
         ),
     }
-}
-
-/// The version in `InvokeAI-installer-v<V>.zip`, PEP 440. Pure.
-pub fn version_from_zip_name(name: &str) -> Result<Version, String> {
-    let raw = name
-        .strip_prefix(ZIP_PREFIX)
-        .and_then(|rest| rest.strip_suffix(ZIP_SUFFIX))
-        .ok_or_else(|| {
-            format!("the file name {name:?} is not {ZIP_PREFIX}<version>{ZIP_SUFFIX}, so it names no version to check")
-        })?;
-    version::parse(raw)
-        .map_err(|why| format!("{raw:?} in the file name is not a PEP 440 version: {why}"))
 }
 
 /// When a `SHA256SUMS` lies beside the zip (as build-installer and a release
@@ -485,17 +474,10 @@ impl App {
             Stopped::AlreadyExited(status) => bail!(
                 "the app had already exited ({}) before it was asked to stop. Its log:\n{}",
                 process::describe(status),
-                log_tail(&self.log)
+                process::log_tail(&self.log, 20)
             ),
         }
     }
-}
-
-/// The last lines of the app's log, for error messages.
-fn log_tail(log: &Utf8Path) -> String {
-    std::fs::read_to_string(log)
-        .map(|t| process::tail(&t, 20))
-        .unwrap_or_else(|e| format!("(cannot read {log}: {e})"))
 }
 
 /// Where the app says it listens, from its first stdout line.
@@ -590,62 +572,30 @@ fn start(root: &Utf8Path, log: &Utf8Path) -> Result<(App, Listening)> {
                 .map_or_else(|| "still running".to_owned(), process::describe);
             bail!(
                 "the app closed its output before printing its address ({status}). Its log:\n{}",
-                log_tail(log)
+                process::log_tail(log, 20)
             );
         }
         Err(mpsc::RecvTimeoutError::Timeout) => bail!(
             "the app printed no address within {}s; it was stopped. Its log:\n{}",
             START_LIMIT.as_secs(),
-            log_tail(log)
+            process::log_tail(log, 20)
         ),
     };
     let listening = parse_startup_line(&line).map_err(|why| anyhow!("{why}"))?;
     Ok((app, listening))
 }
 
-/// A plain-HTTP client for loopback: short timeouts, statuses as values, no proxy.
-fn http_agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(HTTP_LIMIT))
-        .http_status_as_error(false)
-        .proxy(None)
-        .max_redirects(0)
-        .build()
-        .into()
-}
-
-struct Answer {
-    status: u16,
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn get(agent: &ureq::Agent, url: &str) -> Result<Answer> {
-    let mut response = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("GET {url} got no answer"))?;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = response
-        .body_mut()
-        .read_to_vec()
-        .with_context(|| format!("GET {url}: cannot read the answer"))?;
-    Ok(Answer {
-        status,
-        content_type,
-        body,
+/// GET on loopback: plain HTTP, short time limit, no proxy, no redirect.
+fn get(url: &str) -> Result<http::Response> {
+    http::get(&http::Get {
+        url,
+        accept: None,
+        timeout: HTTP_LIMIT,
+        max_body: HTTP_MAX_BODY,
+        redirects: 0,
+        proxy_from_env: false,
     })
+    .map_err(|err| anyhow!("GET {url} got no answer: {err}"))
 }
 
 /// The version endpoint's answer against the expected version (PEP 440
@@ -689,7 +639,7 @@ pub fn check_page(
             "content type {kind:?}, expected text/html (is the UI built into the wheel?)"
         ));
     }
-    match page_title(body) {
+    match page_title(body).as_deref() {
         Some("InvokeAI") => {}
         Some(other) => {
             return Err(format!(
@@ -706,72 +656,43 @@ pub fn check_page(
 }
 
 /// The text of the page's `<title>`. Pure.
-pub fn page_title(html: &str) -> Option<&str> {
-    let lower = html.to_ascii_lowercase();
-    let open = lower.find("<title")?;
-    let start = open + lower[open..].find('>')? + 1;
-    let len = lower[start..].find("</title")?;
-    Some(html[start..start + len].trim())
+pub fn page_title(page: &str) -> Option<String> {
+    let title = html::start_tags(page).find(|tag| tag.name == "title")?;
+    Some(html::text_until_tag(page, title.end, "title"))
 }
 
-/// The same-origin URLs in `src="..."` and `href="..."` attributes, as
-/// absolute paths, in page order, each once. External URLs, fragments and
-/// `data:` are left out. Pure.
-pub fn asset_paths(html: &str) -> Vec<String> {
+/// The same-origin URLs in `src` and `href` attributes, as absolute paths,
+/// in page order, each once. External URLs, fragments and `data:` are left
+/// out. Pure.
+pub fn asset_paths(page: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    let mut rest = html;
-    while let Some(at) = next_attribute(rest) {
-        let (value, after) = at;
-        rest = after;
-        let value = value.trim();
-        let local = !value.is_empty()
-            && !value.starts_with('#')
-            && !value.starts_with("//")
-            && !value.contains("://")
-            && !value.starts_with("data:")
-            && !value.starts_with("mailto:")
-            && !value.starts_with("javascript:");
-        if !local {
-            continue;
-        }
-        let path = if value.starts_with('/') {
-            value.to_owned()
-        } else {
-            format!("/{}", value.trim_start_matches("./"))
-        };
-        if path != "/" && !found.contains(&path) {
-            found.push(path);
+    for tag in html::start_tags(page) {
+        for (key, value) in &tag.attrs {
+            if key != "src" && key != "href" {
+                continue;
+            }
+            let value = value.trim();
+            let local = !value.is_empty()
+                && !value.starts_with('#')
+                && !value.starts_with("//")
+                && !value.contains("://")
+                && !value.starts_with("data:")
+                && !value.starts_with("mailto:")
+                && !value.starts_with("javascript:");
+            if !local {
+                continue;
+            }
+            let path = if value.starts_with('/') {
+                value.to_owned()
+            } else {
+                format!("/{}", value.trim_start_matches("./"))
+            };
+            if path != "/" && !found.contains(&path) {
+                found.push(path);
+            }
         }
     }
     found
-}
-
-/// The next ` src=` or ` href=` attribute value (quoted with `"` or `'`) and the text after it.
-fn next_attribute(html: &str) -> Option<(&str, &str)> {
-    let mut search = 0;
-    loop {
-        let rel = html[search..]
-            .find(|c: char| c.is_ascii_whitespace())
-            .map(|i| search + i)?;
-        let after_space = &html[rel + 1..];
-        let name_len = if after_space.starts_with("src=") {
-            4
-        } else if after_space.starts_with("href=") {
-            5
-        } else {
-            search = rel + 1;
-            continue;
-        };
-        let value_start = &after_space[name_len..];
-        let quote = value_start.chars().next()?;
-        if quote != '"' && quote != '\'' {
-            search = rel + 1;
-            continue;
-        }
-        let body = &value_start[1..];
-        let end = body.find(quote)?;
-        return Some((&body[..end], &body[end + 1..]));
-    }
 }
 
 /// Load the page in headless Chromium: the version must render (state `ok`);
@@ -781,7 +702,7 @@ fn browser_check(layout: &Layout, tmp: &Utf8Path, url: &str, version: &Version) 
     let out_dir = layout.smoke_dir();
     std::fs::create_dir_all(&out_dir).with_context(|| format!("cannot create {out_dir}"))?;
     let dom_path = layout.smoke_dom();
-    write_then_rename(&dom_path, dom.as_bytes())?;
+    crate::archive::atomic::write(&dom_path, dom.as_bytes())?;
     let shot = layout.smoke_screenshot();
     let partial = out_dir.join(format!(".page-{}.png", std::process::id()));
     let taken = browser::screenshot(&tmp.join("chromium-shot"), url, &partial);
@@ -809,16 +730,10 @@ fn browser_check(layout: &Layout, tmp: &Utf8Path, url: &str, version: &Version) 
     ))
 }
 
-fn write_then_rename(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().unwrap_or("file");
-    let partial = path.with_file_name(format!(".{name}.{}.partial", std::process::id()));
-    std::fs::write(&partial, bytes).with_context(|| format!("cannot write {partial}"))?;
-    std::fs::rename(&partial, path).with_context(|| format!("cannot move {partial} to {path}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::installer::checksums::{Commit, StampSource};
 
     fn v(text: &str) -> Version {
         version::parse(text).unwrap()
@@ -836,24 +751,6 @@ mod tests {
   </head>
   <body><a href="#top">top</a><img src="data:image/png;base64,AA"><main id="app"></main></body>
 </html>"##;
-
-    #[test]
-    fn the_version_comes_from_the_zip_name() {
-        assert_eq!(
-            version_from_zip_name("InvokeAI-installer-v6.15.0rc1.zip").unwrap(),
-            v("6.15.0rc1")
-        );
-        assert_eq!(
-            version_from_zip_name("InvokeAI-installer-v6.15.0-rc.1.zip").unwrap(),
-            v("6.15.0rc1")
-        );
-        assert!(version_from_zip_name("installer.zip").is_err());
-        assert!(
-            version_from_zip_name("InvokeAI-installer-vbanana.zip")
-                .unwrap_err()
-                .contains("not a PEP 440")
-        );
-    }
 
     #[test]
     fn the_startup_line_gives_the_address() {
@@ -902,7 +799,7 @@ mod tests {
 
     #[test]
     fn the_page_must_be_the_titled_html_with_assets() {
-        assert_eq!(page_title(PAGE), Some("InvokeAI"));
+        assert_eq!(page_title(PAGE).as_deref(), Some("InvokeAI"));
         assert_eq!(
             check_page(200, Some("text/html; charset=utf-8"), PAGE)
                 .unwrap()
@@ -967,9 +864,9 @@ mod tests {
     fn the_default_zip_is_the_installer_in_the_manifest() {
         let manifest = Manifest {
             version: "1.0".into(),
-            commit: "abc".into(),
+            commit: Commit::parse(&"ab".repeat(20)).unwrap(),
             timestamp: 0,
-            timestamp_source: "SOURCE_DATE_EPOCH".into(),
+            timestamp_source: StampSource::SourceDateEpoch,
             artifacts: vec![
                 super::super::checksums::Artifact {
                     file: "invokeai-1.0-py3-none-any.whl".into(),
@@ -1046,7 +943,7 @@ mod tests {
 
     #[test]
     fn unzip_restores_modes_and_refuses_escaping_members() {
-        use crate::pydist::archive::{ArchiveWriter, Member, ZipWriter};
+        use crate::archive::{ArchiveWriter, Member, ZipWriter};
         let dir = std::env::temp_dir().join(format!("xtask-unzip-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();

@@ -12,17 +12,17 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
 use anyhow::{Context, Result, bail, ensure};
-use base64::Engine as _;
 use camino::Utf8Path;
 use pep440_rs::Version;
 use xshell::Shell;
 
-use super::build::{MANIFEST, SHA256SUMS, sha256_hex};
+use super::build::{MANIFEST, SHA256SUMS};
 use super::checksums::{self, Kind, Manifest};
 use super::staging::BUNDLE;
 use crate::flags;
 use crate::paths::Layout;
-use crate::version;
+use crate::release::version;
+use crate::util::hash::{record_hash, sha256, sha256_hex};
 
 /// Where the built UI sits inside the wheel.
 const UI_PREFIX: &str = "invokeai/frontend/web/dist/";
@@ -329,10 +329,10 @@ pub fn check_record(wheel: &Members, record_name: &str) -> Result<()> {
             .files
             .get(path)
             .with_context(|| format!("RECORD lists {path}, which the wheel does not hold"))?;
-        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2_digest(data));
+        let digest = record_hash(&sha256(data));
         ensure!(
-            *hash == format!("sha256={digest}"),
-            "RECORD says {path} has {hash}, its bytes have sha256={digest}"
+            *hash == digest,
+            "RECORD says {path} has {hash}, its bytes have {digest}"
         );
         ensure!(
             *size == data.len().to_string(),
@@ -347,11 +347,6 @@ pub fn check_record(wheel: &Members, record_name: &str) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn sha2_digest(data: &[u8]) -> Vec<u8> {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(data).to_vec()
 }
 
 /// The fields of one CSV line (commas, double-quoted fields with `""`).
@@ -375,18 +370,12 @@ fn csv_fields(line: &str) -> Vec<String> {
     fields
 }
 
-/// The `/assets/...` files a page references in `src=` and `href=`.
-pub fn ui_assets(html: &str) -> Vec<String> {
-    let mut assets = Vec::new();
-    for attr in ["src=\"", "href=\""] {
-        for part in html.split(attr).skip(1) {
-            let value = part.split('"').next().unwrap_or_default();
-            let path = value.trim_start_matches('.');
-            if path.starts_with("/assets/") && !assets.iter().any(|a| a == path) {
-                assets.push(path.to_owned());
-            }
-        }
-    }
+/// The `/assets/...` files a page references in `src` and `href`, sorted.
+pub fn ui_assets(page: &str) -> Vec<String> {
+    let mut assets: Vec<String> = super::smoke::asset_paths(page)
+        .into_iter()
+        .filter(|path| path.starts_with("/assets/"))
+        .collect();
     assets.sort();
     assets
 }
@@ -425,8 +414,7 @@ mod tests {
     }
 
     fn record_line(name: &str, data: &[u8]) -> String {
-        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2_digest(data));
-        format!("{name},sha256={digest},{}\n", data.len())
+        format!("{name},{},{}\n", record_hash(&sha256(data)), data.len())
     }
 
     #[test]

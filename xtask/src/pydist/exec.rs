@@ -6,18 +6,19 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::archive::{
-    ArchiveWriter, Deflated, HashingWriter, ListingWriter, Member, SHARE_FROM, deflate,
-};
 use super::plan::{ArchivePlan, Content, Plan};
 use super::{sdist, wheel};
+use crate::archive::atomic::{self, TempFile};
+use crate::archive::{
+    ArchiveWriter, Deflated, HashingWriter, ListingWriter, Member, SHARE_FROM, deflate,
+};
+use crate::util::par::{par_map, threads};
 
 /// A written artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,54 +29,8 @@ pub struct Artifact {
     pub size: u64,
 }
 
-/// The number of worker threads: the machine's cores (asked once; the
-/// answer comes from cgroup files, which cost a few syscalls).
-pub fn threads() -> usize {
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
 /// Below this many files, one thread reads and compresses them all.
 const PARALLEL_FROM: usize = 64;
-
-/// Apply `f` to every item on `threads` workers, keeping the items' order.
-pub fn par_map<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let threads = threads.clamp(1, items.len().max(1));
-    if threads == 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
-    let results: Vec<Vec<(usize, R)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= items.len() {
-                            break;
-                        }
-                        mine.push((i, f(&items[i])));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    for (i, r) in results.into_iter().flatten() {
-        slots[i] = Some(r);
-    }
-    slots.into_iter().flatten().collect()
-}
 
 /// A project file, read once: its bytes, sha256 and compressed segment.
 struct FileData {
@@ -189,47 +144,6 @@ pub fn read_file(path: &Utf8Path) -> Result<Vec<u8>> {
     })
 }
 
-/// A file being written under a temporary name; removed unless kept.
-struct TempFile {
-    temp: Utf8PathBuf,
-    fin: Utf8PathBuf,
-    kept: bool,
-}
-
-impl TempFile {
-    fn create(dir: &Utf8Path, name: &str) -> Result<(TempFile, File)> {
-        let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let file = File::options()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .with_context(|| format!("cannot create {temp}"))?;
-        Ok((
-            TempFile {
-                temp,
-                fin: dir.join(name),
-                kept: false,
-            },
-            file,
-        ))
-    }
-
-    fn keep(mut self) -> Result<Utf8PathBuf> {
-        std::fs::rename(&self.temp, &self.fin)
-            .with_context(|| format!("cannot rename {} to {}", self.temp, self.fin))?;
-        self.kept = true;
-        Ok(self.fin.clone())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.kept {
-            let _ = std::fs::remove_file(&self.temp);
-        }
-    }
-}
-
 type Written = (TempFile, String, u64);
 
 fn write_archive(
@@ -243,7 +157,7 @@ fn write_archive(
     let (sha, size) = out.summary();
     let mut buf = out.into_inner();
     buf.flush()
-        .with_context(|| format!("cannot write {}", temp.temp))?;
+        .with_context(|| format!("cannot write {}", temp.path()))?;
     Ok((temp, sha, size))
 }
 
@@ -277,6 +191,8 @@ pub fn execute(
     let contents = Contents::read(&archives, &compress)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {out_dir}"))?;
+    // Left by a killed run: nothing else ever removes them.
+    atomic::remove_stale(out_dir);
     // The heavy work is done: the writers assemble the precompressed files.
     let sdist = want_sdist
         .then(|| {
@@ -333,14 +249,6 @@ pub fn list(plan: &Plan, want_sdist: bool, want_wheel: bool, out: &mut dyn Write
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn par_map_keeps_order() {
-        let items: Vec<u32> = (0..1000).collect();
-        let out = par_map(&items, 4, |x| x * 2);
-        assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
-        assert!(par_map(&Vec::<u32>::new(), 4, |x| *x).is_empty());
-    }
 
     #[test]
     fn missing_files_are_named_as_vanished() {

@@ -6,14 +6,14 @@
 //! project once ([`tree`]); choose the files as setuptools does ([`files`],
 //! with [`pyglob`] for its pattern languages); plan the two archives
 //! ([`plan`], with [`metadata`] and [`wheel`]'s dist-info files); carry the
-//! plan out ([`exec`], [`archive`], [`sdist`], [`wheel`]). Only the last step
-//! touches the output folder.
+//! plan out ([`exec`], [`sdist`], [`wheel`], with the writers of
+//! [`crate::archive`]). Only the last step touches the output folder.
 
-pub mod archive;
 mod exec;
 mod files;
 mod license;
 mod metadata;
+pub mod names;
 mod plan;
 mod pyattr;
 mod pyglob;
@@ -31,6 +31,7 @@ use xshell::{Shell, cmd};
 
 pub use exec::Artifact;
 
+use crate::archive;
 use crate::flags;
 use crate::paths::Layout;
 
@@ -106,10 +107,11 @@ pub struct Built {
     pub warnings: Vec<String>,
 }
 
-/// Resolve the member timestamp: SOURCE_DATE_EPOCH, else the last commit of
+/// Resolve the member timestamp: `source_date_epoch` (the value of
+/// SOURCE_DATE_EPOCH, which the command layer reads), else the last commit of
 /// the project's repository, else 1980-01-01.
-pub fn timestamp(project: &Utf8Path) -> Result<Timestamp> {
-    if let Ok(raw) = std::env::var("SOURCE_DATE_EPOCH") {
+pub fn timestamp(project: &Utf8Path, source_date_epoch: Option<&str>) -> Result<Timestamp> {
+    if let Some(raw) = source_date_epoch {
         let secs: u64 = raw.trim().parse().with_context(|| {
             format!("SOURCE_DATE_EPOCH={raw:?} is not a whole number of seconds since 1970")
         })?;
@@ -212,11 +214,7 @@ fn resolve_version(
 /// Choose the files (MANIFEST.in read here, so the selection stays pure).
 fn select(project_dir: &Utf8Path, prepared: &Prepared) -> Result<files::Selection> {
     let p = &prepared.project;
-    let fullname = format!(
-        "{}-{}",
-        plan::filename_name(&p.canonical_name),
-        prepared.version
-    );
+    let fullname = names::stem(&p.canonical_name, &prepared.version);
     let manifest_in = match prepared.tree.file("MANIFEST.in") {
         Some(_) => {
             Some(pyproject::read_text(project_dir, "MANIFEST.in").map_err(|e| anyhow::anyhow!(e))?)
@@ -231,12 +229,6 @@ fn select(project_dir: &Utf8Path, prepared: &Prepared) -> Result<files::Selectio
         manifest_in.as_deref(),
     )
     .with_context(|| format!("cannot choose the files of {project_dir}"))
-}
-
-/// The project's normalised version, as the built distributions will carry it.
-#[allow(dead_code)]
-pub fn project_version(project_dir: &Utf8Path) -> Result<String> {
-    Ok(prepare(&absolute(project_dir)?, &[])?.version)
 }
 
 /// The project files (relative paths) the wheel and the sdist would hold.
@@ -260,8 +252,19 @@ pub fn sources(project_dir: &Utf8Path) -> Result<Sources> {
     })
 }
 
-/// Build the sdist and/or wheel of `project_dir` into `out_dir`.
-pub fn build(project_dir: &Utf8Path, out_dir: &Utf8Path, opts: &DistOptions) -> Result<Built> {
+/// SOURCE_DATE_EPOCH from the environment, if set.
+pub fn source_date_epoch() -> Option<String> {
+    std::env::var("SOURCE_DATE_EPOCH").ok()
+}
+
+/// Build the sdist and/or wheel of `project_dir` into `out_dir`, every member
+/// stamped with `ts` (see [`timestamp`]).
+pub fn build(
+    project_dir: &Utf8Path,
+    out_dir: &Utf8Path,
+    opts: &DistOptions,
+    ts: Timestamp,
+) -> Result<Built> {
     let started = Instant::now();
     let project_dir = absolute(project_dir)?;
     let out_dir = absolute(out_dir)?;
@@ -278,7 +281,6 @@ pub fn build(project_dir: &Utf8Path, out_dir: &Utf8Path, opts: &DistOptions) -> 
     let prepared = prepare(&project_dir, &skip)?;
     let p = &prepared.project;
     let selection = select(&project_dir, &prepared)?;
-    let ts = timestamp(&project_dir)?;
     let plan = plan::plan(p, &selection, &prepared.version, &prepared.tree, ts.secs)?;
     let progress = Progress::new(opts.verbose);
     progress.line(&format!(
@@ -343,7 +345,8 @@ impl flags::Dist {
             list: self.list,
             verbose: true,
         };
-        let built = build(&project, &out, &opts)?;
+        let ts = timestamp(&project, source_date_epoch().as_deref())?;
+        let built = build(&project, &out, &opts, ts)?;
         for (kind, artifact) in [("sdist", &built.sdist), ("wheel", &built.wheel)] {
             if let Some(a) = artifact {
                 println!("{kind} {} sha256:{} {} bytes", a.path, a.sha256, a.size);

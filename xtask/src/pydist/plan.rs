@@ -9,6 +9,7 @@ use camino::Utf8PathBuf;
 
 use super::files::Selection;
 use super::metadata::Metadata;
+use super::names;
 use super::pyproject::Project;
 use super::tree::Tree;
 use super::wheel;
@@ -56,11 +57,6 @@ pub struct Plan {
     pub sdist: ArchivePlan,
 }
 
-/// The escaped name for file names: normalised, `-` as `_` (PEP 427/625).
-pub fn filename_name(canonical: &str) -> String {
-    canonical.replace('-', "_")
-}
-
 fn mode_of(tree: &Tree, rel: &str) -> u32 {
     match tree.file(rel) {
         Some(f) if f.executable => 0o755,
@@ -95,7 +91,7 @@ pub fn plan(
     tree: &Tree,
     mtime: u64,
 ) -> Result<Plan> {
-    let stem = format!("{}-{}", filename_name(&project.canonical_name), version);
+    let stem = names::stem(&project.canonical_name, version);
     let metadata = Metadata {
         project,
         version,
@@ -154,12 +150,12 @@ pub fn plan(
         version: version.to_owned(),
         mtime,
         wheel: ArchivePlan {
-            file_name: format!("{stem}-py3-none-any.whl"),
+            file_name: names::wheel_file(&project.canonical_name, version, names::PURE_PYTHON_3),
             entries: wheel_entries,
         },
         record_name: format!("{dist_info}/RECORD"),
         sdist: ArchivePlan {
-            file_name: format!("{stem}.tar.gz"),
+            file_name: names::sdist_file(&project.canonical_name, version),
             entries: sdist_entries,
         },
     })
@@ -170,12 +166,6 @@ mod tests {
     use super::super::files;
     use super::super::pyproject::{Packages, Setuptools};
     use super::*;
-
-    #[test]
-    fn file_names_are_escaped() {
-        assert_eq!(filename_name("my-pkg"), "my_pkg");
-        assert_eq!(filename_name("invokeai"), "invokeai");
-    }
 
     fn sample_plan() -> Plan {
         let tree = Tree::from_paths(&[

@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::license;
+use super::names;
 use super::reqs::{self, Req};
 
 /// One TOML value with where it was written.
@@ -406,13 +407,13 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
         .get("name")
         .ok_or_else(|| anyhow::anyhow!("{}: [project] has no `name`", src.path))?;
     let name = src.str(name_tv, "project.name")?.to_owned();
-    if !valid_name(&name) {
+    if !names::is_valid(&name) {
         return Err(src.err(
             name_tv,
             format!("invalid project name {name:?}: use letters, digits, `.`, `_` and `-`, starting and ending with a letter or digit"),
         ));
     }
-    let canonical_name = reqs::canonicalize_name(&name);
+    let canonical_name = names::canonicalize(&name);
 
     // Dynamic.
     let mut dynamic = Vec::new();
@@ -617,7 +618,7 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
     let mut extras: Vec<(String, Vec<String>)> = Vec::new();
     if let Some(tv) = project.get("optional-dependencies") {
         for (key, list) in src.table(tv, "project.optional-dependencies")? {
-            if !valid_name(key) {
+            if !names::is_valid(key) {
                 return Err(src.err(list, format!("invalid extra name {key:?}")));
             }
             let extra = reqs::safe_extra(key);
@@ -700,17 +701,6 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
         setuptools,
         referenced_files,
     })
-}
-
-/// The core metadata name rule.
-fn valid_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    !bytes.is_empty()
-        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Validate a PEP 440 version and return its normal form.
@@ -1181,7 +1171,7 @@ fn check_build_system(src: &Source, top: &Tv) -> Result<()> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
                 .collect();
-            if !HARMLESS_BUILD_REQUIRES.contains(&reqs::canonicalize_name(&name).as_str()) {
+            if !HARMLESS_BUILD_REQUIRES.contains(&names::canonicalize(&name).as_str()) {
                 return Err(src.err(
                     item,
                     format!("build-system.requires lists {text:?}: setuptools plugins can change what gets built and are not reproduced by this builder"),
@@ -1211,15 +1201,6 @@ mod tests {
             assert_eq!(normalize_version(raw).unwrap(), normal, "{raw}");
         }
         assert!(normalize_version("one").is_err());
-    }
-
-    #[test]
-    fn names() {
-        assert!(valid_name("InvokeAI"));
-        assert!(valid_name("a.b-c_d"));
-        assert!(!valid_name("-a"));
-        assert!(!valid_name("a b"));
-        assert!(!valid_name(""));
     }
 
     #[test]

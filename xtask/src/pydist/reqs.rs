@@ -95,24 +95,6 @@ fn python_repr(s: &str) -> String {
     }
 }
 
-/// PEP 503 name normalisation: runs of `-`, `_`, `.` become `-`, lower case.
-pub fn canonicalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut in_sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !in_sep {
-                out.push('-');
-            }
-            in_sep = true;
-        } else {
-            out.extend(c.to_lowercase());
-            in_sep = false;
-        }
-    }
-    out
-}
-
 /// setuptools' `safe_extra`: runs of non-alphanumerics become `-`, trimmed,
 /// lower case (PEP 685).
 pub fn safe_extra(extra: &str) -> String {
@@ -370,9 +352,9 @@ fn parse_marker_atom(toks: &[MTok], pos: &mut usize) -> Result<MNode, String> {
     let operand = |t: &MTok, other: &MTok| -> Result<String, String> {
         match t {
             MTok::Var(v) => Ok(v.clone()),
-            MTok::Str(s) if is_extra(other) => Ok(serialize_value(&canonicalize_name(s))),
+            MTok::Str(s) if is_extra(other) => Ok(serialize_value(&super::names::canonicalize(s))),
             MTok::Str(s) if matches!(other, MTok::Var(v) if v == "extras" || v == "dependency_groups") => {
-                Ok(serialize_value(&canonicalize_name(s)))
+                Ok(serialize_value(&super::names::canonicalize(s)))
             }
             MTok::Str(s) => Ok(serialize_value(s)),
             _ => Err("expected a marker variable or a quoted string".into()),
@@ -510,7 +492,6 @@ mod tests {
 
     #[test]
     fn names_and_extras_normalise() {
-        assert_eq!(canonicalize_name("Foo__Bar.baz"), "foo-bar-baz");
         assert_eq!(safe_extra("Dev_Tools"), "dev-tools");
         assert_eq!(safe_extra("a..b--"), "a-b");
     }

@@ -5,9 +5,9 @@ use std::io::Write;
 
 use anyhow::{Context, Result};
 
-use super::archive::{ArchiveWriter, Member, TarGzWriter};
 use super::exec::Contents;
 use super::plan::ArchivePlan;
+use crate::archive::{ArchiveWriter, Member, TarGzWriter};
 
 /// Write the sdist's members to `out` (a temp file), in plan order.
 pub fn write<W: Write>(

@@ -4,12 +4,12 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::archive::{ArchiveWriter, Member, ZipWriter};
 use super::exec::Contents;
 use super::plan::ArchivePlan;
+use crate::archive::{ArchiveWriter, Member, ZipWriter};
+use crate::util::hash::record_hash;
 
 /// Write the wheel: the members in plan order (project files hashed and
 /// compressed beforehand, generated ones here), RECORD last.
@@ -90,14 +90,6 @@ pub fn entry_points_file(groups: &[(String, Vec<(String, String)>)]) -> Option<S
 /// top_level.txt: the top-level names, sorted, one a line.
 pub fn top_level_file(names: &[String]) -> String {
     format!("{}\n", names.join("\n"))
-}
-
-/// `sha256=<urlsafe base64, no padding>`, as RECORD spells hashes.
-pub fn record_hash(digest: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
-    )
 }
 
 /// RECORD rows, in member order, then RECORD itself without hash or size.

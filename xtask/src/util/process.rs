@@ -6,7 +6,7 @@
 //! that starts them calls [`catch_interrupts`] first: the bounded waits then
 //! give up on Ctrl-C (or SIGTERM) with an error, and unwinding ends the groups.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -14,8 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-
-use crate::check::runner::group;
+use camino::Utf8Path;
 
 static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
@@ -182,6 +181,93 @@ pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(n);
     lines[start..].join("\n")
+}
+
+/// The last `n` lines of a log file, for error messages; only its last
+/// 64 KiB are read, however large it grew.
+pub fn log_tail(log: &Utf8Path, n: usize) -> String {
+    const WINDOW: u64 = 64 * 1024;
+    let read = || -> io::Result<String> {
+        let mut file = std::fs::File::open(log)?;
+        let len = file.metadata()?.len();
+        file.seek(SeekFrom::Start(len.saturating_sub(WINDOW)))?;
+        let mut bytes = Vec::new();
+        file.take(WINDOW).read_to_end(&mut bytes)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    match read() {
+        Ok(text) => tail(&text, n),
+        Err(err) => format!("(cannot read {log}: {err})"),
+    }
+}
+
+/// Process groups: a child leads a group of its own, so it and everything
+/// it starts can be signalled at once.
+#[cfg(unix)]
+pub mod group {
+    use std::io;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Child, Command};
+
+    pub fn own_group(command: &mut Command) {
+        command.process_group(0);
+    }
+
+    /// Whether the main process has exited, without reaping it: while it is
+    /// a zombie its id still names its group, so signalling the group cannot
+    /// reach an unrelated process that reused the id.
+    pub fn has_exited(child: &mut Child) -> io::Result<bool> {
+        // SAFETY: siginfo_t is plain data; waitid fills it in or leaves it zeroed.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+        // SAFETY: `info` is a valid, writable siginfo_t.
+        let rc = unsafe { libc::waitid(libc::P_PID, child.id(), &mut info, options) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: with WNOHANG, si_pid is 0 unless a child changed state.
+        Ok(unsafe { info.si_pid() } != 0)
+    }
+
+    fn signal(child: &Child, signal: libc::c_int) {
+        // The group id is the main process's id (process_group(0)). A group
+        // that is already gone (ESRCH) is what we want anyway.
+        // SAFETY: killpg takes plain integers.
+        unsafe {
+            libc::killpg(child.id() as libc::pid_t, signal);
+        }
+    }
+
+    /// Ask the group to stop.
+    pub fn terminate(child: &mut Child) {
+        signal(child, libc::SIGTERM);
+    }
+
+    /// End the group now; its main process has exited or had its grace.
+    pub fn kill(child: &mut Child) {
+        signal(child, libc::SIGKILL);
+    }
+}
+
+/// Without process groups: the main process only.
+#[cfg(not(unix))]
+pub mod group {
+    use std::io;
+    use std::process::{Child, Command};
+
+    pub fn own_group(_command: &mut Command) {}
+
+    pub fn has_exited(child: &mut Child) -> io::Result<bool> {
+        Ok(child.try_wait()?.is_some())
+    }
+
+    pub fn terminate(child: &mut Child) {
+        let _ = child.kill();
+    }
+
+    pub fn kill(child: &mut Child) {
+        let _ = child.kill();
+    }
 }
 
 #[cfg(all(test, unix))]

@@ -16,15 +16,15 @@ use anyhow::{Context, Result};
 use xshell::Shell;
 
 use crate::flags;
-use crate::git::{Commit, Git, Remote, RemoteTag};
 use crate::paths::Layout;
-use crate::version::{self, AppVersion};
+use crate::release::git::{Commit, Git, Remote, RemoteTag};
+use crate::release::version::{self, AppVersion};
 
 impl flags::TagRelease {
     pub fn run(self, sh: &Shell) -> Result<ExitCode> {
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
         let app = version::read(&layout)?;
-        let project = version::project_name(&layout)?;
+        let project = crate::release::identity::project_name(&layout)?;
         let git = Git::new(sh, &layout.root);
         let observed = observe(&git, &app, &self.remote)?;
         let options = Options {

@@ -8,16 +8,16 @@
 //! (`--github-output`, else `GITHUB_OUTPUT`) the normalised version, whether
 //! it is a pre-release and its `major.minor` are appended as `KEY=value` lines.
 
-use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use camino::{Utf8Path, Utf8PathBuf};
+use anyhow::Result;
+use camino::Utf8PathBuf;
 use xshell::Shell;
 
+use super::github_output::{Resolved, append_outputs, env_var};
+use super::version::{self, AppVersion, TagCheck};
 use crate::flags;
 use crate::paths::Layout;
-use crate::version::{self, AppVersion, TagCheck};
 
 impl flags::CheckVersion {
     pub fn run(self, _sh: &Shell) -> Result<ExitCode> {
@@ -50,35 +50,6 @@ impl flags::CheckVersion {
         }
         Ok(ExitCode::from(report.exit))
     }
-}
-
-/// A setting and where it came from (a flag or an environment variable).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolved<T> {
-    pub value: T,
-    pub source: String,
-}
-
-impl<T> Resolved<T> {
-    /// The flag's value if given, else the environment's; either names its source.
-    pub fn pick(flag: Option<T>, flag_name: &str, env: Option<T>, env_name: &str) -> Option<Self> {
-        match (flag, env) {
-            (Some(value), _) => Some(Self {
-                value,
-                source: format!("given by {flag_name}"),
-            }),
-            (None, Some(value)) => Some(Self {
-                value,
-                source: format!("from {env_name}"),
-            }),
-            (None, None) => None,
-        }
-    }
-}
-
-/// An environment variable, if set and not empty.
-pub fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// What check-version prints and its exit code.
@@ -145,17 +116,6 @@ pub fn outputs(app: &AppVersion) -> Vec<(&'static str, String)> {
     ]
 }
 
-pub fn append_outputs(path: &Utf8Path, lines: &[(&str, String)]) -> Result<()> {
-    let text: String = lines.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .with_context(|| format!("cannot open the step-output file {path} to append to it"))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("cannot append the outputs to {path}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,18 +129,6 @@ mod tests {
             value: value.into(),
             source: "given by --tag".into(),
         }
-    }
-
-    #[test]
-    fn the_flag_wins_over_the_environment() {
-        let both = Resolved::pick(Some("a"), "--tag", Some("b"), "GITHUB_REF").unwrap();
-        assert_eq!((both.value, both.source.as_str()), ("a", "given by --tag"));
-        let env = Resolved::pick(None, "--tag", Some("b"), "GITHUB_REF").unwrap();
-        assert_eq!((env.value, env.source.as_str()), ("b", "from GITHUB_REF"));
-        assert_eq!(
-            Resolved::<&str>::pick(None, "--tag", None, "GITHUB_REF"),
-            None
-        );
     }
 
     #[test]

@@ -98,7 +98,7 @@ fn hex(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "(none)".to_owned();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::util::hash::hex(bytes)
 }
 
 /// Compare two member lists: which name is missing on one side, or, with the
@@ -847,7 +847,7 @@ pub fn diff_targz(a: &[u8], b: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pydist::archive::{ArchiveWriter, Member, TarGzWriter, ZipWriter};
+    use crate::archive::{ArchiveWriter, Member, TarGzWriter, ZipWriter};
 
     const T: u64 = 1_700_000_000;
 

@@ -16,9 +16,10 @@ use anyhow::{Result, anyhow};
 use xshell::Shell;
 
 use crate::flags;
-use crate::index::{self, Hit, IndexError, Listing};
 use crate::paths::Layout;
-use crate::version::{self, Version};
+use crate::release::identity::{self, Identity};
+use crate::release::index::{self, Hit, IndexError, Listing};
+use crate::release::version::{self, Version};
 
 impl flags::CheckPublished {
     pub fn run(self, _sh: &Shell) -> Result<ExitCode> {
@@ -45,7 +46,7 @@ impl flags::CheckPublished {
 
     fn question(&self) -> Result<Question> {
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
-        let project = version::project_name(&layout)?;
+        let project = identity::project_name(&layout)?;
         let (version, source) = match &self.version {
             Some(text) => {
                 let v = version::parse(text).map_err(|why| {
@@ -73,7 +74,9 @@ pub struct Question {
 
 impl Question {
     pub fn new(project: String, version: Version, source: String) -> Self {
-        let artifacts = version::artifact_names(&project, &version);
+        let artifacts = Identity::new(&project, version.clone())
+            .index_files()
+            .to_vec();
         Self {
             project,
             version,
@@ -156,7 +159,7 @@ pub fn describe(index: &str, question: &Question, outcome: &Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::Format;
+    use crate::release::index::Format;
 
     fn question(v: &str) -> Question {
         Question::new("InvokeAI".into(), version::parse(v).unwrap(), "test".into())

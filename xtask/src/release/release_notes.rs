@@ -13,22 +13,24 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
-use camino::Utf8Path;
 use regex::Regex;
 use xshell::Shell;
 
 use crate::flags;
-use crate::git::Git;
 use crate::paths::Layout;
-use crate::version;
+use crate::release::git::Git;
+use crate::release::version;
 
 const LOG_FORMAT: &str = "--format=%H%x1f%h%x1f%an%x1f%ae%x1f%s%x1e";
 
 impl flags::ReleaseNotes {
     pub fn run(self, sh: &Shell) -> Result<()> {
+        if let Some(out) = &self.out {
+            crate::archive::atomic::ensure_replaceable(out)?;
+        }
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
         let app = version::read(&layout)?;
-        let project = version::project_name(&layout)?;
+        let project = crate::release::identity::project_name(&layout)?;
         let git = Git::new(sh, &layout.root);
         let head = git.head()?;
         let since = match self.since {
@@ -64,7 +66,7 @@ impl flags::ReleaseNotes {
         });
         match &self.out {
             Some(out) => {
-                write_atomically(out, &notes)?;
+                crate::archive::atomic::write(out, notes.as_bytes())?;
                 eprintln!(
                     "release-notes: wrote {out} ({} since {})",
                     plural(count, "commit"),
@@ -311,17 +313,6 @@ fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
-}
-
-/// Write next to the destination, then rename over it.
-fn write_atomically(path: &Utf8Path, text: &str) -> Result<()> {
-    let name = path.file_name().unwrap_or("release-notes.md");
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {tmp}"))?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot move {tmp} to {path}")
-    })
 }
 
 #[cfg(test)]

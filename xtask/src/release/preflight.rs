@@ -16,18 +16,19 @@ use std::process::ExitCode;
 use anyhow::Result;
 use xshell::Shell;
 
-use crate::check_published::{self, Outcome, Question};
 use crate::flags;
-use crate::git::{Git, RemoteTag};
-use crate::index;
 use crate::paths::Layout;
-use crate::tag_release::{self, Blocker, BlockerKind, Decision, Observed, Options};
-use crate::version::{self, AppVersion};
+use crate::release::check_published::{self, Outcome, Question};
+use crate::release::git::{Git, RemoteTag};
+use crate::release::identity;
+use crate::release::index;
+use crate::release::tag_release::{self, Blocker, BlockerKind, Decision, Observed, Options};
+use crate::release::version::{self, AppVersion};
 
 impl flags::Preflight {
     pub fn run(self, sh: &Shell) -> Result<ExitCode> {
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
-        let (app, project) = match (version::read(&layout), version::project_name(&layout)) {
+        let (app, project) = match (version::read(&layout), identity::project_name(&layout)) {
             (Ok(app), Ok(project)) => (app, project),
             (app, project) => {
                 let blockers: Vec<Blocker> = [app.err(), project.err()]
@@ -189,7 +190,7 @@ pub fn report(
     text.push_str(&format!("  HEAD        {}\n", head.describe()));
     text.push_str(&format!(
         "  tree        {}\n",
-        crate::tag_release::tree_state(&observed.dirty)
+        crate::release::tag_release::tree_state(&observed.dirty)
     ));
     text.push_str(&format!(
         "  local tag   {}\n",
@@ -229,7 +230,7 @@ pub fn report(
         .artifacts
         .iter()
         .cloned()
-        .chain([version::installer_zip_name(&app.version)])
+        .chain([identity::installer_zip_name(&app.version)])
     {
         text.push_str(&format!("  {name}\n"));
     }
@@ -284,8 +285,8 @@ pub fn verdict(blockers: &[Blocker], what: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::git::{Commit, Remote};
-    use crate::index::{Format, Hit, IndexError, Listing};
+    use crate::release::git::{Commit, Remote};
+    use crate::release::index::{Format, Hit, IndexError, Listing};
 
     fn app() -> AppVersion {
         version::from_text("__version__ = \"1.0rc1\"\n", "ver.py".into()).unwrap()

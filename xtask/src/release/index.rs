@@ -11,7 +11,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::version::{self, Version};
+use super::version::{self, Version};
+use crate::pydist::names;
+use crate::util::html;
+use crate::util::http::{self, HttpError};
 
 pub const PYPI: &str = "https://pypi.org/simple/";
 pub const TESTPYPI: &str = "https://test.pypi.org/simple/";
@@ -45,7 +48,7 @@ pub fn index_label(index: &str) -> &str {
 
 /// The project's page under an index root.
 pub fn project_url(index: &str, project: &str) -> String {
-    format!("{index}{}/", version::normalize_name(project))
+    format!("{index}{}/", names::canonicalize(project))
 }
 
 /// What the index says about the project.
@@ -122,60 +125,34 @@ impl fmt::Display for IndexError {
 /// Ask the index for the project's listing.
 pub fn fetch(index: &str, project: &str, timeout_secs: u64) -> Result<Listing, IndexError> {
     let url = project_url(index, project);
-    let timeout = Duration::from_secs(timeout_secs.max(1));
-    let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .build();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .timeout_connect(Some(timeout))
-        .http_status_as_error(false)
-        .max_redirects(5)
-        .user_agent(concat!("invokeai-xtask/", env!("CARGO_PKG_VERSION")))
-        .tls_config(tls)
-        .build()
-        .into();
-    let classify_err = |err: ureq::Error| match err {
-        ureq::Error::Timeout(_) => IndexError::Timeout {
+    let answer = http::get(&http::Get {
+        url: &url,
+        accept: Some(ACCEPT),
+        timeout: Duration::from_secs(timeout_secs.max(1)),
+        max_body: MAX_BODY,
+        redirects: 5,
+        proxy_from_env: true,
+    })
+    .map_err(|err| match err {
+        HttpError::Timeout => IndexError::Timeout {
             url: url.clone(),
             secs: timeout_secs,
         },
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => IndexError::Timeout {
+        HttpError::Network(why) => IndexError::Network {
             url: url.clone(),
-            secs: timeout_secs,
+            why,
         },
-        ureq::Error::Io(_)
-        | ureq::Error::HostNotFound
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::Tls(_)
-        | ureq::Error::Rustls(_) => IndexError::Network {
+        HttpError::Protocol(why) => IndexError::Protocol {
             url: url.clone(),
-            why: err.to_string(),
+            why,
         },
-        other => IndexError::Protocol {
-            url: url.clone(),
-            why: format!("did not answer in HTTP: {other}"),
-        },
-    };
-    let mut response = agent
-        .get(&url)
-        .header("Accept", ACCEPT)
-        .call()
-        .map_err(classify_err)?;
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_BODY)
-        .read_to_string()
-        .map_err(classify_err)?;
-    classify(status, content_type.as_deref(), &body)
-        .map_err(|why| IndexError::Protocol { url, why })
+    })?;
+    classify(
+        answer.status,
+        answer.content_type.as_deref(),
+        &answer.text(),
+    )
+    .map_err(|why| IndexError::Protocol { url, why })
 }
 
 /// Turn an HTTP answer into a listing. Pure.
@@ -255,103 +232,19 @@ pub fn parse_html(body: &str) -> Result<Listing, String> {
     if !(lower.contains("<!doctype html") || lower.contains("<html") || lower.contains("<a ")) {
         return Err("answered text/html that is not an HTML page".to_owned());
     }
-    let mut files = Vec::new();
-    let mut rest = 0;
-    while let Some(found) = lower[rest..].find("<a") {
-        let start = rest + found;
-        let after = start + 2;
-        rest = after;
-        // `<a` must be the whole tag name (not `<abbr>`).
-        if !lower[after..].starts_with(|c: char| c.is_ascii_whitespace() || c == '>') {
-            continue;
-        }
-        let Some(tag_end) = end_of_tag(&lower, after) else {
-            break;
-        };
-        let attrs = &body[after..tag_end];
-        let text_start = tag_end + 1;
-        let text_end = lower[text_start..]
-            .find("</a")
-            .map_or(body.len(), |i| text_start + i);
-        rest = text_end;
-        let text = decode_entities(strip_tags(&body[text_start..text_end]).trim());
-        let from_href = attribute(attrs, "href")
-            .map(|href| decode_entities(&href))
-            .and_then(|href| file_name_of_href(&href));
-        let name = from_href.unwrap_or(text);
-        if !name.is_empty() {
-            files.push(name);
-        }
-    }
+    let files = html::start_tags(body)
+        .filter(|tag| tag.name == "a")
+        .filter_map(|tag| {
+            let from_href = tag.attr("href").and_then(file_name_of_href);
+            let name = from_href.unwrap_or_else(|| html::text_until_tag(body, tag.end, "a"));
+            (!name.is_empty()).then_some(name)
+        })
+        .collect();
     Ok(Listing::Files {
         format: Format::Html,
         files,
         versions: Vec::new(),
     })
-}
-
-/// The index of the `>` closing a start tag, skipping quoted attribute values.
-fn end_of_tag(text: &str, from: usize) -> Option<usize> {
-    let mut quote = None;
-    for (i, c) in text[from..].char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return Some(from + i),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// One attribute's value from a start tag's attribute text.
-fn attribute(attrs: &str, name: &str) -> Option<String> {
-    let bytes = attrs.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
-            i += 1;
-        }
-        let key_start = i;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'=' | b'/')
-        {
-            i += 1;
-        }
-        let key = &attrs[key_start..i];
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut value = None;
-        if i < bytes.len() && bytes[i] == b'=' {
-            i += 1;
-            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < bytes.len() && matches!(bytes[i], b'"' | b'\'') {
-                let q = bytes[i];
-                let start = i + 1;
-                let end = attrs[start..]
-                    .bytes()
-                    .position(|b| b == q)
-                    .map_or(attrs.len(), |p| start + p);
-                value = Some(&attrs[start..end]);
-                i = end + 1;
-            } else {
-                let start = i;
-                while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                value = Some(&attrs[start..i]);
-            }
-        }
-        if key.eq_ignore_ascii_case(name) {
-            return value.map(str::to_owned);
-        }
-        if key.is_empty() && value.is_none() {
-            i += 1;
-        }
-    }
-    None
 }
 
 /// The percent-decoded last path segment of a link, without query and fragment.
@@ -380,62 +273,6 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn strip_tags(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_tag = false;
-    for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The few character references a file name can need.
-fn decode_entities(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let tail = &rest[amp..];
-        let decoded = tail.find(';').and_then(|semi| {
-            let entity = &tail[1..semi];
-            let c = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => entity
-                    .strip_prefix("#x")
-                    .or_else(|| entity.strip_prefix("#X"))
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((c, semi + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &tail[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 const SDIST_EXTENSIONS: [&str; 7] = [
     ".tar.gz", ".tgz", ".zip", ".tar.bz2", ".tar.xz", ".tar", ".tbz",
 ];
@@ -444,7 +281,7 @@ const SDIST_EXTENSIONS: [&str; 7] = [
 /// names compared), or `None` when the name is not one of the project's
 /// distributions or carries no PEP 440 version.
 pub fn file_version(filename: &str, project: &str) -> Option<Version> {
-    let project = version::normalize_name(project);
+    let project = names::canonicalize(project);
     let lower = filename.to_ascii_lowercase();
     // Wheels and eggs: `name-version-...`, the name without dashes.
     for ext in [".whl", ".egg"] {
@@ -453,7 +290,7 @@ pub fn file_version(filename: &str, project: &str) -> Option<Version> {
             let mut parts = stem.split('-');
             let name = parts.next()?;
             let ver = parts.next()?;
-            if version::normalize_name(name) != project {
+            if names::canonicalize(name) != project {
                 return None;
             }
             return version::parse(ver).ok();
@@ -463,7 +300,7 @@ pub fn file_version(filename: &str, project: &str) -> Option<Version> {
     let ext = SDIST_EXTENSIONS.iter().find(|ext| lower.ends_with(*ext))?;
     let stem = &filename[..filename.len() - ext.len()];
     stem.match_indices('-').find_map(|(i, _)| {
-        (version::normalize_name(&stem[..i]) == project)
+        (names::canonicalize(&stem[..i]) == project)
             .then(|| version::parse(&stem[i + 1..]).ok())
             .flatten()
     })
@@ -524,7 +361,7 @@ pub fn find(listing: &Listing, project: &str, wanted: &Version, ours: &[String])
 /// version normalised, lowercased: the form two names are compared in.
 fn normalize_file_name(filename: &str, project: &str) -> String {
     let lower = filename.to_ascii_lowercase();
-    let escaped = version::escape_dist_name(project);
+    let escaped = names::escape(project);
     let Some(v) = file_version(filename, project) else {
         return lower;
     };
@@ -547,6 +384,7 @@ fn normalize_file_name(filename: &str, project: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::release::identity::Identity;
 
     fn v(text: &str) -> Version {
         version::parse(text).unwrap()
@@ -688,7 +526,7 @@ mod tests {
             ],
             versions: vec![],
         };
-        let ours = version::artifact_names("InvokeAI", &v("6.9"));
+        let ours = Identity::new("InvokeAI", v("6.9")).index_files();
         let hits = find(&listing, "InvokeAI", &v("6.9"), &ours);
         assert_eq!(
             hits.iter().map(|h| h.filename.as_str()).collect::<Vec<_>>(),
@@ -699,7 +537,7 @@ mod tests {
                 &listing,
                 "InvokeAI",
                 &v("6.9.1"),
-                &version::artifact_names("InvokeAI", &v("6.9.1"))
+                &Identity::new("InvokeAI", v("6.9.1")).index_files()
             )
             .is_empty()
         );
@@ -727,7 +565,10 @@ mod tests {
 
     #[test]
     fn entities_and_percent_escapes_are_decoded() {
-        assert_eq!(decode_entities("a&amp;b&#43;c&#x2B;&bogus"), "a&b+c+&bogus");
+        assert_eq!(
+            html::decode_entities("a&amp;b&#43;c&#x2B;&bogus"),
+            "a&b+c+&bogus"
+        );
         assert_eq!(percent_decode("a%2Bb%zz%2"), "a+b%zz%2");
     }
 }

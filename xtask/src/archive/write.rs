@@ -411,7 +411,7 @@ impl<W: Write> TarGzWriter<W> {
             tar: Vec::new(),
             shared: Vec::new(),
             mtime,
-            threads: super::exec::threads(),
+            threads: crate::util::par::threads(),
         }
     }
 
@@ -546,7 +546,7 @@ impl<W: Write> ArchiveWriter for TarGzWriter<W> {
         }
         let tar = &self.tar;
         let pieces = pieces(tar.len(), &self.shared);
-        let compressed = super::exec::par_map(&pieces, self.threads, |piece| match piece {
+        let compressed = crate::util::par::par_map(&pieces, self.threads, |piece| match piece {
             Piece::Run(start, end) => raw_deflate(
                 &tar[*start..*end],
                 &tar[start.saturating_sub(WINDOW)..*start],

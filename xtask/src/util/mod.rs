@@ -1,0 +1,9 @@
+//! Small helpers the commands share: parallel maps, child processes, HTTP,
+//! HTML attribute scanning, hashing and a seeded random generator.
+
+pub mod hash;
+pub mod html;
+pub mod http;
+pub mod par;
+pub mod process;
+pub mod rng;
