@@ -9,20 +9,21 @@
 //! The first mismatch ends the run with an error naming it.
 
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read};
 
 use anyhow::{Context, Result, bail, ensure};
 use camino::Utf8Path;
-use pep440_rs::Version;
 use xshell::Shell;
 
 use super::build::{MANIFEST, SHA256SUMS};
 use super::checksums::{self, Kind, Manifest};
 use super::staging::BUNDLE;
+use crate::archive::read::{self, Limits, Listing, Sink};
 use crate::flags;
 use crate::paths::Layout;
+use crate::pydist::names;
+use crate::release::identity::{self, Identity};
 use crate::release::version;
-use crate::util::hash::{record_hash, sha256, sha256_hex};
+use crate::util::hash::{hex, record_hash, sha256_hex_of};
 
 /// Where the built UI sits inside the wheel.
 const UI_PREFIX: &str = "invokeai/frontend/web/dist/";
@@ -31,90 +32,49 @@ impl flags::Verify {
     pub fn run(self, _sh: &Shell) -> Result<()> {
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
         let dir = self.dir.clone().unwrap_or_else(|| layout.dist());
-        let app = version::read(&layout)?;
-        let report = verify(&dir, &app.version).with_context(|| format!("verify: {dir} failed"))?;
+        let (identity, _) = Identity::read(&layout)?;
+        let report = verify(&dir, &identity).with_context(|| format!("verify: {dir} failed"))?;
         for line in report {
             println!("ok: {line}");
         }
         println!(
             "verify: every check passed for {dir} (version {})",
-            app.version
+            identity.version()
         );
         Ok(())
     }
 }
 
-/// An archive read into memory: member name to bytes, in archive order.
-pub struct Members {
-    pub names: Vec<String>,
-    pub files: BTreeMap<String, Vec<u8>>,
+/// The checksum files are small; anything larger is not ours.
+const MAX_SUMS: u64 = 1 << 20;
+
+/// Whether a file name is one a release upload would pick up
+/// (`dist/*.whl`, `dist/*.tar.gz`, `dist/*.zip`).
+fn is_upload_name(name: &str) -> bool {
+    name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")
 }
 
-/// Read every member of a zip.
-pub fn read_zip(bytes: &[u8], what: &str) -> Result<Members> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .with_context(|| format!("{what} is not a readable zip"))?;
-    let mut names = Vec::new();
-    let mut files = BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut entry = archive
-            .by_index(i)
-            .with_context(|| format!("{what}: cannot read member {i}"))?;
-        let name = entry
-            .name()
-            .with_context(|| format!("{what}: member {i} has a name that is not UTF-8"))?
-            .into_owned();
-        if entry.is_dir() {
-            continue;
-        }
-        let mut data = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
-        entry
-            .read_to_end(&mut data)
-            .with_context(|| format!("{what}: cannot read {name}"))?;
-        names.push(name.clone());
-        files.insert(name, data);
-    }
-    Ok(Members { names, files })
-}
-
-/// One file of the sdist, read from its tar.gz.
-fn read_targz_member(bytes: &[u8], wanted: &str, what: &str) -> Result<Vec<u8>> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    for entry in archive
-        .entries()
-        .with_context(|| format!("{what} is not a readable tar.gz"))?
-    {
-        let mut entry = entry.with_context(|| format!("{what}: cannot read a member"))?;
-        let path = entry
-            .path()
-            .with_context(|| format!("{what}: a member has a bad name"))?;
-        if path.to_str() == Some(wanted) {
-            let mut data = Vec::new();
-            entry
-                .read_to_end(&mut data)
-                .with_context(|| format!("{what}: cannot read {wanted}"))?;
-            return Ok(data);
-        }
-    }
-    bail!("{what} has no {wanted}")
-}
-
-/// Run every check over `dir`; returns what was checked, one line each.
-pub fn verify(dir: &Utf8Path, expected: &Version) -> Result<Vec<String>> {
+/// Run every check over `dir` for the release `identity`; returns what was
+/// checked, one line each.
+pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
+    let expected = identity.version();
     let mut done = Vec::new();
     let sums_path = dir.join(SHA256SUMS);
-    let sums_text = std::fs::read_to_string(&sums_path).with_context(|| {
+    let sums_bytes = read::read_small(&sums_path, MAX_SUMS).with_context(|| {
         format!("cannot read {sums_path}; run `cargo xtask build-installer` first")
     })?;
+    let sums_text =
+        String::from_utf8(sums_bytes).with_context(|| format!("{sums_path} is not UTF-8 text"))?;
     let sums = checksums::parse_sha256sums(&sums_text)
         .with_context(|| format!("{sums_path} is malformed"))?;
     let manifest_path = dir.join(MANIFEST);
-    let manifest_text = std::fs::read_to_string(&manifest_path)
-        .with_context(|| format!("cannot read {manifest_path}"))?;
+    let manifest_text = String::from_utf8(read::read_small(&manifest_path, MAX_SUMS)?)
+        .with_context(|| format!("{manifest_path} is not UTF-8 text"))?;
     let manifest = Manifest::from_json(&manifest_text)
         .with_context(|| format!("{manifest_path} is malformed"))?;
 
-    // 1. Bytes against both checksum files.
+    // 1. Exactly the release's files, listed in both checksum files, and
+    //    nothing else that an upload would pick up.
     let mut listed: Vec<&str> = sums.iter().map(|(n, _)| n.as_str()).collect();
     let mut in_manifest: Vec<&str> = manifest.artifacts.iter().map(|a| a.file.as_str()).collect();
     listed.sort();
@@ -123,12 +83,38 @@ pub fn verify(dir: &Utf8Path, expected: &Version) -> Result<Vec<String>> {
         listed == in_manifest,
         "{SHA256SUMS} lists {listed:?} but {MANIFEST} lists {in_manifest:?}"
     );
-    let mut bytes: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let predicted = identity.artifacts();
+    ensure!(
+        listed == predicted,
+        "{SHA256SUMS} lists {listed:?}, but the release {} {} is made of {predicted:?}",
+        identity.project,
+        expected
+    );
+    let mut unlisted = Vec::new();
+    for entry in dir
+        .read_dir_utf8()
+        .with_context(|| format!("cannot list {dir}"))?
+    {
+        let entry = entry.with_context(|| format!("cannot list {dir}"))?;
+        let name = entry.file_name();
+        if is_upload_name(name) && !listed.contains(&name) {
+            unlisted.push(name.to_owned());
+        }
+    }
+    unlisted.sort();
+    ensure!(
+        unlisted.is_empty(),
+        "{} {} in {dir} but not in {SHA256SUMS}: an upload of {dir}/*.whl, *.tar.gz or *.zip would ship {}; move {} away, or run `cargo xtask build-installer` (it moves earlier builds' artifacts to {dir}/stale/)",
+        unlisted.join(", "),
+        if unlisted.len() == 1 { "is" } else { "are" },
+        if unlisted.len() == 1 { "it" } else { "them" },
+        if unlisted.len() == 1 { "it" } else { "them" },
+    );
     for (name, hex) in &sums {
         let path = dir.join(name);
-        let data = std::fs::read(&path)
+        let file = read::open_regular(&path)
             .with_context(|| format!("{name} is listed in {SHA256SUMS} but cannot be read"))?;
-        let actual = sha256_hex(&data);
+        let (actual, size) = sha256_hex_of(file).with_context(|| format!("cannot read {path}"))?;
         ensure!(
             &actual == hex,
             "{name}: sha256 is {actual}, {SHA256SUMS} says {hex}"
@@ -144,15 +130,13 @@ pub fn verify(dir: &Utf8Path, expected: &Version) -> Result<Vec<String>> {
             entry.sha256
         );
         ensure!(
-            entry.size == data.len() as u64,
-            "{name}: {MANIFEST} says {} bytes, the file has {}",
-            entry.size,
-            data.len()
+            entry.size == size,
+            "{name}: {MANIFEST} says {} bytes, the file has {size}",
+            entry.size
         );
-        bytes.insert(name.clone(), data);
     }
     done.push(format!(
-        "{} files match {SHA256SUMS} and {MANIFEST}",
+        "{} files match {SHA256SUMS} and {MANIFEST}; no other artifact in {dir}",
         sums.len()
     ));
 
@@ -175,40 +159,87 @@ pub fn verify(dir: &Utf8Path, expected: &Version) -> Result<Vec<String>> {
     let wheel_name = of_kind(Kind::Wheel)?;
     let sdist_name = of_kind(Kind::Sdist)?;
     let zip_name = of_kind(Kind::Installer)?;
-    let wheel_bytes = &bytes[wheel_name];
+    ensure!(
+        (wheel_name, sdist_name, zip_name)
+            == (
+                identity.wheel().as_str(),
+                identity.sdist().as_str(),
+                identity.installer().as_str()
+            ),
+        "{MANIFEST} gives the wrong kind to a file: wheel {wheel_name}, sdist {sdist_name}, installer {zip_name}"
+    );
+    let wheel_sha = &sums
+        .iter()
+        .find(|(n, _)| n == wheel_name)
+        .expect("listed")
+        .1;
 
     // 2. The wheel's RECORD.
-    let wheel = read_zip(wheel_bytes, wheel_name)?;
-    let record_name = wheel
-        .names
-        .iter()
-        .find(|n| n.ends_with(".dist-info/RECORD") && n.matches('/').count() == 1)
-        .with_context(|| format!("{wheel_name} has no .dist-info/RECORD"))?
-        .clone();
+    let dist_info = format!(
+        "{}.dist-info",
+        names::stem(&identity.project, &expected.to_string())
+    );
+    let record_name = format!("{dist_info}/RECORD");
+    let metadata_name = format!("{dist_info}/METADATA");
+    let index_name = format!("{UI_PREFIX}index.html");
+    let wheel = read::zip(
+        read::open_regular(&dir.join(wheel_name))?,
+        wheel_name,
+        Limits::RELEASE,
+        |m| {
+            Ok(
+                if [&record_name, &metadata_name, &index_name].contains(&&m.name) {
+                    Sink::Keep
+                } else {
+                    Sink::Hash
+                },
+            )
+        },
+    )?;
     check_record(&wheel, &record_name)
         .with_context(|| format!("{wheel_name}: RECORD does not match the wheel"))?;
     done.push(format!(
         "{wheel_name}: RECORD lists every member with its sha256 and size"
     ));
 
-    // 3. The installer carries the same wheel.
-    let installer = read_zip(&bytes[zip_name], zip_name)?;
+    // 3. The installer carries the same wheel; it is read with the same
+    //    limits and refusals (links, `..`, twice-named members) as the wheel.
     let bundled = format!("{BUNDLE}/{wheel_name}");
+    let scripts = [
+        (format!("{BUNDLE}/install.sh"), "version='"),
+        (format!("{BUNDLE}/install.bat"), "set \"VERSION="),
+    ];
+    let installer = read::zip(
+        read::open_regular(&dir.join(zip_name))?,
+        zip_name,
+        Limits::RELEASE,
+        |m| {
+            Ok(if scripts.iter().any(|(s, _)| *s == m.name) {
+                Sink::Keep
+            } else {
+                Sink::Hash
+            })
+        },
+    )?;
+    if let Some(stray) = installer
+        .members
+        .iter()
+        .find(|m| !m.name.starts_with(&format!("{BUNDLE}/")))
+    {
+        bail!("{zip_name}: {} is outside {BUNDLE}/", stray.name);
+    }
     let inner = installer
-        .files
-        .get(&bundled)
+        .member(&bundled)
         .with_context(|| format!("{zip_name} has no {bundled}"))?;
+    let inner_sha = hex(&inner.sha256);
     ensure!(
-        inner == wheel_bytes,
-        "{zip_name}: {bundled} differs from {wheel_name} (sha256 {} vs {})",
-        sha256_hex(inner),
-        sha256_hex(wheel_bytes)
+        &inner_sha == wheel_sha,
+        "{zip_name}: {bundled} differs from {wheel_name} (sha256 {inner_sha} vs {wheel_sha})"
     );
     done.push(format!("{zip_name} carries {wheel_name} byte for byte"));
 
     // 4. The UI in the wheel.
-    let index_name = format!("{UI_PREFIX}index.html");
-    let index = wheel.files.get(&index_name).with_context(|| {
+    let index = wheel.kept.get(&index_name).with_context(|| {
         format!(
             "{wheel_name} has no {index_name}: was the UI built (`cargo xtask frontend build`)?"
         )
@@ -221,7 +252,7 @@ pub fn verify(dir: &Utf8Path, expected: &Version) -> Result<Vec<String>> {
     for asset in &assets {
         let member = format!("{UI_PREFIX}{}", asset.trim_start_matches('/'));
         ensure!(
-            wheel.files.contains_key(&member),
+            wheel.member(&member).is_some(),
             "{wheel_name}: {index_name} references {asset}, but {member} is not in the wheel"
         );
     }
@@ -232,9 +263,8 @@ pub fn verify(dir: &Utf8Path, expected: &Version) -> Result<Vec<String>> {
 
     // 5. The version everywhere.
     let mut versions: Vec<(String, String)> = vec![(MANIFEST.to_owned(), manifest.version.clone())];
-    let metadata_name = record_name.replace("/RECORD", "/METADATA");
     let metadata = wheel
-        .files
+        .kept
         .get(&metadata_name)
         .with_context(|| format!("{wheel_name} has no {metadata_name}"))?;
     versions.push((
@@ -242,44 +272,45 @@ pub fn verify(dir: &Utf8Path, expected: &Version) -> Result<Vec<String>> {
         header_field(metadata, "Version")
             .with_context(|| format!("{metadata_name} has no Version"))?,
     ));
-    let sdist_base = sdist_name
-        .strip_suffix(".tar.gz")
-        .with_context(|| format!("{sdist_name} is not a .tar.gz"))?;
-    let pkg_info = read_targz_member(
-        &bytes[sdist_name],
-        &format!("{sdist_base}/PKG-INFO"),
+    let sdist_base = names::stem(&identity.project, &expected.to_string());
+    let pkg_info_name = format!("{sdist_base}/PKG-INFO");
+    let sdist = read::targz(
+        read::open_regular(&dir.join(sdist_name))?,
         sdist_name,
+        Limits::RELEASE,
+        |m| {
+            Ok(if m.name == pkg_info_name {
+                Sink::Keep
+            } else {
+                Sink::Hash
+            })
+        },
     )?;
+    if let Some(stray) = sdist
+        .members
+        .iter()
+        .find(|m| m.name != sdist_base && !m.name.starts_with(&format!("{sdist_base}/")))
+    {
+        bail!("{sdist_name}: {} is outside {sdist_base}/", stray.name);
+    }
+    let pkg_info = sdist
+        .kept
+        .get(&pkg_info_name)
+        .with_context(|| format!("{sdist_name} has no {pkg_info_name}"))?;
     versions.push((
         format!("{sdist_name}:PKG-INFO"),
-        header_field(&pkg_info, "Version").context("PKG-INFO has no Version")?,
-    ));
-    versions.push((
-        format!("file name {wheel_name}"),
-        wheel_name.split('-').nth(1).unwrap_or_default().to_owned(),
-    ));
-    versions.push((
-        format!("file name {sdist_name}"),
-        sdist_base
-            .rsplit_once('-')
-            .map(|(_, v)| v.to_owned())
-            .unwrap_or_default(),
+        header_field(pkg_info, "Version").context("PKG-INFO has no Version")?,
     ));
     versions.push((
         format!("file name {zip_name}"),
-        zip_name
-            .trim_start_matches("InvokeAI-installer-v")
-            .trim_end_matches(".zip")
-            .to_owned(),
+        identity::installer_version(zip_name)
+            .map_err(|why| anyhow::anyhow!(why))?
+            .to_string(),
     ));
-    for (script, key) in [
-        ("install.sh", "version='"),
-        ("install.bat", "set \"VERSION="),
-    ] {
-        let member = format!("{BUNDLE}/{script}");
+    for (member, key) in &scripts {
         let text = installer
-            .files
-            .get(&member)
+            .kept
+            .get(member)
             .with_context(|| format!("{zip_name} has no {member}"))?;
         let value = script_value(&String::from_utf8_lossy(text), key)
             .with_context(|| format!("{zip_name}:{member} sets no version ({key}...)"))?;
@@ -294,22 +325,26 @@ pub fn verify(dir: &Utf8Path, expected: &Version) -> Result<Vec<String>> {
         );
     }
     done.push(format!(
-        "version {expected} agrees in {} places and the version file",
+        "version {expected} agrees in {} places, the file names and the version file",
         versions.len()
     ));
     Ok(done)
 }
 
-/// Check a wheel's RECORD: every member listed once with its urlsafe-base64
+/// Check a wheel's RECORD: every file listed once with its urlsafe-base64
 /// sha256 and size, RECORD itself listed without hash, nothing else listed.
-pub fn check_record(wheel: &Members, record_name: &str) -> Result<()> {
-    let record = String::from_utf8_lossy(&wheel.files[record_name]).into_owned();
+pub fn check_record(wheel: &Listing, record_name: &str) -> Result<()> {
+    let record = wheel
+        .kept
+        .get(record_name)
+        .with_context(|| format!("no {record_name}"))?;
+    let record = std::str::from_utf8(record).context("RECORD is not UTF-8")?;
+    let rows = csv_rows(record).map_err(|why| anyhow::anyhow!("RECORD: {why}"))?;
     let mut seen = BTreeMap::new();
-    for (n, line) in record.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
-        let fields = csv_fields(line);
+    for (n, fields) in rows.iter().enumerate() {
         let [path, hash, size] = fields.as_slice() else {
             bail!(
-                "RECORD line {} has {} fields, not 3: {line:?}",
+                "RECORD row {} has {} fields, not 3: {fields:?}",
                 n + 1,
                 fields.len()
             );
@@ -325,22 +360,22 @@ pub fn check_record(wheel: &Members, record_name: &str) -> Result<()> {
             );
             continue;
         }
-        let data = wheel
-            .files
-            .get(path)
+        let member = wheel
+            .member(path)
+            .filter(|m| m.kind == read::Kind::File)
             .with_context(|| format!("RECORD lists {path}, which the wheel does not hold"))?;
-        let digest = record_hash(&sha256(data));
+        let digest = record_hash(&member.sha256);
         ensure!(
             *hash == digest,
             "RECORD says {path} has {hash}, its bytes have {digest}"
         );
         ensure!(
-            *size == data.len().to_string(),
+            *size == member.size.to_string(),
             "RECORD says {path} has {size} bytes, it has {}",
-            data.len()
+            member.size
         );
     }
-    for name in &wheel.names {
+    for name in wheel.file_names() {
         ensure!(
             seen.contains_key(name),
             "{name} is in the wheel but not in RECORD"
@@ -349,25 +384,50 @@ pub fn check_record(wheel: &Members, record_name: &str) -> Result<()> {
     Ok(())
 }
 
-/// The fields of one CSV line (commas, double-quoted fields with `""`).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
+/// RECORD as CSV (RFC 4180, as Python's csv module writes it): rows end at a
+/// line break outside quotes; a quoted field may hold commas, `""` and line
+/// breaks. Blank lines are skipped.
+fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut rows = Vec::new();
+    let mut row: Vec<String> = Vec::new();
     let mut field = String::new();
     let mut quoted = false;
-    let mut chars = line.chars().peekable();
+    let mut was_quoted = false;
+    let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match (c, quoted) {
             ('"', true) if chars.peek() == Some(&'"') => {
                 field.push('"');
                 chars.next();
             }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut field)),
+            ('"', true) => quoted = false,
+            ('"', false) if field.is_empty() => {
+                quoted = true;
+                was_quoted = true;
+            }
+            (',', false) => {
+                row.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            ('\r', false) if chars.peek() == Some(&'\n') => {}
+            ('\n', false) => {
+                if !row.is_empty() || !field.is_empty() || was_quoted {
+                    row.push(std::mem::take(&mut field));
+                    rows.push(std::mem::take(&mut row));
+                }
+                was_quoted = false;
+            }
             (c, _) => field.push(c),
         }
     }
-    fields.push(field);
-    fields
+    if quoted {
+        return Err("a quoted field is not closed".to_owned());
+    }
+    if !row.is_empty() || !field.is_empty() || was_quoted {
+        row.push(field);
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// The `/assets/...` files a page references in `src` and `href`, sorted.
@@ -402,15 +462,36 @@ fn script_value(text: &str, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::hash::sha256;
 
-    fn members(files: &[(&str, &[u8])]) -> Members {
-        Members {
-            names: files.iter().map(|(n, _)| n.to_string()).collect(),
-            files: files
-                .iter()
-                .map(|(n, d)| (n.to_string(), d.to_vec()))
-                .collect(),
+    /// A wheel with these members, written by the zip crate's reader's
+    /// counterpart: our own writer, then read back through the safe reader.
+    fn wheel(files: &[(&str, &[u8])]) -> Listing {
+        let mut bytes = Vec::new();
+        {
+            let mut writer = crate::archive::ZipWriter::new(&mut bytes, 1_700_000_000);
+            for (name, data) in files {
+                crate::archive::ArchiveWriter::append(
+                    &mut writer,
+                    &crate::archive::Member {
+                        name,
+                        mode: 0o644,
+                        is_dir: false,
+                        data,
+                        deflated: None,
+                    },
+                )
+                .unwrap();
+            }
+            crate::archive::ArchiveWriter::finish(Box::new(writer)).unwrap();
         }
+        read::zip(
+            std::io::Cursor::new(bytes),
+            "w.whl",
+            Limits::RELEASE,
+            |_| Ok(Sink::Keep),
+        )
+        .unwrap()
     }
 
     fn record_line(name: &str, data: &[u8]) -> String {
@@ -425,7 +506,7 @@ mod tests {
             "x-1.dist-info/RECORD,,\n"
         );
         let wheel = |record: &str| {
-            members(&[
+            wheel(&[
                 ("a/b.py", b"print(1)\n"),
                 ("x-1.dist-info/RECORD", record.as_bytes()),
             ])
@@ -455,12 +536,28 @@ mod tests {
     }
 
     #[test]
-    fn csv_handles_quotes() {
+    fn record_is_read_as_csv_not_as_lines() {
         assert_eq!(
-            csv_fields(r#""a,b.py",sha256=x,3"#),
-            ["a,b.py", "sha256=x", "3"]
+            csv_rows("\"a,b.py\",sha256=x,3\r\np,,\n\n").unwrap(),
+            [vec!["a,b.py", "sha256=x", "3"], vec!["p", "", ""]]
         );
-        assert_eq!(csv_fields("p,,"), ["p", "", ""]);
+        // A name holding a line break and a quote, as csv.writer quotes it.
+        assert_eq!(
+            csv_rows("\"odd\nna\"\"me.txt\",sha256=y,1\n").unwrap(),
+            [vec!["odd\nna\"me.txt", "sha256=y", "1"]]
+        );
+        assert!(csv_rows("\"open,,\n").is_err());
+    }
+
+    #[test]
+    fn a_member_named_with_a_line_break_passes_when_record_quotes_it() {
+        let name = "pkg/odd\nname.txt";
+        let record = format!(
+            "\"{name}\",{},1\nx-1.dist-info/RECORD,,\n",
+            record_hash(&sha256(b"z"))
+        );
+        let w = wheel(&[(name, b"z"), ("x-1.dist-info/RECORD", record.as_bytes())]);
+        check_record(&w, "x-1.dist-info/RECORD").unwrap();
     }
 
     #[test]

@@ -59,8 +59,9 @@ pub fn generator() -> String {
 /// WHEEL, as setuptools lays it out (with its trailing blank line).
 pub fn wheel_file() -> String {
     format!(
-        "Wheel-Version: 1.0\nGenerator: {}\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n",
-        generator()
+        "Wheel-Version: 1.0\nGenerator: {}\nRoot-Is-Purelib: true\nTag: {}\n\n",
+        generator(),
+        super::names::PURE_PYTHON_3
     )
 }
 
