@@ -166,6 +166,9 @@ pub struct TagRelease {
     /// Move an existing local tag to HEAD (after showing both commits); never touches the remote's tag.
     #[arg(long)]
     pub force: bool,
+    /// Give up on the remote after SECS seconds (listing its tags, pushing).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
     #[command(flatten)]
     pub repo: RepoArg,
 }
@@ -208,7 +211,7 @@ pub struct Preflight {
     /// The TestPyPI simple API to ask [default: https://test.pypi.org/simple/].
     #[arg(long, value_name = "URL")]
     pub testpypi: Option<String>,
-    /// Give up on each index after SECS seconds.
+    /// Give up on each index, and on the remote, after SECS seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
     #[command(flatten)]

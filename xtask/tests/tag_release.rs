@@ -325,3 +325,165 @@ fn an_unknown_remote_blocks_a_push_only() {
     assert!(text.contains("way out: check `git remote -v`"), "{text}");
     assert_eq!(repo.refs(), refs);
 }
+
+/// `push.followTags` would send every annotated tag reachable from the pushed
+/// one; exactly one ref leaves, whatever the git config says.
+#[test]
+fn push_follow_tags_in_the_config_does_not_push_other_tags() {
+    let repo = repo();
+    repo.git(&["config", "push.followTags", "true"]);
+    repo.git(&["tag", "-a", "-m", "not for the remote", "experiment"]);
+    let before = repo.remote_tags();
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    assert!(
+        stdout(&out).contains("pushed v1.2.0 to origin"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        repo.remote_tags().keys().collect::<Vec<_>>(),
+        ["refs/tags/v1.1.0", "refs/tags/v1.2.0"],
+        "exactly one new tag on the remote"
+    );
+    assert_remote_tags_kept(&before, &repo);
+}
+
+/// `v1.2.0` on the remote at another commit is this release already when the
+/// version file says 1.2: no second tag `v1.2`; preflight agrees.
+#[test]
+fn a_tag_of_the_same_version_under_another_spelling_blocks() {
+    let repo = repo();
+    let old = repo.head();
+    repo.git(&["tag", "-a", "-m", "1.2.0", "v1.2.0"]);
+    repo.git(&["push", "--quiet", "origin", "refs/tags/v1.2.0"]);
+    repo.git(&["tag", "-d", "v1.2.0"]);
+    repo.commit(
+        "python/invokeai/version/invokeai_version.py",
+        "__version__ = \"1.2\"\n",
+        "Spell the version shorter",
+    );
+    repo.git(&["push", "--quiet", "origin", "main"]);
+    let before = repo.remote_tags();
+    let refs = repo.refs();
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "the tag v1.2.0 (on origin at {}) is the same version as v1.2 by PEP 440",
+            &old[..10]
+        )),
+        "{text}"
+    );
+    assert_eq!(repo.refs(), refs, "nothing may change");
+    assert_remote_tags_kept(&before, &repo);
+
+    // A local tag spelled otherwise blocks too.
+    repo.git(&["tag", "-a", "-m", "x", "V1.2.0.0"]);
+    let out = output(&mut repo.xtask(&["tag-release", "--yes"]));
+    assert!(
+        stdout(&out).contains("the tag V1.2.0.0 (locally at"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// A remote that accepts the connection and never answers: the command
+/// says what it waits for, gives up after --timeout, and changes nothing.
+#[test]
+fn a_remote_that_never_answers_is_given_up_on() {
+    let repo = repo();
+    let server = release_fixture::RawServer::start(release_fixture::Behaviour::Hang);
+    let url = format!(
+        "http://maintainer:s3cr3t-token@127.0.0.1:{}/repo.git",
+        server.port
+    );
+    repo.git(&["remote", "set-url", "origin", &url]);
+    let refs = repo.refs();
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes", "--timeout", "2"]));
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
+    assert!(
+        err.contains("asking origin for its tags (`git ls-remote --tags origin`, at most 2 s)"),
+        "{err}"
+    );
+    assert!(text.contains("got no answer within 2 s"), "{text}");
+    // The credentials in the remote's URL are never shown.
+    assert!(
+        !text.contains("s3cr3t") && !err.contains("s3cr3t"),
+        "{text}\n{err}"
+    );
+    assert!(text.contains("http://***@127.0.0.1:"), "{text}");
+    assert_eq!(repo.refs(), refs);
+}
+
+/// The tags are listed from the real remote, but the push goes to one that
+/// hangs: the push is given up on too, and the tag stays local.
+#[test]
+fn a_push_that_never_completes_is_given_up_on() {
+    let repo = repo();
+    let server = release_fixture::RawServer::start(release_fixture::Behaviour::Hang);
+    let push_url = format!("http://127.0.0.1:{}/repo.git", server.port);
+    repo.git(&["remote", "set-url", "--push", "origin", &push_url]);
+    let before = repo.remote_tags();
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes", "--timeout", "2"]));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("pushing v1.2.0 to origin (at most 2 s)"),
+        "{err}"
+    );
+    assert!(err.contains("got no answer within 2 s"), "{err}");
+    assert!(err.contains("push it later with"), "{err}");
+    assert_eq!(
+        repo.local_tag("v1.2.0").as_deref(),
+        Some(repo.head().as_str())
+    );
+    assert_eq!(repo.remote_tags(), before);
+}
+
+/// A lightweight tag at HEAD is not pushed as it is: refused, or replaced by
+/// an annotated tag with --force.
+#[test]
+fn a_lightweight_tag_at_head_is_not_released_as_it_is() {
+    let repo = repo();
+    repo.git(&["tag", "v1.2.0"]);
+    let before = repo.remote_tags();
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("is a lightweight tag"), "{text}");
+    assert_eq!(repo.remote_tags(), before);
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--push", "--yes", "--force"]));
+    assert!(
+        stdout(&out).contains("replace the lightweight tag v1.2.0 by an annotated tag at HEAD"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(repo.git(&["cat-file", "-t", "refs/tags/v1.2.0"]), "tag");
+    assert_eq!(
+        repo.remote_git(&["cat-file", "-t", "refs/tags/v1.2.0"]),
+        "tag"
+    );
+    assert_remote_tags_kept(&before, &repo);
+}
+
+/// A local version segment cannot be published: refused before any plan,
+/// with the real reason (not git's complaint about the tag name).
+#[test]
+fn a_local_version_is_refused_with_the_real_reason() {
+    let repo = repo();
+    repo.commit(
+        "python/invokeai/version/invokeai_version.py",
+        "__version__ = \"1.2.0+a.lock\"\n",
+        "A local version",
+    );
+    let refs = repo.refs();
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("has a local segment (+a.lock)"), "{text}");
+    assert!(!text.contains("plan:"), "{text}");
+    assert!(!stderr(&out).contains("user.name"), "{}", stderr(&out));
+    assert_eq!(repo.refs(), refs);
+}

@@ -5,10 +5,20 @@
 //! `status` runs with `--no-optional-locks` so it does not even refresh the
 //! index file. The only writes are `tag` and `push` of one tag, done by
 //! tag-release; nothing here deletes or force-pushes a remote ref.
+//!
+//! Talking to a remote is bounded in time (a remote that accepts the
+//! connection and never answers is given up on, saying so), never prompts
+//! for credentials, and its URL is shown with any credentials masked.
 
-use anyhow::{Context, Result};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{Shell, cmd};
+
+use crate::util::process::{self, Bounded};
+use crate::util::redact;
 
 /// A commit, for showing to a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +49,25 @@ pub enum RemoteTag {
     Unknown(String),
 }
 
-/// A remote's name, URL and what it says about the release tag.
+/// A tag and the commit it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRef {
+    /// Without `refs/tags/`.
+    pub name: String,
+    pub commit: String,
+    /// An annotated tag (a tag object), not a lightweight one.
+    pub annotated: bool,
+}
+
+/// A remote's name, URL (credentials masked) and what it says about the
+/// release tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remote {
     pub name: String,
     pub url: Option<String>,
     pub tag: RemoteTag,
+    /// Every tag the remote lists (empty when it could not be asked).
+    pub tags: Vec<TagRef>,
 }
 
 /// git in one repository.
@@ -99,65 +122,117 @@ impl<'a> Git<'a> {
         Ok(out.lines().map(str::to_owned).collect())
     }
 
-    /// The commit a local tag points at, if the tag exists.
-    pub fn local_tag(&self, tag: &str) -> Result<Option<Commit>> {
+    /// Every local tag with the commit it points at and its kind.
+    pub fn local_tags(&self) -> Result<Vec<TagRef>> {
         let root = &self.root;
-        let peeled = format!("refs/tags/{tag}^{{commit}}");
-        let out = cmd!(self.sh, "git -C {root} rev-parse --verify --quiet {peeled}")
-            .quiet()
-            .ignore_status()
-            .output()
-            .with_context(|| format!("cannot run `git rev-parse` in {root}"))?;
-        if !out.status.success() {
-            return Ok(None);
-        }
-        let sha = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        self.commit(&sha).map(Some)
+        let out = cmd!(
+            self.sh,
+            "git -C {root} for-each-ref --format=%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname) refs/tags/"
+        )
+        .quiet()
+        .read()
+        .with_context(|| format!("cannot list the tags of {root}"))?;
+        Ok(parse_tag_refs(&out))
     }
 
-    /// A remote's URL and what it says about `tag`. Never fails: a remote that
-    /// cannot be asked is `RemoteTag::Unknown` with the reason.
-    pub fn remote(&self, name: &str, tag: &str) -> Remote {
+    /// Whether git accepts `refs/tags/{tag}` as a ref name.
+    pub fn valid_tag_name(&self, tag: &str) -> bool {
+        let refname = format!("refs/tags/{tag}");
+        cmd!(self.sh, "git check-ref-format {refname}")
+            .quiet()
+            .ignore_stderr()
+            .run()
+            .is_ok()
+    }
+
+    /// A git command talking to a remote: no prompts, at most `limit`.
+    fn remote_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("git");
+        command
+            .arg("-C")
+            .arg(self.root.as_str())
+            .args(args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            // Nor an askpass program for ssh.
+            .env("SSH_ASKPASS_REQUIRE", "never");
+        command
+    }
+
+    /// A remote's URL and every tag it lists, the release tag among them.
+    /// Never fails: a remote that cannot be asked within `limit` is
+    /// `RemoteTag::Unknown` with the reason.
+    pub fn remote(&self, name: &str, tag: &str, limit: Duration) -> Remote {
         let root = &self.root;
         let url = cmd!(self.sh, "git -C {root} remote get-url {name}")
             .quiet()
             .ignore_stderr()
             .read()
-            .ok();
-        let tag = match &url {
-            None => RemoteTag::Unknown(format!("{root} has no remote named `{name}`")),
-            Some(_) => self.ls_remote_tag(name, tag),
-        };
-        Remote {
+            .ok()
+            .map(|url| redact::secrets(&url).into_owned());
+        let mut remote = Remote {
             name: name.to_owned(),
             url,
-            tag,
+            tag: RemoteTag::Absent,
+            tags: Vec::new(),
+        };
+        if remote.url.is_none() {
+            remote.tag = RemoteTag::Unknown(format!("{root} has no remote named `{name}`"));
+            return remote;
         }
+        let what = format!("`git ls-remote --tags {name}`");
+        eprintln!(
+            "asking {name} for its tags ({what}, at most {} s)",
+            limit.as_secs()
+        );
+        let mut command = self.remote_command(&["ls-remote", "--tags", name]);
+        match process::run_bounded(&mut command, limit) {
+            Err(err) => remote.tag = RemoteTag::Unknown(format!("cannot run {what}: {err}")),
+            Ok(Bounded::TimedOut { .. }) => {
+                remote.tag = RemoteTag::Unknown(format!(
+                    "{what} got no answer within {} s (--timeout)",
+                    limit.as_secs()
+                ));
+            }
+            Ok(Bounded::Exited(out)) if !out.status.success() => {
+                remote.tag = RemoteTag::Unknown(format!(
+                    "{what} failed: {}",
+                    redact::secrets(String::from_utf8_lossy(&out.stderr).trim())
+                ));
+            }
+            Ok(Bounded::Exited(out)) => {
+                remote.tags = parse_ls_remote_tags(&String::from_utf8_lossy(&out.stdout));
+                remote.tag = match remote.tags.iter().find(|t| t.name == tag) {
+                    Some(found) => RemoteTag::At(found.commit.clone()),
+                    None => RemoteTag::Absent,
+                };
+            }
+        }
+        remote
     }
 
-    fn ls_remote_tag(&self, remote: &str, tag: &str) -> RemoteTag {
-        let root = &self.root;
-        let direct = format!("refs/tags/{tag}");
-        let peeled = format!("refs/tags/{tag}^{{}}");
-        // No credential prompt: a remote that wants one is reported instead.
-        let out = cmd!(
-            self.sh,
-            "git -C {root} ls-remote --tags {remote} {direct} {peeled}"
-        )
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .quiet()
-        .ignore_status()
-        .output();
-        match out {
-            Err(err) => RemoteTag::Unknown(format!("cannot run `git ls-remote`: {err}")),
-            Ok(out) if !out.status.success() => RemoteTag::Unknown(format!(
-                "`git ls-remote {remote}` failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )),
-            Ok(out) => match parse_ls_remote(&String::from_utf8_lossy(&out.stdout), tag) {
-                Some(sha) => RemoteTag::At(sha),
-                None => RemoteTag::Absent,
-            },
+    /// Push exactly one tag, whatever the user's git configuration says
+    /// (`push.followTags` would add every annotated tag reachable from it),
+    /// within `limit`.
+    pub fn push_one_tag(&self, remote: &str, tag: &str, limit: Duration) -> Result<()> {
+        let refspec = format!("refs/tags/{tag}:refs/tags/{tag}");
+        let args = ["push", "--no-follow-tags", "--porcelain", remote, &refspec];
+        println!("$ git {}", args.join(" "));
+        eprintln!("pushing {tag} to {remote} (at most {} s)", limit.as_secs());
+        let mut command = self.remote_command(&args);
+        match process::run_bounded(&mut command, limit)
+            .with_context(|| format!("cannot run `git push` in {}", self.root))?
+        {
+            Bounded::TimedOut { stderr } => bail!(
+                "`git push {remote}` got no answer within {} s (--timeout){}",
+                limit.as_secs(),
+                show_stderr(&stderr)
+            ),
+            Bounded::Exited(out) if !out.status.success() => bail!(
+                "`git push {remote}` failed ({}){}",
+                process::describe(out.status),
+                show_stderr(&out.stderr)
+            ),
+            Bounded::Exited(_) => Ok(()),
         }
     }
 
@@ -193,24 +268,68 @@ impl<'a> Git<'a> {
     }
 }
 
-/// The commit `refs/tags/TAG` points at in `git ls-remote` output: the peeled
-/// `^{}` line of an annotated tag wins over the tag object's own line.
-pub fn parse_ls_remote(out: &str, tag: &str) -> Option<String> {
-    let direct = format!("refs/tags/{tag}");
-    let peeled = format!("refs/tags/{tag}^{{}}");
-    let mut found = None;
+/// `: what git said`, credentials masked, or nothing.
+fn show_stderr(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let text = process::tail(text.trim(), 5);
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", redact::secrets(&text))
+    }
+}
+
+/// Every tag in `git ls-remote --tags` output, with the commit it points at:
+/// the peeled `^{}` line of an annotated tag gives its commit.
+pub fn parse_ls_remote_tags(out: &str) -> Vec<TagRef> {
+    let mut tags: Vec<TagRef> = Vec::new();
     for line in out.lines() {
-        let Some((sha, name)) = line.split_once('\t') else {
+        let Some((sha, refname)) = line.split_once('\t') else {
             continue;
         };
-        if name == peeled {
-            return Some(sha.to_owned());
-        }
-        if name == direct {
-            found = Some(sha.to_owned());
+        let Some(name) = refname.strip_prefix("refs/tags/") else {
+            continue;
+        };
+        if let Some(name) = name.strip_suffix("^{}") {
+            match tags.iter_mut().find(|t| t.name == name) {
+                Some(tag) => {
+                    tag.commit = sha.to_owned();
+                    tag.annotated = true;
+                }
+                None => tags.push(TagRef {
+                    name: name.to_owned(),
+                    commit: sha.to_owned(),
+                    annotated: true,
+                }),
+            }
+        } else if !tags.iter().any(|t| t.name == name) {
+            tags.push(TagRef {
+                name: name.to_owned(),
+                commit: sha.to_owned(),
+                annotated: false,
+            });
         }
     }
-    found
+    tags
+}
+
+/// `name\0type\0object\0peeled` lines of for-each-ref into tags.
+pub fn parse_tag_refs(out: &str) -> Vec<TagRef> {
+    out.lines()
+        .filter_map(|line| {
+            let mut parts = line.split('\0');
+            let name = parts.next()?;
+            let kind = parts.next()?;
+            let object = parts.next()?;
+            let peeled = parts.next().unwrap_or("");
+            let commit = if peeled.is_empty() { object } else { peeled };
+            (!name.is_empty()).then(|| TagRef {
+                name: name.to_owned(),
+                commit: commit.to_owned(),
+                annotated: kind == "tag",
+            })
+        })
+        .collect()
 }
 
 /// `name\0object\0peeled` lines into `(name, commit)`.
@@ -231,15 +350,31 @@ pub fn parse_for_each_ref(out: &str) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
+    fn tag(name: &str, commit: &str, annotated: bool) -> TagRef {
+        TagRef {
+            name: name.into(),
+            commit: commit.into(),
+            annotated,
+        }
+    }
+
     #[test]
-    fn ls_remote_prefers_the_peeled_commit() {
-        let out = "aaa\trefs/tags/v1.0\nbbb\trefs/tags/v1.0^{}\n";
-        assert_eq!(parse_ls_remote(out, "v1.0").as_deref(), Some("bbb"));
-        let light = "ccc\trefs/tags/v1.0\n";
-        assert_eq!(parse_ls_remote(light, "v1.0").as_deref(), Some("ccc"));
-        // A longer tag sharing the prefix is another tag.
-        assert_eq!(parse_ls_remote("ddd\trefs/tags/v1.0.1\n", "v1.0"), None);
-        assert_eq!(parse_ls_remote("", "v1.0"), None);
+    fn ls_remote_gives_every_tag_with_its_peeled_commit() {
+        let out = "aaa\trefs/tags/v1.0\nbbb\trefs/tags/v1.0^{}\nccc\trefs/tags/v1.0.1\nddd\trefs/heads/main\n";
+        assert_eq!(
+            parse_ls_remote_tags(out),
+            [tag("v1.0", "bbb", true), tag("v1.0.1", "ccc", false)]
+        );
+        assert_eq!(parse_ls_remote_tags(""), []);
+    }
+
+    #[test]
+    fn for_each_ref_knows_annotated_from_lightweight() {
+        let out = "v1.0\0tag\0tagobj\0commit1\nv0.9\0commit\0commit0\0\n";
+        assert_eq!(
+            parse_tag_refs(out),
+            [tag("v1.0", "commit1", true), tag("v0.9", "commit0", false)]
+        );
     }
 
     #[test]

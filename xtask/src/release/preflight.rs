@@ -46,7 +46,12 @@ impl flags::Preflight {
             }
         };
         let git = Git::new(sh, &layout.root);
-        let observed = tag_release::observe(&git, &app, &self.remote)?;
+        let observed = tag_release::observe(
+            &git,
+            &app,
+            &self.remote,
+            std::time::Duration::from_secs(self.timeout),
+        )?;
         let question = Question::new(
             project.clone(),
             app.version.clone(),
@@ -295,6 +300,10 @@ mod tests {
     fn observed() -> Observed {
         Observed {
             tag: "v1.0rc1".into(),
+            version: version::parse("1.0rc1").unwrap(),
+            tag_name_ok: true,
+            local_annotated: true,
+            same_version: vec![],
             head: Commit {
                 sha: "head".into(),
                 subject: "s".into(),
@@ -305,6 +314,7 @@ mod tests {
                 name: "origin".into(),
                 url: Some("u".into()),
                 tag: RemoteTag::Absent,
+                tags: vec![],
             },
             version_file: "ver.py".into(),
         }

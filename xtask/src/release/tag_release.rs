@@ -11,14 +11,15 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use xshell::Shell;
 
 use crate::flags;
 use crate::paths::Layout;
-use crate::release::git::{Commit, Git, Remote, RemoteTag};
-use crate::release::version::{self, AppVersion};
+use crate::release::git::{Commit, Git, Remote, RemoteTag, TagRef};
+use crate::release::version::{self, AppVersion, Version};
 
 impl flags::TagRelease {
     pub fn run(self, sh: &Shell) -> Result<ExitCode> {
@@ -26,7 +27,8 @@ impl flags::TagRelease {
         let app = version::read(&layout)?;
         let project = crate::release::identity::project_name(&layout)?;
         let git = Git::new(sh, &layout.root);
-        let observed = observe(&git, &app, &self.remote)?;
+        let limit = Duration::from_secs(self.timeout);
+        let observed = observe(&git, &app, &self.remote, limit)?;
         let options = Options {
             push: self.push,
             force: self.force,
@@ -62,7 +64,7 @@ impl flags::TagRelease {
                 }
             }
         }
-        execute(&git, &project, &app, &observed, &plan)?;
+        execute(&git, &project, &app, &observed, &plan, limit)?;
         Ok(ExitCode::SUCCESS)
     }
 }
@@ -72,27 +74,79 @@ impl flags::TagRelease {
 pub struct Observed {
     /// `v<version>`.
     pub tag: String,
+    pub version: Version,
+    /// Whether git accepts the tag as a ref name.
+    pub tag_name_ok: bool,
     pub head: Commit,
     /// `git status --porcelain` lines.
     pub dirty: Vec<String>,
     /// The commit the local tag points at, if it exists.
     pub local_tag: Option<Commit>,
+    /// Whether the local tag is annotated (meaningful when it exists).
+    pub local_annotated: bool,
     pub remote: Remote,
+    /// Other tags, local or on the remote, that name the same version by
+    /// PEP 440 (`v1.0.0` for 1.0, `V1.0`, `v6.15.0-rc1` for 6.15.0rc1).
+    pub same_version: Vec<SameVersion>,
     /// Where the version came from, for the ways out.
     pub version_file: String,
 }
 
-/// Read the repository's state (no changes).
-pub fn observe(git: &Git, app: &AppVersion, remote: &str) -> Result<Observed> {
+/// A tag under another name for the same version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SameVersion {
+    pub name: String,
+    pub commit: String,
+    /// `locally` or `on origin`.
+    pub place: String,
+}
+
+/// Read the repository's state (no changes); the remote is given `limit`.
+pub fn observe(git: &Git, app: &AppVersion, remote: &str, limit: Duration) -> Result<Observed> {
     let tag = version::tag_name(&app.version);
+    let local_tags = git.local_tags()?;
+    let remote = git.remote(remote, &tag, limit);
+    let local = local_tags.iter().find(|t| t.name == tag);
+    let local_tag = match local {
+        Some(found) => Some(git.commit(&found.commit)?),
+        None => None,
+    };
+    let mut same_version = same_version(&local_tags, &tag, &app.version, "locally");
+    same_version.extend(same_version_of(&remote, &tag, &app.version));
     Ok(Observed {
+        tag_name_ok: git.valid_tag_name(&tag),
+        version: app.version.clone(),
         head: git.head()?,
         dirty: git.dirty()?,
-        local_tag: git.local_tag(&tag)?,
-        remote: git.remote(remote, &tag),
+        local_annotated: local.is_some_and(|t| t.annotated),
+        local_tag,
+        remote,
+        same_version,
         version_file: app.file.to_string(),
         tag,
     })
+}
+
+fn same_version_of(remote: &Remote, tag: &str, version: &Version) -> Vec<SameVersion> {
+    same_version(&remote.tags, tag, version, &format!("on {}", remote.name))
+}
+
+/// The tags other than `tag` whose name is `version` by PEP 440. Pure.
+pub fn same_version(
+    tags: &[TagRef],
+    tag: &str,
+    version: &Version,
+    place: &str,
+) -> Vec<SameVersion> {
+    tags.iter()
+        .filter(|t| t.name != tag)
+        .filter(|t| version::parse(&t.name).is_ok_and(|v| &v == version))
+        .map(|t| SameVersion {
+            name: t.name.clone(),
+            commit: t.commit.clone(),
+            place: place.to_owned(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -122,6 +176,13 @@ pub struct Blocker {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockerKind {
+    /// The version cannot be released under its tag (a local segment, a
+    /// name git refuses).
+    Unreleasable,
+    /// Another tag names the same version.
+    SameVersionTag,
+    /// The local tag is lightweight; releases use annotated tags.
+    Lightweight,
     DirtyTree,
     LocalTagElsewhere,
     RemoteTagElsewhere,
@@ -159,12 +220,67 @@ pub fn decide(observed: &Observed, options: Options) -> Decision {
     let mut blockers = Vec::new();
     let mut plan = Plan::default();
 
+    if let Some(local) = version_local_segment(&observed.version) {
+        blockers.push(Blocker {
+            kind: BlockerKind::Unreleasable,
+            cause: format!(
+                "the version {} has a local segment (+{local}); package indexes refuse local versions (PEP 440)",
+                observed.version
+            ),
+            way_out: format!(
+                "remove `+{local}` from __version__ in {}",
+                observed.version_file
+            ),
+        });
+    } else if !observed.tag_name_ok {
+        blockers.push(Blocker {
+            kind: BlockerKind::Unreleasable,
+            cause: format!("git does not accept {tag} as a tag name"),
+            way_out: format!("choose another version in {}", observed.version_file),
+        });
+    }
+    for other in &observed.same_version {
+        blockers.push(Blocker {
+            kind: BlockerKind::SameVersionTag,
+            cause: format!(
+                "the tag {} ({} at {}) is the same version as {tag} by PEP 440: this version was tagged already",
+                other.name,
+                other.place,
+                short(&other.commit)
+            ),
+            way_out: format!(
+                "bump __version__ in {} and release the new version; if {} was a mistake that was never pushed or published, delete it yourself (git tag -d {})",
+                observed.version_file, other.name, other.name
+            ),
+        });
+    }
     if !observed.dirty.is_empty() {
         blockers.push(dirty_blocker(&observed.dirty));
     }
 
     let remote_at_head = matches!(&remote.tag, RemoteTag::At(sha) if *sha == head.sha);
+    let lightweight = observed.local_tag.is_some() && !observed.local_annotated;
     match &observed.local_tag {
+        Some(local) if lightweight && local.sha == head.sha && remote_at_head => {
+            plan.notes.push(format!(
+                "warning: {tag} is a lightweight tag, and {remote_name} has it already; it stays as it is"
+            ));
+        }
+        Some(local) if lightweight && local.sha == head.sha && options.force => {
+            plan.steps.push(Step::Move {
+                from: local.clone(),
+            });
+        }
+        Some(local) if lightweight && local.sha == head.sha => blockers.push(Blocker {
+            kind: BlockerKind::Lightweight,
+            cause: format!(
+                "the local tag {tag} at {} is a lightweight tag; releases use annotated tags (with a tagger, a date and a message)",
+                local.describe()
+            ),
+            way_out: format!(
+                "re-run with --force to replace it by an annotated tag at HEAD, or delete it (git tag -d {tag}) and re-run"
+            ),
+        }),
         None if remote_at_head => plan.notes.push(format!(
             "{remote_name} already has {tag} at HEAD; nothing to do here (to have it locally too: git fetch {remote_name} tag {tag})"
         )),
@@ -239,6 +355,12 @@ pub fn decide(observed: &Observed, options: Options) -> Decision {
         ));
     }
     Decision::Go(plan)
+}
+
+/// The local segment of a version (`a.lock` in `1.0+a.lock`), if any.
+fn version_local_segment(version: &Version) -> Option<String> {
+    let text = version.to_string();
+    text.split_once('+').map(|(_, local)| local.to_owned())
 }
 
 /// The dirty-tree blocker (shared with preflight).
@@ -326,6 +448,10 @@ fn describe_plan(observed: &Observed, plan: &Plan) -> String {
     for (i, step) in plan.steps.iter().enumerate() {
         let line = match step {
             Step::Create => format!("create the annotated tag {tag} at HEAD {}", head.describe()),
+            Step::Move { from } if from.sha == head.sha => format!(
+                "replace the lightweight tag {tag} by an annotated tag at HEAD {}",
+                head.describe()
+            ),
             Step::Move { from } => format!(
                 "move the local tag {tag} from {} to HEAD {}",
                 from.describe(),
@@ -378,6 +504,7 @@ fn execute(
     app: &AppVersion,
     observed: &Observed,
     plan: &Plan,
+    limit: Duration,
 ) -> Result<()> {
     let tag = observed.tag.as_str();
     let head = observed.head.sha.as_str();
@@ -410,9 +537,8 @@ fn execute(
             }
             Step::Push => {
                 let remote = observed.remote.name.as_str();
-                let refspec = format!("refs/tags/{tag}");
-                git.run_visible(&["push", remote, &refspec]).with_context(|| {
-                    format!("cannot push {tag} to {remote}; the tag exists locally, push it later with: git push {remote} {refspec}")
+                git.push_one_tag(remote, tag, limit).with_context(|| {
+                    format!("cannot push {tag} to {remote}; the tag exists locally, push it later with: git push --no-follow-tags {remote} refs/tags/{tag}:refs/tags/{tag}")
                 })?;
                 println!("pushed {tag} to {remote}");
             }
@@ -444,6 +570,10 @@ mod tests {
     fn clean() -> Observed {
         Observed {
             tag: "v1.0".into(),
+            version: version::parse("1.0").unwrap(),
+            tag_name_ok: true,
+            local_annotated: true,
+            same_version: vec![],
             head: commit("head"),
             dirty: vec![],
             local_tag: None,
@@ -451,6 +581,7 @@ mod tests {
                 name: "origin".into(),
                 url: Some("../remote.git".into()),
                 tag: RemoteTag::Absent,
+                tags: vec![],
             },
             version_file: "ver.py".into(),
         }
@@ -601,5 +732,111 @@ mod tests {
                 BlockerKind::RemoteTagElsewhere
             ]
         );
+    }
+
+    #[test]
+    fn a_tag_of_the_same_version_under_another_name_blocks() {
+        let tags = [
+            TagRef {
+                name: "v1.0.0".into(),
+                commit: "old".into(),
+                annotated: true,
+            },
+            TagRef {
+                name: "V1.0".into(),
+                commit: "old".into(),
+                annotated: false,
+            },
+            TagRef {
+                name: "v1.0".into(),
+                commit: "head".into(),
+                annotated: true,
+            },
+            TagRef {
+                name: "v1.0.1".into(),
+                commit: "x".into(),
+                annotated: true,
+            },
+            TagRef {
+                name: "release-1.0".into(),
+                commit: "x".into(),
+                annotated: true,
+            },
+        ];
+        let v = version::parse("1.0").unwrap();
+        let found = same_version(&tags, "v1.0", &v, "on origin");
+        let names: Vec<&str> = found.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["v1.0.0", "V1.0"]);
+        let rc = version::parse("6.15.0rc1").unwrap();
+        let rc_tags = [TagRef {
+            name: "v6.15.0-rc1".into(),
+            commit: "c".into(),
+            annotated: true,
+        }];
+        assert_eq!(
+            same_version(&rc_tags, "v6.15.0rc1", &rc, "locally").len(),
+            1
+        );
+
+        let mut o = clean();
+        o.same_version = found;
+        let Decision::Refuse(blockers) = decide(&o, PUSH) else {
+            panic!()
+        };
+        assert_eq!(blockers.len(), 2);
+        assert!(
+            blockers[0]
+                .cause
+                .contains("v1.0.0 (on origin at old) is the same version as v1.0")
+        );
+        assert_eq!(blockers[0].kind, BlockerKind::SameVersionTag);
+    }
+
+    #[test]
+    fn a_lightweight_tag_is_refused_unless_forced() {
+        let mut o = clean();
+        o.local_tag = Some(commit("head"));
+        o.local_annotated = false;
+        assert_eq!(kinds(decide(&o, PUSH)), [BlockerKind::Lightweight]);
+        assert_eq!(
+            steps(decide(
+                &o,
+                Options {
+                    push: true,
+                    force: true
+                }
+            )),
+            [
+                Step::Move {
+                    from: commit("head")
+                },
+                Step::Push
+            ]
+        );
+        // Already on the remote at HEAD: nothing can be changed any more.
+        o.remote.tag = RemoteTag::At("head".into());
+        let Decision::Go(plan) = decide(&o, PUSH) else {
+            panic!()
+        };
+        assert!(plan.steps.is_empty());
+        assert!(plan.notes[0].contains("lightweight"), "{:?}", plan.notes);
+    }
+
+    #[test]
+    fn a_local_version_segment_is_refused_up_front() {
+        let mut o = clean();
+        o.version = version::parse("1.0+a.lock").unwrap();
+        o.tag = "v1.0+a.lock".into();
+        o.tag_name_ok = false;
+        let Decision::Refuse(blockers) = decide(&o, PUSH) else {
+            panic!()
+        };
+        assert_eq!(blockers[0].kind, BlockerKind::Unreleasable);
+        assert!(
+            blockers[0].cause.contains("local segment (+a.lock)"),
+            "{:?}",
+            blockers[0]
+        );
+        assert!(blockers[0].way_out.contains("remove `+a.lock`"));
     }
 }

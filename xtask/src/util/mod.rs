@@ -1,9 +1,11 @@
 //! Small helpers the commands share: parallel maps, child processes, HTTP,
-//! HTML attribute scanning, hashing and a seeded random generator.
+//! HTML attribute scanning, hashing, credential masking and a seeded random
+//! generator.
 
 pub mod hash;
 pub mod html;
 pub mod http;
 pub mod par;
 pub mod process;
+pub mod redact;
 pub mod rng;

@@ -161,6 +161,47 @@ pub fn drain<R: Read + Send + 'static>(mut pipe: R) -> JoinHandle<Vec<u8>> {
     })
 }
 
+/// How a bounded run ended.
+#[derive(Debug)]
+pub enum Bounded {
+    /// It exited in time.
+    Exited(std::process::Output),
+    /// It was still running at the limit and was stopped, with what it
+    /// had written to stderr by then.
+    TimedOut { stderr: Vec<u8> },
+}
+
+/// Run `command` (stdin closed, stdout and stderr captured) for at most
+/// `limit`; past it, its whole process group is stopped.
+pub fn run_bounded(command: &mut Command, limit: Duration) -> io::Result<Bounded> {
+    use std::process::Stdio;
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = GroupChild::spawn(command)?;
+    let stdout = child.child_mut().stdout.take().map(drain);
+    let stderr = child.child_mut().stderr.take().map(drain);
+    let collect = |pipe: Option<JoinHandle<Vec<u8>>>| {
+        pipe.and_then(|handle| handle.join().ok())
+            .unwrap_or_default()
+    };
+    match child.wait_for(limit)? {
+        Some(status) => Ok(Bounded::Exited(std::process::Output {
+            status,
+            stdout: collect(stdout),
+            stderr: collect(stderr),
+        })),
+        None => {
+            child.stop(Duration::from_secs(1))?;
+            let _ = collect(stdout);
+            Ok(Bounded::TimedOut {
+                stderr: collect(stderr),
+            })
+        }
+    }
+}
+
 /// An exit status in words: `exit code 1`, `killed by signal 9`.
 pub fn describe(status: ExitStatus) -> String {
     if let Some(code) = status.code() {
@@ -307,5 +348,33 @@ mod tests {
             child.stop(Duration::from_millis(10)).unwrap(),
             Stopped::AlreadyExited(_)
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_bounded_run_returns_output_or_gives_up() {
+        let done = run_bounded(
+            Command::new("sh").args(["-c", "echo out; echo err >&2"]),
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        let Bounded::Exited(out) = done else {
+            panic!("{done:?}")
+        };
+        assert_eq!(
+            (out.stdout.as_slice(), out.stderr.as_slice()),
+            (&b"out\n"[..], &b"err\n"[..])
+        );
+        let started = Instant::now();
+        let hung = run_bounded(
+            Command::new("sh").args(["-c", "echo waiting >&2; sleep 600 & wait"]),
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(60));
+        let Bounded::TimedOut { stderr } = hung else {
+            panic!("{hung:?}")
+        };
+        assert_eq!(stderr, b"waiting\n");
     }
 }
