@@ -321,3 +321,61 @@ fn a_bad_question_is_exit_2() {
         stderr(&out)
     );
 }
+
+/// A mistyped index root answers 404 for every project; that 404 does not
+/// mean "free": the root itself is asked, and the answer is exit 3 naming it.
+#[test]
+fn a_mistyped_index_root_is_exit_3_not_free() {
+    let repo = checkout();
+    let site = tempdir();
+    let page = site.path().join("simple/invokeai/index.html");
+    std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+    std::fs::write(&page, "<!DOCTYPE html><html><body></body></html>\n").unwrap();
+    let server = Server::static_tree(site.path());
+    let mistyped = server.index.replace("/simple/", "/simpel/");
+    let out = check(&repo, &mistyped, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(&format!("{mistyped} answered HTTP 404 for the index root")),
+        "{text}"
+    );
+    assert!(text.contains("is the index URL right?"), "{text}");
+    // The right root, and a project it does not know: free.
+    let other = Repo::without_remote("1.2.0");
+    let pyproject = std::fs::read_to_string(other.root.join("python/pyproject.toml")).unwrap();
+    other.write(
+        "python/pyproject.toml",
+        &pyproject.replace("name = \"InvokeAI\"", "name = \"not-there\""),
+    );
+    let out = check(&other, &server.index, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+/// Credentials in the index URL reach the index but never the output.
+#[test]
+fn credentials_in_the_index_url_are_never_printed() {
+    let repo = checkout();
+    let dir = tempdir();
+    let server = index_with_1_1_0(dir.path());
+    let with_creds = server
+        .index
+        .replace("http://", "http://uploader:pypi-s3cr3t@");
+    for extra in [&[][..], &["--version", "1.1.0"]] {
+        let out = check(&repo, &with_creds, extra);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{all}");
+        assert!(!all.contains("s3cr3t"), "{all}");
+        assert!(all.contains("http://***@127.0.0.1:"), "{all}");
+    }
+    // And not in errors either: a closed port behind credentials.
+    let port = release_fixture::free_port();
+    let out = check(
+        &repo,
+        &format!("https://me:pypi-s3cr3t@127.0.0.1:{port}/simple/"),
+        &[],
+    );
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "{all}");
+    assert!(!all.contains("s3cr3t"), "{all}");
+}

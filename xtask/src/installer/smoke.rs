@@ -567,6 +567,7 @@ fn get(url: &str) -> Result<http::Response> {
         accept: None,
         timeout: HTTP_LIMIT,
         max_body: HTTP_MAX_BODY,
+        truncate: false,
         redirects: 0,
         proxy_from_env: false,
     })

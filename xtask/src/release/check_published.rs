@@ -36,7 +36,7 @@ impl flags::CheckPublished {
             question.project,
             question.version,
             question.source,
-            index::project_url(&index, &question.project)
+            index::shown(&index::project_url(&index, &question.project))
         );
         println!("  our files: {}", question.artifacts.join(", "));
         let outcome = check(&index, &question, self.timeout);

@@ -15,6 +15,7 @@ use super::version::{self, Version};
 use crate::pydist::names;
 use crate::util::html;
 use crate::util::http::{self, HttpError};
+use crate::util::redact;
 
 pub const PYPI: &str = "https://pypi.org/simple/";
 pub const TESTPYPI: &str = "https://test.pypi.org/simple/";
@@ -37,18 +38,25 @@ pub fn resolve_index(arg: &str) -> String {
     }
 }
 
-/// A friendly name for the two public indexes, else the URL.
-pub fn index_label(index: &str) -> &str {
+/// A friendly name for the two public indexes, else the URL with any
+/// credentials masked.
+pub fn index_label(index: &str) -> String {
     match index {
-        PYPI => "PyPI",
-        TESTPYPI => "TestPyPI",
-        other => other,
+        PYPI => "PyPI".to_owned(),
+        TESTPYPI => "TestPyPI".to_owned(),
+        other => redact::secrets(other).into_owned(),
     }
 }
 
-/// The project's page under an index root.
+/// The project's page under an index root (credentials kept: this is the
+/// URL that is asked; show it through [`shown`]).
 pub fn project_url(index: &str, project: &str) -> String {
     format!("{index}{}/", names::canonicalize(project))
+}
+
+/// A URL as it may be printed: credentials masked.
+pub fn shown(url: &str) -> String {
+    redact::secrets(url).into_owned()
 }
 
 /// What the index says about the project.
@@ -122,37 +130,97 @@ impl fmt::Display for IndexError {
     }
 }
 
-/// Ask the index for the project's listing.
-pub fn fetch(index: &str, project: &str, timeout_secs: u64) -> Result<Listing, IndexError> {
-    let url = project_url(index, project);
-    let answer = http::get(&http::Get {
-        url: &url,
+/// GET `url` from the index; errors name the URL with credentials masked.
+fn ask(
+    url: &str,
+    timeout_secs: u64,
+    max_body: u64,
+    truncate: bool,
+) -> Result<http::Response, IndexError> {
+    let shown = shown(url);
+    http::get(&http::Get {
+        url,
         accept: Some(ACCEPT),
         timeout: Duration::from_secs(timeout_secs.max(1)),
-        max_body: MAX_BODY,
+        max_body,
+        truncate,
         redirects: 5,
         proxy_from_env: true,
     })
     .map_err(|err| match err {
         HttpError::Timeout => IndexError::Timeout {
-            url: url.clone(),
+            url: shown,
             secs: timeout_secs,
         },
         HttpError::Network(why) => IndexError::Network {
-            url: url.clone(),
-            why,
+            url: shown,
+            why: redact::secrets(&why).into_owned(),
         },
         HttpError::Protocol(why) => IndexError::Protocol {
-            url: url.clone(),
-            why,
+            url: shown,
+            why: redact::secrets(&why).into_owned(),
         },
-    })?;
-    classify(
+    })
+}
+
+/// Ask the index for the project's listing. A 404 for the project means
+/// "never published" only when the index root itself answers as a simple
+/// API; a mistyped root (`/simpel/`) answers 404 for everything.
+pub fn fetch(index: &str, project: &str, timeout_secs: u64) -> Result<Listing, IndexError> {
+    let url = project_url(index, project);
+    let answer = ask(&url, timeout_secs, MAX_BODY, false)?;
+    let listing = classify(
         answer.status,
         answer.content_type.as_deref(),
         &answer.text(),
     )
-    .map_err(|why| IndexError::Protocol { url, why })
+    .map_err(|why| IndexError::Protocol {
+        url: shown(&url),
+        why,
+    })?;
+    if listing == Listing::NoProject {
+        // The root of PyPI lists every project: its first bytes are enough.
+        let root = ask(index, timeout_secs, 64 * 1024, true)?;
+        if let Err(why) = is_simple_root(root.status, root.content_type.as_deref()) {
+            return Err(IndexError::Protocol {
+                url: shown(index),
+                why: format!(
+                    "{why}, so its 404 for {} says nothing about the project: is the index URL right?",
+                    shown(&url)
+                ),
+            });
+        }
+    }
+    Ok(listing)
+}
+
+/// Whether an answer to the index root is a simple API root. Pure.
+pub fn is_simple_root(status: u16, content_type: Option<&str>) -> Result<(), String> {
+    if status != 200 {
+        return Err(format!("answered HTTP {status} for the index root"));
+    }
+    match mime(content_type).as_str() {
+        "application/vnd.pypi.simple.v1+json"
+        | "application/vnd.pypi.simple.latest+json"
+        | "text/html"
+        | "application/vnd.pypi.simple.v1+html"
+        | "application/vnd.pypi.simple.latest+html" => Ok(()),
+        other => Err(format!(
+            "answered the index root with content type `{other}`, not a simple API page"
+        )),
+    }
+}
+
+fn mime(content_type: Option<&str>) -> String {
+    content_type
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
 }
 
 /// Turn an HTTP answer into a listing. Pure.
@@ -162,16 +230,7 @@ pub fn classify(status: u16, content_type: Option<&str>, body: &str) -> Result<L
         404 => return Ok(Listing::NoProject),
         other => return Err(format!("answered HTTP {other}")),
     }
-    let mime = content_type
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
-    match mime.as_str() {
+    match mime(content_type).as_str() {
         "application/vnd.pypi.simple.v1+json" | "application/vnd.pypi.simple.latest+json" => {
             parse_json(body)
         }
@@ -384,6 +443,28 @@ fn normalize_file_name(filename: &str, project: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_and_shown_urls_hide_credentials() {
+        assert_eq!(index_label(PYPI), "PyPI");
+        assert_eq!(
+            index_label("https://u:t0k@pkgs.example.com/simple/"),
+            "https://***@pkgs.example.com/simple/"
+        );
+        assert_eq!(
+            shown(&project_url("https://u:t0k@h/simple/", "Invoke_AI")),
+            "https://***@h/simple/invoke-ai/"
+        );
+    }
+
+    #[test]
+    fn a_simple_root_is_a_200_simple_page() {
+        assert!(is_simple_root(200, Some("text/html; charset=utf-8")).is_ok());
+        assert!(is_simple_root(200, Some("application/vnd.pypi.simple.v1+json")).is_ok());
+        assert!(is_simple_root(404, Some("text/html")).is_err());
+        assert!(is_simple_root(200, Some("application/json")).is_err());
+        assert!(is_simple_root(200, None).is_err());
+    }
     use crate::release::identity::Identity;
 
     fn v(text: &str) -> Version {

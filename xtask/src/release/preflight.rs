@@ -68,8 +68,9 @@ impl flags::Preflight {
             .into_iter()
             .map(|(label, url)| {
                 let url = index::resolve_index(url);
-                eprintln!("preflight: asking {label} ({url})");
+                eprintln!("preflight: asking {label} ({})", index::shown(&url));
                 let outcome = check_published::check(&url, &question, self.timeout);
+                let url = index::shown(&url);
                 IndexCheck {
                     label,
                     url,

@@ -17,6 +17,9 @@ pub struct Get<'a> {
     pub timeout: Duration,
     /// The most body bytes read before giving up.
     pub max_body: u64,
+    /// Read only the first `max_body` bytes of a longer body, instead of
+    /// failing (to look at the start of a large page).
+    pub truncate: bool,
     /// How many redirects to follow (0: none).
     pub redirects: u32,
     /// Whether the environment's proxy settings apply (off for loopback).
@@ -86,12 +89,24 @@ pub fn get(request: &Get<'_>) -> Result<Response, HttpError> {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(request.max_body)
-        .read_to_vec()
-        .map_err(classify)?;
+    let body = if request.truncate {
+        use std::io::Read as _;
+        let mut prefix = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(request.max_body)
+            .read_to_end(&mut prefix)
+            .map_err(|e| classify(ureq::Error::Io(e)))?;
+        prefix
+    } else {
+        response
+            .body_mut()
+            .with_config()
+            .limit(request.max_body)
+            .read_to_vec()
+            .map_err(classify)?
+    };
     Ok(Response {
         status,
         content_type,
