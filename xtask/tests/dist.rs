@@ -610,3 +610,21 @@ fn help_explains_the_flags() {
         assert!(stdout(&out).contains(flag), "dist --help lacks {flag}");
     }
 }
+
+/// An output folder inside a package would drop that package's code from
+/// both archives: refused in one line, nothing written.
+#[test]
+fn refuses_an_output_folder_inside_a_package() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    let before = listing(&proj);
+    let inside = proj.join("tiny_dist");
+    let result = output(&mut dist(&proj, &inside));
+    let err = stderr(&result);
+    assert_eq!(result.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("is inside what is packaged"), "{err}");
+    assert!(err.contains("would ship from it"), "{err}");
+    assert_eq!(listing(&proj), before, "something was written");
+}

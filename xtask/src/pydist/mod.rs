@@ -268,16 +268,32 @@ pub fn build(
     let started = Instant::now();
     let project_dir = absolute(project_dir)?;
     let out_dir = absolute(out_dir)?;
-    // The output folder never ships, even when it lies inside the project.
-    let skip: Vec<Utf8PathBuf> = out_dir
-        .strip_prefix(&project_dir)
-        .ok()
-        .filter(|rel| !rel.as_str().is_empty())
-        .map(|rel| vec![rel.to_path_buf()])
-        .unwrap_or_default();
     if out_dir == project_dir {
         bail!("--out {out_dir} is the project folder itself; choose another folder");
     }
+    // An output folder inside the project (`dist/`, as `python -m build`
+    // uses) never ships its own contents; but one inside what is packaged
+    // (a package folder) would silently drop the code there: refused.
+    let inside = out_dir
+        .strip_prefix(&project_dir)
+        .ok()
+        .map(Utf8Path::to_path_buf);
+    if let Some(rel) = &inside {
+        let whole = prepare(&project_dir, &[])?;
+        let selection = select(&project_dir, &whole)?;
+        let shipped = selection
+            .wheel
+            .values()
+            .chain(&selection.sdist)
+            .find(|file| Utf8Path::new(file).starts_with(rel));
+        if let Some(file) = shipped {
+            bail!(
+                "--out {out_dir} is inside what is packaged ({file} would ship from it); choose a folder outside the packages, e.g. {}",
+                project_dir.join("dist")
+            );
+        }
+    }
+    let skip: Vec<Utf8PathBuf> = inside.into_iter().collect();
     let prepared = prepare(&project_dir, &skip)?;
     let p = &prepared.project;
     let selection = select(&project_dir, &prepared)?;
