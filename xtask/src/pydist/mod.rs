@@ -14,6 +14,7 @@ mod files;
 mod license;
 mod metadata;
 pub mod names;
+mod pep508;
 mod plan;
 mod pyattr;
 mod pyglob;

@@ -1,19 +1,18 @@
 //! Dependency strings (PEP 508) and version specifiers (PEP 440) as they
 //! appear in core metadata.
 //!
-//! Validation is pep508_rs's and pep440_rs's. Rendering follows the form
+//! Validation is [`super::pep508`]'s (packaging's grammar) and pep440_rs's.
+//! Rendering follows the form
 //! setuptools writes (that of the Python `packaging` library's `str()`): the
 //! name and versions as the author spelled them, extras sorted, specifiers
 //! sorted and joined by `,`, `; ` before the marker, marker operands quoted
 //! with `"` and spaced, `os.name`-style variables spelled `os_name`, and the
-//! author's grouping of `and`/`or` kept. pep508_rs normalises names and
-//! rewrites markers into a canonical tree, which is right for resolving but
-//! would make METADATA differ from what setuptools writes; so the validated
-//! string is re-read here by a small lexer that keeps the spelling.
+//! author's grouping of `and`/`or` kept: the validated string is re-read
+//! here by a small lexer that keeps the spelling.
 
 use std::str::FromStr;
 
-use pep508_rs::{Requirement, VerbatimUrl};
+use super::pep508;
 
 /// A validated requirement, ready to be written as `Requires-Dist`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,10 +37,10 @@ enum MNode {
 impl Req {
     /// Validate `input` and keep it for rendering. The error is one line.
     pub fn parse(input: &str) -> Result<Req, String> {
-        if let Err(err) = Requirement::<VerbatimUrl>::from_str(input) {
+        if let Err(err) = pep508::validate(input) {
             let column = input
                 .char_indices()
-                .position(|(i, _)| i >= err.start)
+                .position(|(i, _)| i >= err.at)
                 .unwrap_or(input.chars().count());
             return Err(format!("{} (at character {})", err.message, column + 1));
         }

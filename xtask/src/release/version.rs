@@ -103,9 +103,8 @@ pub fn find_assignment(text: &str) -> Option<(usize, &str)> {
 fn packaging_pattern() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        // Python's `\s` on str also matches the separators U+001C..U+001F,
-        // which Unicode's White_Space (Rust's `\s`) leaves out.
-        const SPACE: &str = r"[\s\x1C-\x1F]";
+        // Python's `\s` on str: Unicode's White_Space and U+001C..U+001F.
+        let space = format!("[{}]", crate::util::python::SPACE_CLASS);
         let version = r"(?i-u:
             (?:[0-9]+!)?
             [0-9]+(?:\.[0-9]+)*
@@ -115,7 +114,7 @@ fn packaging_pattern() -> &'static Regex {
             (?:\+[a-z0-9]+(?:[._-][a-z0-9]+)*)?
         )";
         Regex::new(&format!(
-            r"(?x)\A{SPACE}*[vV]?(?P<version>{version}){SPACE}*\z"
+            r"(?x)\A{space}*[vV]?(?P<version>{version}){space}*\z"
         ))
         .expect("the PEP 440 pattern is valid")
     })

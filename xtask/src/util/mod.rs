@@ -7,5 +7,6 @@ pub mod html;
 pub mod http;
 pub mod par;
 pub mod process;
+pub mod python;
 pub mod redact;
 pub mod rng;

@@ -11,7 +11,11 @@ fn userinfo() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     // scheme://userinfo@ where userinfo has no '/', '@' or whitespace.
     RE.get_or_init(|| {
-        Regex::new(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@").expect("a valid pattern")
+        let space = crate::util::python::SPACE_CLASS;
+        Regex::new(&format!(
+            r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@{space}]+@"
+        ))
+        .expect("a valid pattern")
     })
 }
 

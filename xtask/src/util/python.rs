@@ -1,0 +1,43 @@
+//! Python's own notions, where our parsers must agree with Python-written
+//! reference implementations (packaging) character for character.
+
+/// The characters Python's `str.isspace()` (and `\s` in a str pattern)
+/// accepts, as a regex class body: Unicode White_Space plus the separators
+/// U+001C..U+001F. Spelled out (the space too, for verbose patterns), so no
+/// Unicode tables are needed.
+pub const SPACE_CLASS: &str = r"\t\n\x0B\x0C\r\x1C-\x1F\x20\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}";
+
+/// Python's `str.isspace()` for one character.
+pub fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\x0B'
+            | '\x0C'
+            | '\r'
+            | '\x1C'..='\x1F'
+            | ' '
+            | '\u{85}'
+            | '\u{A0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200A}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202F}'
+            | '\u{205F}'
+            | '\u{3000}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_class_and_the_function_agree() {
+        let re = regex::Regex::new(&format!("^[{SPACE_CLASS}]$")).unwrap();
+        for c in (0u32..0x3100).filter_map(char::from_u32) {
+            assert_eq!(re.is_match(&c.to_string()), is_space(c), "{c:?}");
+        }
+    }
+}
