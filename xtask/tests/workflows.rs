@@ -1,10 +1,16 @@
 //! The GitHub Actions workflows (`.github/workflows/`) and the local actions they use
 //! (`.github/actions/`), checked by tests:
-//! - actionlint, pinned in the dev environment, reports nothing;
-//! - the release's job graph: each publish job needs the version check, every code
-//!   check, the tests and the build, and its condition is evaluated for the ways a
-//!   release can run (tag push, manual run with or without the code checks, a failure);
-//! - every `cargo xtask ...` line of a `run:` script is a real command whose flags parse;
+//! - actionlint and zizmor (offline, nothing above low), pinned in the dev
+//!   environment, report nothing;
+//! - the release's job graph: each publish job needs every gate (the xtask's build, the
+//!   version check, every code check and test, verify-reproducible, the build, verify,
+//!   the smoke test on three OSes, check-published), PyPI comes after TestPyPI and the
+//!   draft after PyPI, and the conditions are evaluated for the ways a release can run;
+//! - the release run, step by step (called workflows and local actions expanded): no
+//!   step restores a cache, the xtask is compiled once per OS and every later job runs
+//!   that binary after checking its sha256, and the jobs holding `id-token: write` or
+//!   `contents: write` run no cargo, pip, npm or checked-out code;
+//! - every xtask line of a `run:` script is a real command whose flags parse;
 //! - every third-party action is pinned to a full commit SHA, its version in a comment;
 //! - permissions are read-only unless a job widens them, every job has a timeout;
 //! - everyday CI decides from the changed files whether a job's steps run.
@@ -173,25 +179,37 @@ fn step_using<'a>(steps: &'a [Yaml], action: &str) -> Option<(usize, &'a Yaml)> 
 // The release workflow's job graph
 
 /// The release jobs that call a code-check or test workflow.
-const CODE_CHECKS: [(&str, &str); 4] = [
+const CODE_CHECKS: [(&str, &str); 5] = [
     ("python-checks", "python-checks.yml"),
     ("python-tests", "python-tests.yml"),
     ("frontend-checks", "frontend-checks.yml"),
     ("frontend-tests", "frontend-tests.yml"),
+    ("xtask-tests", "xtask-tests.yml"),
 ];
+
+/// The jobs a manual run with `skip_code_checks` leaves out: the code checks, the
+/// tests and the reproducibility check.
+fn skippable() -> Vec<&'static str> {
+    let mut all: Vec<&str> = CODE_CHECKS.iter().map(|(job, _)| *job).collect();
+    all.push("verify-reproducible");
+    all
+}
 
 const PUBLISH_JOBS: [&str; 2] = ["publish-testpypi", "publish-pypi"];
 
-/// What every publish job (and the release draft) must need.
+/// The job that compiles the xtask, once per runner OS.
+const XTASK_JOB: &str = "xtask";
+
+/// What both publish jobs must need: every gate that runs before the approval pause.
 fn publish_prerequisites() -> Vec<&'static str> {
-    let mut all = vec!["check-version"];
-    all.extend(CODE_CHECKS.iter().map(|(job, _)| *job));
-    all.push("build");
+    let mut all = vec![XTASK_JOB, "check-version"];
+    all.extend(skippable());
+    all.extend(["build", "verify", "smoke-test", "check-published"]);
     all
 }
 
 #[test]
-fn release_calls_each_check_workflow_and_the_build_with_always_run() {
+fn release_calls_each_check_workflow_and_the_build_with_always_run_and_the_prebuilt_xtask() {
     let release = workflow("release.yml");
     let called: BTreeMap<String, String> = release
         .jobs()
@@ -211,18 +229,25 @@ fn release_calls_each_check_workflow_and_the_build_with_always_run() {
         "the release calls exactly the code checks, the tests and the build"
     );
     for id in called.keys() {
-        assert_eq!(
-            scalar(&release.job(id)["with"]["always_run"]).as_deref(),
-            Some("true"),
-            "release job {id} must pass always_run: true"
+        let job = release.job(id);
+        for input in ["always_run", "prebuilt_xtask"] {
+            assert_eq!(
+                scalar(&job["with"][input]).as_deref(),
+                Some("true"),
+                "release job {id} must pass {input}: true"
+            );
+        }
+        assert!(
+            needs(job).iter().any(|n| n == XTASK_JOB),
+            "release job {id} must need the {XTASK_JOB} job, whose binary it runs"
         );
     }
 }
 
 #[test]
-fn each_publish_job_needs_the_version_check_every_code_check_and_the_build() {
+fn publish_needs_every_gate_testpypi_comes_first_and_the_draft_needs_pypi() {
     let release = workflow("release.yml");
-    for job in PUBLISH_JOBS.iter().chain(&["draft-release"]) {
+    for job in PUBLISH_JOBS {
         let has = needs(release.job(job));
         let missing: Vec<_> = publish_prerequisites()
             .into_iter()
@@ -233,6 +258,29 @@ fn each_publish_job_needs_the_version_check_every_code_check_and_the_build() {
             "release.yml: job {job} does not need {missing:?} (it needs {has:?})"
         );
     }
+    // The smoke test that gates publishing runs on every OS users install on.
+    let smoke = release.job("smoke-test");
+    assert_eq!(
+        strings(&smoke["strategy"]["matrix"]["os"]),
+        ["ubuntu-latest", "macos-latest", "windows-latest"],
+        "smoke-test runs on Linux, macOS and Windows"
+    );
+    assert_eq!(
+        scalar(&smoke["runs-on"]).as_deref(),
+        Some("${{ matrix.os }}")
+    );
+    assert!(
+        needs(release.job("publish-pypi"))
+            .iter()
+            .any(|n| n == "publish-testpypi"),
+        "publish-pypi runs after publish-testpypi"
+    );
+    assert!(
+        needs(release.job("draft-release"))
+            .iter()
+            .any(|n| n == "publish-pypi"),
+        "draft-release runs only after publish-pypi"
+    );
 }
 
 /// One way a release run can go.
@@ -374,9 +422,8 @@ fn assert_outcomes(results: &BTreeMap<String, &str>, run: &Run, expected: &[(&st
 }
 
 #[test]
-fn publish_jobs_run_only_when_the_version_check_every_code_check_and_the_build_succeeded() {
+fn publish_jobs_run_only_when_every_gate_succeeded() {
     let release = workflow("release.yml");
-    let checks: Vec<&str> = CODE_CHECKS.iter().map(|(job, _)| *job).collect();
 
     // A tag push: there are no inputs, so the checks run, and everything runs.
     let run = Run::tag_push();
@@ -388,19 +435,22 @@ fn publish_jobs_run_only_when_the_version_check_every_code_check_and_the_build_s
         );
     }
 
-    // A manual run that skips the code checks: the build still runs (that is how to
-    // get an installer without tagging) but nothing is published or drafted, even
-    // from a ref whose version matches.
+    // A manual run that skips the code checks: the build and its smoke test still run
+    // (that is how to get an installer without tagging) but nothing is published or
+    // drafted, even from a ref whose version matches.
     let run = Run::manual(true);
     let results = simulate(&release, &run);
     let mut expected = vec![
+        ("xtask", "success"),
         ("check-version", "success"),
         ("build", "success"),
+        ("verify", "success"),
+        ("smoke-test", "success"),
         ("publish-testpypi", "skipped"),
         ("publish-pypi", "skipped"),
         ("draft-release", "skipped"),
     ];
-    expected.extend(checks.iter().map(|c| (*c, "skipped")));
+    expected.extend(skippable().into_iter().map(|c| (c, "skipped")));
     assert_outcomes(&results, &run, &expected);
 
     // A manual run with the checks: they run and the publish jobs can be approved;
@@ -413,11 +463,12 @@ fn publish_jobs_run_only_when_the_version_check_every_code_check_and_the_build_s
         ("publish-pypi", "success"),
         ("draft-release", "skipped"),
     ];
-    expected.extend(checks.iter().map(|c| (*c, "success")));
+    expected.extend(skippable().into_iter().map(|c| (c, "success")));
     assert_outcomes(&results, &run, &expected);
 
-    // Any one prerequisite failing (a check, a test, the build, or a tag that does not
-    // match the version) skips both publish jobs and the draft.
+    // Any one gate failing (the xtask's build, a check, a test, the build, verify, a
+    // smoke test, a version already on an index, or a tag that does not match the
+    // version) skips both publish jobs and the draft.
     for failing in publish_prerequisites() {
         let run = Run {
             what: "tag push with a failing job",
@@ -437,6 +488,24 @@ fn publish_jobs_run_only_when_the_version_check_every_code_check_and_the_build_s
         );
     }
 
+    // The order after the approvals: TestPyPI, then PyPI, then the draft. A failed
+    // upload stops everything after it.
+    for (failing, skipped) in [
+        ("publish-testpypi", &["publish-pypi", "draft-release"][..]),
+        ("publish-pypi", &["draft-release"][..]),
+        ("release-notes", &["draft-release"][..]),
+    ] {
+        let run = Run {
+            what: "tag push with a failing upload",
+            failing: vec![failing],
+            ..Run::tag_push()
+        };
+        let results = simulate(&release, &run);
+        let mut expected = vec![(failing, "failure")];
+        expected.extend(skipped.iter().map(|job| (*job, "skipped")));
+        assert_outcomes(&results, &run, &expected);
+    }
+
     // A tag push that does not start with v... never triggers, but a manual run from a
     // branch does: check-version fails on the ref, so nothing is published.
     let run = Run {
@@ -451,6 +520,7 @@ fn publish_jobs_run_only_when_the_version_check_every_code_check_and_the_build_s
         &run,
         &[
             ("build", "success"),
+            ("smoke-test", "success"),
             ("publish-testpypi", "skipped"),
             ("publish-pypi", "skipped"),
         ],
@@ -478,7 +548,42 @@ fn release_triggers_on_version_tags_and_manual_runs() {
         lines
             .iter()
             .any(|l| l.job == "check-version" && l.args[..2] == ["check-version", "--tag"]),
-        "check-version must run `cargo xtask check-version --tag <ref>`"
+        "check-version must run `xtask check-version --tag <ref>`"
+    );
+}
+
+#[test]
+fn the_xtask_is_compiled_once_per_os_and_uploaded_with_its_sha256() {
+    let release = workflow("release.yml");
+    let job = release.job(XTASK_JOB);
+    assert_eq!(
+        strings(&job["strategy"]["matrix"]["os"]),
+        ["ubuntu-latest", "macos-latest", "windows-latest"]
+    );
+    let steps = job["steps"].as_vec().expect("steps");
+    let scripts: Vec<String> = steps.iter().filter_map(|s| scalar(&s["run"])).collect();
+    let builds: Vec<&String> = scripts.iter().filter(|s| s.contains("cargo")).collect();
+    assert_eq!(
+        builds,
+        [&"cargo build --locked --release -p xtask".to_owned()],
+        "the xtask job compiles the xtask once, from the lockfile, and nothing else"
+    );
+    assert!(
+        scripts
+            .iter()
+            .any(|s| s.contains("sha256sum \"$exe\" > xtask.sha256")),
+        "the xtask job writes the binary's sha256 beside it"
+    );
+    let (_, upload) =
+        step_using(steps, "actions/upload-artifact").expect("the xtask job uploads the binary");
+    assert_eq!(
+        scalar(&upload["with"]["name"]).as_deref(),
+        Some("xtask-${{ runner.os }}")
+    );
+    assert_eq!(
+        scalar(&upload["with"]["path"]).as_deref(),
+        Some("${{ runner.temp }}/xtask/"),
+        "the artifact holds the binary and xtask.sha256"
     );
 }
 
@@ -510,21 +615,34 @@ fn publish_jobs_check_their_index_then_publish_with_trusted_publishing() {
             .iter()
             .position(|s| {
                 scalar(&s["run"]).is_some_and(|r| {
-                    xtask_lines_in_script(&r).iter().any(|args| {
-                        args[0] == "check-published"
+                    xtask_lines_in_script(&r).iter().any(|(args, via)| {
+                        *via == Via::Prebuilt
+                            && args[0] == "check-published"
                             && args.windows(2).any(|w| w == ["--index", index])
                     })
                 })
             })
-            .unwrap_or_else(|| panic!("{job} does not run `check-published --index {index}`"));
-        let (download_at, download) = step_using(steps, "actions/download-artifact")
+            .unwrap_or_else(|| {
+                panic!("{job} does not run the prebuilt `xtask check-published --index {index}`")
+            });
+        let dist_at = steps
+            .iter()
+            .position(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("actions/download-artifact@"))
+                    && s["with"]["name"].as_str() == Some("dist")
+            })
             .unwrap_or_else(|| panic!("{job} does not download the dist artifact"));
-        assert_eq!(scalar(&download["with"]["name"]).as_deref(), Some("dist"));
         let (publish_at, publish) = step_using(steps, "pypa/gh-action-pypi-publish")
             .unwrap_or_else(|| panic!("{job} does not use the PyPA publish action"));
         assert!(
-            check_at < publish_at && download_at < publish_at,
+            check_at < publish_at && dist_at < publish_at,
             "{job}: check the index and download before publishing"
+        );
+        assert_eq!(
+            scalar(&publish["with"]["packages-dir"]).as_deref(),
+            Some("dist/")
         );
         assert_eq!(
             scalar(&publish["with"]["repository-url"]).as_deref(),
@@ -539,35 +657,498 @@ fn publish_jobs_check_their_index_then_publish_with_trusted_publishing() {
     }
 }
 
+/// Every artifact of a release, as the draft names them.
+const RELEASE_ASSETS: [&str; 5] = [
+    "release-assets/*.tar.gz",
+    "release-assets/*.whl",
+    "release-assets/${{ needs.build.outputs.INSTALLER_FILENAME }}",
+    "release-assets/SHA256SUMS",
+    "release-assets/manifest.json",
+];
+
+fn lines_of(y: &Yaml) -> Vec<String> {
+    scalar(y)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
-fn draft_release_attests_the_installer_and_drafts_a_prerelease_with_notes() {
+fn draft_release_attests_every_artifact_and_drafts_a_prerelease_with_notes() {
     let release = workflow("release.yml");
-    let job = release.job("draft-release");
-    let steps = job["steps"].as_vec().expect("steps");
     let lines = xtask_lines(&release);
     assert!(
         lines
             .iter()
-            .any(|l| l.job == "draft-release" && l.args[0] == "release-notes"),
-        "draft-release writes the notes with `cargo xtask release-notes`"
+            .any(|l| l.job == "release-notes" && l.args[0] == "release-notes"),
+        "the release-notes job writes the notes with `xtask release-notes`"
     );
+    let job = release.job("draft-release");
+    let steps = job["steps"].as_vec().expect("steps");
+    let downloads: Vec<String> = steps
+        .iter()
+        .filter(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/download-artifact@"))
+        })
+        .filter_map(|s| scalar(&s["with"]["name"]))
+        .collect();
+    assert_eq!(downloads, ["dist", "installer", "release-notes"]);
+    let check_at = steps
+        .iter()
+        .position(|s| scalar(&s["run"]).is_some_and(|r| r.contains("sha256sum -c SHA256SUMS")))
+        .expect("draft-release checks the downloaded files against SHA256SUMS");
     let (attest_at, attest) = step_using(steps, "actions/attest-build-provenance")
-        .expect("a provenance attestation of the installer");
-    assert!(
-        scalar(&attest["with"]["subject-path"]).is_some_and(|p| p.contains("INSTALLER_FILENAME"))
+        .expect("a provenance attestation of the artifacts");
+    assert_eq!(
+        lines_of(&attest["with"]["subject-path"]),
+        RELEASE_ASSETS,
+        "every artifact is attested"
     );
     let (draft_at, draft) =
         step_using(steps, "softprops/action-gh-release").expect("the release draft");
-    assert!(attest_at < draft_at);
+    assert!(check_at < attest_at && attest_at < draft_at);
     let with = &draft["with"];
     assert_eq!(scalar(&with["draft"]).as_deref(), Some("true"));
     assert_eq!(
         scalar(&with["prerelease"]).as_deref(),
         Some("${{ needs.check-version.outputs.IS_PRERELEASE == 'true' }}")
     );
-    let files = scalar(&with["files"]).unwrap_or_default();
-    assert!(files.contains("INSTALLER_FILENAME") && files.contains("SHA256SUMS"));
+    assert_eq!(
+        lines_of(&with["files"]),
+        RELEASE_ASSETS,
+        "every artifact is a release asset"
+    );
+    assert_eq!(
+        scalar(&with["fail_on_unmatched_files"]).as_deref(),
+        Some("true")
+    );
     assert!(scalar(&with["body_path"]).is_some_and(|p| p.contains("release-notes.md")));
+}
+
+// ---------------------------------------------------------------------------
+// The release run, step by step: what runs, from what, with what privileges
+
+/// One step that runs in a release run.
+struct RunStep {
+    /// The job on a runner it runs in: a release job (`smoke-test`), or a called
+    /// workflow's job (`build/build`).
+    job: String,
+    /// Where the step is written: the job, then each local action on the way
+    /// (`smoke-test/setup-tools/prebuilt-xtask`).
+    origin: String,
+    step: Yaml,
+    /// Why the step restores a cache, when it does (evaluated with its inputs).
+    cache: Option<String>,
+}
+
+/// The values an `if:` or `with:` can read while a release runs: the inputs of the
+/// workflow or action, with the raw values they were given; a value that is an
+/// expression is evaluated in the caller's context.
+struct StepContext<'a> {
+    inputs: BTreeMap<String, Yaml>,
+    parent: Option<&'a StepContext<'a>>,
+    /// Composite actions' inputs are strings.
+    strings: bool,
+}
+
+impl StepContext<'_> {
+    fn top() -> StepContext<'static> {
+        StepContext {
+            inputs: BTreeMap::new(),
+            parent: None,
+            strings: false,
+        }
+    }
+
+    /// An input's value: `raw` as the caller wrote it, evaluated where it was written.
+    fn value(&self, raw: &Yaml) -> gha_expr::Value {
+        self.value_in(raw, self.parent.unwrap_or(self))
+    }
+
+    /// A value written in this context (a step's `with:`), evaluated here.
+    fn here(&self, raw: &Yaml) -> gha_expr::Value {
+        self.value_in(raw, self)
+    }
+
+    fn value_in(&self, raw: &Yaml, scope: &dyn gha_expr::Context) -> gha_expr::Value {
+        use gha_expr::Value;
+        let value = match raw {
+            Yaml::Boolean(b) => Value::Bool(*b),
+            Yaml::Integer(i) => Value::Num(*i as f64),
+            Yaml::Null | Yaml::BadValue => Value::Null,
+            other => {
+                let text = scalar(other).unwrap_or_default();
+                let t = text.trim();
+                if t.starts_with("${{") && t.ends_with("}}") && t.matches("${{").count() == 1 {
+                    gha_expr::eval(t, scope)
+                } else {
+                    Value::Str(text)
+                }
+            }
+        };
+        match (self.strings, value) {
+            (true, Value::Bool(b)) => Value::Str(b.to_string()),
+            (_, v) => v,
+        }
+    }
+}
+
+impl gha_expr::Context for StepContext<'_> {
+    fn get(&self, path: &str) -> gha_expr::Value {
+        if let Some(name) = path.strip_prefix("inputs.") {
+            return match self.inputs.get(name) {
+                Some(raw) => self.value(raw),
+                None => gha_expr::Value::Null,
+            };
+        }
+        match path {
+            // A release passes always_run: true, so the should-run action says run.
+            "steps.changes.outputs.run" => gha_expr::Value::Str("true".into()),
+            _ => panic!("the release-run test does not model `{path}`; teach StepContext"),
+        }
+    }
+
+    fn status(&self, function: &str) -> bool {
+        function != "failure" && function != "cancelled"
+    }
+}
+
+/// The inputs a workflow or action declares, with their defaults, then those given.
+fn inputs_with_defaults(declared: &Yaml, given: &Yaml) -> BTreeMap<String, Yaml> {
+    let mut inputs = BTreeMap::new();
+    for (source, default) in [(declared, true), (given, false)] {
+        for (k, v) in source.as_hash().into_iter().flatten() {
+            if let Some(name) = k.as_str() {
+                let value = if default {
+                    v["default"].clone()
+                } else {
+                    v.clone()
+                };
+                inputs.insert(name.to_owned(), value);
+            }
+        }
+    }
+    inputs
+}
+
+/// Whether the step runs in `ctx` (no `if:` means it does).
+fn step_runs(step: &Yaml, ctx: &StepContext) -> bool {
+    match scalar(&step["if"]) {
+        None => true,
+        Some(cond) => gha_expr::eval(&cond, ctx).truthy(),
+    }
+}
+
+/// Why a step restores a cache, if it does.
+fn cache_use(step: &Yaml, ctx: &StepContext) -> Option<String> {
+    let uses = step["uses"].as_str()?;
+    let action = uses.split('@').next().unwrap_or(uses);
+    if action.starts_with("actions/cache") || action == "Swatinem/rust-cache" {
+        return Some(format!("uses {action}"));
+    }
+    // setup-python, setup-node, setup-go, ... cache when their `cache` input is set.
+    let cache = &step["with"]["cache"];
+    if action.starts_with("actions/setup-") && !cache.is_badvalue() && ctx.here(cache).truthy() {
+        return Some(format!(
+            "{action} with cache: {}",
+            scalar(cache).unwrap_or_default()
+        ));
+    }
+    None
+}
+
+/// The steps of `steps` that run in `ctx`, local actions expanded into theirs.
+fn expand_steps(
+    steps: &[Yaml],
+    job: &str,
+    origin: &str,
+    ctx: &StepContext,
+    out: &mut Vec<RunStep>,
+) {
+    for step in steps {
+        if !step_runs(step, ctx) {
+            continue;
+        }
+        out.push(RunStep {
+            job: job.to_owned(),
+            origin: origin.to_owned(),
+            step: step.clone(),
+            cache: cache_use(step, ctx),
+        });
+        if let Some(local) = step["uses"].as_str().and_then(|u| u.strip_prefix("./")) {
+            let action = Doc::load(&repo_root().join(local).join("action.yml"));
+            let inner = StepContext {
+                inputs: inputs_with_defaults(&action.yaml["inputs"], &step["with"]),
+                parent: Some(ctx),
+                strings: true,
+            };
+            let name = local.rsplit('/').next().unwrap_or(local);
+            let steps = action.yaml["runs"]["steps"].as_vec().expect("steps");
+            expand_steps(steps, job, &format!("{origin}/{name}"), &inner, out);
+        }
+    }
+}
+
+/// Every step of `doc`'s jobs that runs when it is called with `with` (or, for
+/// release.yml, run by a tag push), called workflows and local actions expanded.
+fn run_of(doc: &Doc, with: &Yaml, prefix: &str, out: &mut Vec<RunStep>) {
+    let top = StepContext::top();
+    let ctx = StepContext {
+        inputs: inputs_with_defaults(&doc.yaml["on"]["workflow_call"]["inputs"], with),
+        parent: Some(&top),
+        strings: false,
+    };
+    for (id, job) in doc.jobs() {
+        let name = format!("{prefix}{id}");
+        if let Some(called) = job["uses"].as_str() {
+            let file = called
+                .strip_prefix("./.github/workflows/")
+                .expect("a local workflow");
+            run_of(&workflow(file), &job["with"], &format!("{name}/"), out);
+        } else {
+            let steps = job["steps"].as_vec().expect("steps");
+            expand_steps(steps, &name, &name, &ctx, out);
+        }
+    }
+}
+
+fn release_run() -> Vec<RunStep> {
+    let mut out = Vec::new();
+    run_of(&workflow("release.yml"), &Yaml::Null, "", &mut out);
+    out
+}
+
+#[test]
+fn the_release_run_restores_no_cache() {
+    let run = release_run();
+    assert!(
+        run.len() > 60,
+        "only {} steps found in a release run",
+        run.len()
+    );
+    let caches: Vec<String> = run
+        .iter()
+        .filter_map(|s| Some(format!("{}: {}", s.origin, s.cache.as_ref()?)))
+        .collect();
+    assert!(
+        caches.is_empty(),
+        "a release run restores caches:\n{}",
+        caches.join("\n")
+    );
+
+    // The same walk over everyday CI finds its caches: the check sees them.
+    let mut everyday = Vec::new();
+    run_of(
+        &workflow("frontend-tests.yml"),
+        &Yaml::Null,
+        "",
+        &mut everyday,
+    );
+    let found: Vec<String> = everyday.iter().filter_map(|s| s.cache.clone()).collect();
+    let joined = found.join("\n");
+    for cache in ["Swatinem/rust-cache", "actions/cache", "actions/setup-node"] {
+        assert!(
+            joined.contains(cache),
+            "everyday CI should cache with {cache}; found:\n{joined}"
+        );
+    }
+}
+
+/// The commands a script runs: the first word of each simple command.
+fn commands_in_script(script: &str) -> Vec<String> {
+    let joined = script.replace("\\\n", " ");
+    let mut commands = Vec::new();
+    for line in joined.lines() {
+        let mut at_start = true;
+        for token in shell_tokens(line) {
+            match token {
+                Token::Op => at_start = true,
+                // `VAR=value cmd` runs cmd.
+                Token::Word(w) if at_start && !is_assignment(&w) => {
+                    commands.push(w);
+                    at_start = false;
+                }
+                Token::Word(_) => {}
+            }
+        }
+    }
+    commands
+}
+
+/// `NAME=value`, a variable set for the command after it.
+fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+#[test]
+fn every_job_after_the_xtask_build_runs_the_prebuilt_xtask_and_no_compiler() {
+    let run = release_run();
+    let mut jobs: BTreeMap<&str, Vec<&RunStep>> = BTreeMap::new();
+    for step in &run {
+        jobs.entry(&step.job).or_default().push(step);
+    }
+    let mut without_xtask = Vec::new();
+    for (job, steps) in &jobs {
+        let mut downloaded = false;
+        let mut checked = false;
+        let mut runs_xtask = false;
+        for step in steps {
+            let uses = step.step["uses"].as_str().unwrap_or("");
+            if uses.starts_with("actions/download-artifact@")
+                && scalar(&step.step["with"]["name"]).is_some_and(|n| n.starts_with("xtask-"))
+            {
+                downloaded = true;
+            }
+            let Some(script) = scalar(&step.step["run"]) else {
+                continue;
+            };
+            if *job != XTASK_JOB {
+                let commands = commands_in_script(&script);
+                assert!(
+                    !commands.iter().any(|c| c == "cargo" || c == "rustc"),
+                    "release run, job {job} ({}): runs a compiler:\n{script}",
+                    step.origin
+                );
+            }
+            if downloaded
+                && (script.contains("sha256sum -c xtask.sha256")
+                    || script.contains("shasum -a 256 -c xtask.sha256"))
+            {
+                checked = true;
+            }
+            for (args, via) in xtask_lines_in_script(&script) {
+                assert_eq!(
+                    via,
+                    Via::Prebuilt,
+                    "release run, job {job}: `cargo xtask {}` compiles the xtask; run {PREBUILT_XTASK}",
+                    args.join(" ")
+                );
+                assert!(
+                    downloaded && checked,
+                    "release run, job {job}: runs the xtask before downloading it and checking its sha256"
+                );
+                runs_xtask = true;
+            }
+        }
+        if !runs_xtask && *job != XTASK_JOB {
+            without_xtask.push(*job);
+        }
+    }
+    // Only the draft runs no xtask at all: it works on downloaded files alone.
+    assert_eq!(without_xtask, ["draft-release"], "jobs that run no xtask");
+    assert!(
+        jobs.len() >= 16,
+        "only {} jobs found: {:?}",
+        jobs.len(),
+        jobs.keys()
+    );
+}
+
+/// The only commands a job holding `id-token: write` or `contents: write` may run
+/// in a `run:` step: the prebuilt xtask, after its sha256 check.
+const PRIVILEGED_COMMANDS: [&str; 4] = ["cd", "sha256sum", "chmod", PREBUILT_XTASK];
+
+/// What a job holding `id-token: write` or `contents: write` must not do: run a
+/// called workflow or a local action (both are checked-out code), check out more than
+/// data files, or run any program but the prebuilt xtask and the checksum tools.
+fn privileged_problems(doc: &Doc) -> Vec<String> {
+    let mut problems = Vec::new();
+    let top_level = &doc.yaml["permissions"];
+    for (id, job) in doc.jobs() {
+        let perms = if job["permissions"].is_badvalue() {
+            top_level
+        } else {
+            &job["permissions"]
+        };
+        let privileged = scalar(&perms["id-token"]).as_deref() == Some("write")
+            || scalar(&perms["contents"]).as_deref() == Some("write")
+            || scalar(perms).as_deref() == Some("write-all");
+        if !privileged {
+            continue;
+        }
+        let at = format!("{}/{id}", doc.name);
+        if let Some(called) = job["uses"].as_str() {
+            problems.push(format!("{at}: calls the workflow {called}"));
+        }
+        for step in job["steps"].as_vec().map(Vec::as_slice).unwrap_or_default() {
+            if let Some(uses) = step["uses"].as_str() {
+                if uses.starts_with("./") {
+                    problems.push(format!("{at}: runs the local action {uses}"));
+                }
+                if uses.starts_with("actions/checkout@") {
+                    let sparse = lines_of(&step["with"]["sparse-checkout"]);
+                    let data_only = !sparse.is_empty()
+                        && sparse.iter().all(|p| p.ends_with(".toml"))
+                        && scalar(&step["with"]["sparse-checkout-cone-mode"]).as_deref()
+                            == Some("false");
+                    if !data_only {
+                        problems.push(format!(
+                            "{at}: checks out the repository's code (a sparse checkout of data files is the most it may take)"
+                        ));
+                    }
+                }
+            }
+            if let Some(script) = scalar(&step["run"]) {
+                for command in commands_in_script(&script) {
+                    if !PRIVILEGED_COMMANDS.contains(&command.as_str()) {
+                        problems.push(format!("{at}: runs `{command}`"));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn jobs_with_id_token_or_contents_write_run_no_cargo_pip_npm_or_checked_out_code() {
+    let release = workflow("release.yml");
+    let problems = privileged_problems(&release);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // They exist: the check above looked at them.
+    for job in ["publish-testpypi", "publish-pypi", "draft-release"] {
+        assert!(
+            release.job(job)["steps"]
+                .as_vec()
+                .is_some_and(|s| !s.is_empty())
+        );
+    }
+    for doc in workflows()
+        .iter()
+        .filter(|d| !d.name.ends_with("release.yml"))
+    {
+        let problems = privileged_problems(doc);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+}
+
+#[test]
+fn the_privileged_job_check_reports_compilers_installers_scripts_and_checkouts() {
+    let doc = fixture("privileged.yml");
+    let problems = privileged_problems(&doc);
+    let expected = [
+        "publish: checks out the repository's code",
+        "publish: runs the local action ./.github/actions/setup-tools",
+        "publish: runs `cargo`",
+        "publish: runs `pip`",
+        "publish: runs `npm`",
+        "publish: runs `./scripts/upload.sh`",
+        "draft: calls the workflow ./.github/workflows/build-installer.yml",
+        "everything: runs `bash`",
+    ];
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    for (problem, want) in problems.iter().zip(expected) {
+        assert!(problem.contains(want), "{problem:?} should say {want:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -636,6 +1217,18 @@ fn everyday_workflows_run_their_command_when_their_inputs_changed_or_always_run_
                 "{file}: {trigger}"
             );
         }
+        // A release passes prebuilt_xtask: true; everyday CI compiles the xtask.
+        let prebuilt = &on["workflow_call"]["inputs"]["prebuilt_xtask"];
+        assert_eq!(
+            scalar(&prebuilt["type"]).as_deref(),
+            Some("boolean"),
+            "{file}"
+        );
+        assert_eq!(
+            scalar(&prebuilt["default"]).as_deref(),
+            Some("false"),
+            "{file}"
+        );
         let group = scalar(&doc.yaml["concurrency"]["group"]).unwrap_or_default();
         assert!(
             group.starts_with(file.trim_end_matches(".yml")),
@@ -667,6 +1260,14 @@ fn everyday_workflows_run_their_command_when_their_inputs_changed_or_always_run_
                 scalar(&decide["with"]["always-run"]).as_deref(),
                 Some("${{ inputs.always_run }}"),
                 "{file}/{job}"
+            );
+            let setup = step_using(steps, "./.github/actions/setup-tools")
+                .unwrap_or_else(|| panic!("{file}/{job}: no setup-tools step"))
+                .1;
+            assert_eq!(
+                scalar(&setup["with"]["prebuilt-xtask"]).as_deref(),
+                Some("${{ inputs.prebuilt_xtask }}"),
+                "{file}/{job}: setup-tools must take the prebuilt xtask when the release asks"
             );
             for (i, step) in steps.iter().enumerate().skip(2) {
                 assert_eq!(
@@ -725,10 +1326,11 @@ fn build_uploads_the_pypi_files_and_the_installer_as_two_artifacts() {
         .iter()
         .find(|s| s["id"].as_str() == Some("build"))
         .expect("a step with id build");
-    assert!(
-        scalar(&build_step["run"])
-            .is_some_and(|r| r.contains("cargo xtask build-installer --skip-frontend-checks"))
-    );
+    assert!(scalar(&build_step["run"]).is_some_and(|r| {
+        xtask_lines_in_script(&r)
+            .iter()
+            .any(|(args, _)| args == &["build-installer", "--skip-frontend-checks"])
+    }));
     let upload_paths = |name: &str| -> Vec<String> {
         let step = steps
             .iter()
@@ -920,22 +1522,110 @@ fn actionlint_reports_deprecated_runtimes_and_broken_graphs() {
 }
 
 // ---------------------------------------------------------------------------
-// `cargo xtask` lines
+// zizmor
 
-/// One `cargo xtask ...` command line found in a step's `run:` script.
+fn zizmor() -> PathBuf {
+    let python = venv_python();
+    let bin = python.with_file_name(if cfg!(windows) {
+        "zizmor.exe"
+    } else {
+        "zizmor"
+    });
+    assert!(
+        bin.is_file(),
+        "{} is missing: zizmor is pinned in python/requirements-dev.txt; run `cargo xtask setup --python --force`",
+        bin.display()
+    );
+    bin
+}
+
+/// zizmor over `paths`, offline (no GitHub API), ignoring any configuration file,
+/// reporting findings of medium severity or more.
+fn zizmor_medium_and_above(paths: &[PathBuf]) -> std::process::Output {
+    output(
+        Command::new(zizmor())
+            .args([
+                "--offline",
+                "--no-config",
+                "--no-progress",
+                "--color=never",
+                "--min-severity=medium",
+            ])
+            .args(paths)
+            .env_remove("GH_TOKEN")
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("ZIZMOR_GITHUB_TOKEN")
+            .current_dir(repo_root()),
+    )
+}
+
+#[test]
+fn zizmor_finds_nothing_above_low_in_the_workflows_and_actions() {
+    let out = zizmor_medium_and_above(&[
+        repo_root().join(".github/workflows"),
+        repo_root().join(".github/actions"),
+    ]);
+    assert!(
+        out.status.success(),
+        "zizmor found problems of medium severity or more ({}):\n{}{}",
+        out.status,
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+/// The clean result above means something: on a workflow with known mistakes the same
+/// binary, with the same options, reports them.
+#[test]
+fn zizmor_reports_template_injection_and_dangerous_triggers() {
+    let out = zizmor_medium_and_above(&[
+        repo_root().join("xtask/tests/fixtures/workflows/zizmor-finds.yml")
+    ]);
+    let report = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "{report}");
+    for expected in ["template-injection", "dangerous-triggers"] {
+        assert!(
+            report.contains(expected),
+            "zizmor did not report {expected:?}:\n{report}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// xtask lines
+
+/// How the workflows run the xtask that `setup-tools` (or `prebuilt-xtask`) put
+/// there: compiled by everyday CI, or the release's prebuilt binary.
+const PREBUILT_XTASK: &str = "$RUNNER_TEMP/xtask/xtask";
+
+/// How a line calls the xtask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    /// `cargo xtask ...`: compiles it first.
+    Cargo,
+    /// `"$RUNNER_TEMP/xtask/xtask" ...`: the binary already there.
+    Prebuilt,
+}
+
+/// One xtask command line found in a step's `run:` script.
 #[derive(Debug)]
 struct XtaskLine {
     file: String,
     job: String,
     step: String,
     args: Vec<String>,
+    via: Via,
 }
 
 impl std::fmt::Display for XtaskLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let program = match self.via {
+            Via::Cargo => "cargo xtask".to_owned(),
+            Via::Prebuilt => format!("\"{PREBUILT_XTASK}\""),
+        };
         write!(
             f,
-            "{} / {} / {}: cargo xtask {}",
+            "{} / {} / {}: {program} {}",
             self.file,
             self.job,
             self.step,
@@ -952,12 +1642,13 @@ fn xtask_lines(doc: &Doc) -> Vec<XtaskLine> {
                 continue;
             };
             let name = scalar(&step["name"]).unwrap_or_else(|| format!("step {}", i + 1));
-            for args in xtask_lines_in_script(&script) {
+            for (args, via) in xtask_lines_in_script(&script) {
                 lines.push(XtaskLine {
                     file: doc.name.clone(),
                     job: job.clone(),
                     step: name.clone(),
                     args,
+                    via,
                 });
             }
         }
@@ -965,30 +1656,37 @@ fn xtask_lines(doc: &Doc) -> Vec<XtaskLine> {
     lines
 }
 
-/// The arguments of every `cargo xtask` command in a shell script: continuation lines
-/// joined, comments dropped, each command ending at the first shell operator.
-fn xtask_lines_in_script(script: &str) -> Vec<Vec<String>> {
+/// The arguments of every xtask command in a shell script (`cargo xtask ...` or
+/// `"$RUNNER_TEMP/xtask/xtask" ...`): continuation lines joined, comments dropped,
+/// each command ending at the first shell operator.
+fn xtask_lines_in_script(script: &str) -> Vec<(Vec<String>, Via)> {
     let joined = script.replace("\\\n", " ");
     let mut found = Vec::new();
     for line in joined.lines() {
         let tokens = shell_tokens(line);
         let mut i = 0;
-        while i + 1 < tokens.len() {
-            if tokens[i] == Token::Word("cargo".into())
-                && tokens[i + 1] == Token::Word("xtask".into())
-            {
-                let args: Vec<String> = tokens[i + 2..]
-                    .iter()
-                    .map_while(|t| match t {
-                        Token::Word(w) => Some(w.clone()),
-                        Token::Op => None,
-                    })
-                    .collect();
-                i += 2 + args.len();
-                found.push(args);
-            } else {
-                i += 1;
-            }
+        while i < tokens.len() {
+            let word = |k: usize| match tokens.get(k) {
+                Some(Token::Word(w)) => Some(w.as_str()),
+                _ => None,
+            };
+            let (via, skip) = match (word(i), word(i + 1)) {
+                (Some("cargo"), Some("xtask")) => (Via::Cargo, 2),
+                (Some(PREBUILT_XTASK), _) => (Via::Prebuilt, 1),
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            let args: Vec<String> = tokens[i + skip..]
+                .iter()
+                .map_while(|t| match t {
+                    Token::Word(w) => Some(w.clone()),
+                    Token::Op => None,
+                })
+                .collect();
+            i += skip + args.len();
+            found.push((args, via));
         }
     }
     found
@@ -1099,36 +1797,58 @@ fn parse_problems(docs: &[Doc]) -> (usize, Vec<String>) {
 
 #[test]
 fn every_xtask_line_of_the_workflows_is_a_real_command_whose_flags_parse() {
-    let (count, problems) = parse_problems(&workflows_and_actions());
-    assert!(count >= 12, "only {count} `cargo xtask` lines found");
+    let docs = workflows_and_actions();
+    let (count, problems) = parse_problems(&docs);
+    assert!(count >= 20, "only {count} xtask lines found");
     assert!(
         problems.is_empty(),
-        "{} of {count} `cargo xtask` lines in the workflows do not parse:\n{}",
+        "{} of {count} xtask lines in the workflows do not parse:\n{}",
         problems.len(),
         problems.join("\n")
     );
+    // Each job runs the binary setup-tools put there (compiled once by everyday CI,
+    // downloaded in a release); none compiles it again through `cargo xtask`.
+    let compiling: Vec<String> = docs
+        .iter()
+        .flat_map(xtask_lines)
+        .filter(|l| l.via == Via::Cargo)
+        .map(|l| l.to_string())
+        .collect();
+    assert!(compiling.is_empty(), "{}", compiling.join("\n"));
 }
 
 #[test]
 fn the_xtask_line_check_reports_unknown_commands_flags_and_values() {
     let doc = fixture("xtask-lines.yml");
-    let lines: Vec<Vec<String>> = xtask_lines(&doc).into_iter().map(|l| l.args).collect();
+    let lines: Vec<(Vec<String>, Via)> = xtask_lines(&doc)
+        .into_iter()
+        .map(|l| (l.args, l.via))
+        .collect();
+    let expected: Vec<(Vec<String>, Via)> = [
+        (&["test", "--rust", "--python"][..], Via::Cargo),
+        (&["frobnicate", "--now"][..], Via::Cargo),
+        (&["test", "--rust", "--no-such-flag"][..], Via::Cargo),
+        (
+            &["frontend", "typegen", "--mode", "sideways"][..],
+            Via::Cargo,
+        ),
+        (&["verify", "$DIST_PATH"][..], Via::Prebuilt),
+        (&["smoke-test", "--no-browser"][..], Via::Prebuilt),
+    ]
+    .into_iter()
+    .map(|(args, via)| (args.iter().map(|a| a.to_string()).collect(), via))
+    .collect();
     assert_eq!(
-        lines,
-        [
-            vec!["test", "--rust", "--python"],
-            vec!["frobnicate", "--now"],
-            vec!["test", "--rust", "--no-such-flag"],
-            vec!["frontend", "typegen", "--mode", "sideways"],
-        ],
+        lines, expected,
         "the lines found in the fixture (comments and redirections left out)"
     );
     let (count, problems) = parse_problems(std::slice::from_ref(&doc));
-    assert_eq!(count, 4);
-    assert_eq!(problems.len(), 3, "{problems:#?}");
-    for (problem, culprit) in problems
-        .iter()
-        .zip(["frobnicate", "--no-such-flag", "sideways"])
+    assert_eq!(count, 6);
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    for (problem, culprit) in
+        problems
+            .iter()
+            .zip(["frobnicate", "--no-such-flag", "sideways", "--no-browser"])
     {
         assert!(
             problem.contains("does not parse") && problem.contains(culprit),
@@ -1301,7 +2021,7 @@ fn widened_permissions() -> BTreeMap<(&'static str, &'static str), Vec<(&'static
 }
 
 #[test]
-fn permissions_are_read_only_unless_a_release_job_needs_more() {
+fn permissions_are_read_only_unless_a_publish_job_needs_more() {
     let widened = widened_permissions();
     let mut seen = BTreeSet::new();
     for doc in workflows() {
@@ -1314,13 +2034,23 @@ fn permissions_are_read_only_unless_a_release_job_needs_more() {
                     .collect()
             })
             .unwrap_or_default();
-        assert_eq!(
-            top,
-            [("contents".to_owned(), "read".to_owned())],
-            "{file}: top-level permissions must be exactly `contents: read`"
-        );
+        // The release grants nothing by default, so each job names what it needs.
+        let release = file == "release.yml";
+        if release {
+            assert!(
+                doc.yaml["permissions"].as_hash().is_some() && top.is_empty(),
+                "{file}: top-level permissions must be `{{}}`"
+            );
+        } else {
+            assert_eq!(
+                top,
+                [("contents".to_owned(), "read".to_owned())],
+                "{file}: top-level permissions must be exactly `contents: read`"
+            );
+        }
         for (job, y) in doc.jobs() {
             let Some(perms) = y["permissions"].as_hash() else {
+                assert!(!release, "{file}/{job}: no permissions of its own");
                 continue;
             };
             let perms: Vec<(String, String)> = perms
@@ -1347,6 +2077,12 @@ fn permissions_are_read_only_unless_a_release_job_needs_more() {
             );
             if allowed.is_some() {
                 assert_eq!(perms, expected, "{file}/{job}: permissions");
+            } else if release {
+                assert_eq!(
+                    perms,
+                    [("contents".to_owned(), "read".to_owned())],
+                    "{file}/{job}: permissions"
+                );
             }
         }
     }

@@ -2,14 +2,16 @@
 //! try it", automated.
 //!
 //! Steps, each reported with its result and time: unzip the installer into a
-//! temporary folder, run its `install.sh --root <tmp>/root --yes`, start the
-//! installed app on a free loopback port (in a process group of its own),
+//! temporary folder, run its `install.sh --root <tmp>/root --yes` (on Windows
+//! `install.bat`, through cmd.exe), start the installed app on a free loopback
+//! port (in a process group of its own; on Windows, stopped as a process tree),
 //! check its version endpoint against the version in the zip's name and that
 //! it serves the UI page and the assets the page references, optionally load
 //! the page in headless Chromium, stop the app, remove the folder.
 //!
 //! The pure parts (the zip's version, the startup line, the page's assets,
-//! the default zip, member paths) are kept apart and unit-tested.
+//! the default zip, member paths, the command lines of each platform) are kept
+//! apart and unit-tested.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -44,13 +46,80 @@ const HTTP_LIMIT: Duration = Duration::from_secs(10);
 /// The most bytes read from one answer of the app (the UI's largest asset is far smaller).
 const HTTP_MAX_BODY: u64 = 64 * 1024 * 1024;
 
+/// The installer's flavour: its scripts and how they are started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Linux and macOS: `install.sh` and `invoke.sh`, run by `sh` and directly.
+    Unix,
+    /// Windows: `install.bat` and `invoke.bat`, run by cmd.exe.
+    Windows,
+}
+
+impl Platform {
+    /// The platform this xtask runs on.
+    pub const HOST: Platform = if cfg!(windows) {
+        Platform::Windows
+    } else {
+        Platform::Unix
+    };
+
+    /// The install script in the bundle.
+    pub fn install_script(self) -> &'static str {
+        match self {
+            Platform::Unix => "install.sh",
+            Platform::Windows => "install.bat",
+        }
+    }
+
+    /// The launcher the installer writes into the root.
+    pub fn launcher(self) -> &'static str {
+        match self {
+            Platform::Unix => "invoke.sh",
+            Platform::Windows => "invoke.bat",
+        }
+    }
+
+    /// The command line that installs unattended into `root`, run from the folder
+    /// the zip was unpacked into: program first. Pure.
+    pub fn install_command(self, root: &Utf8Path) -> Vec<String> {
+        let script = format!("{BUNDLE}/{}", self.install_script());
+        let tail = ["--root", root.as_str(), "--yes"].map(str::to_owned);
+        let mut line = match self {
+            Platform::Unix => vec!["sh".to_owned(), script],
+            // /d: no AutoRun commands from the registry; /c: run the script, then exit.
+            Platform::Windows => ["cmd", "/d", "/c"]
+                .map(str::to_owned)
+                .into_iter()
+                .chain([script.replace('/', "\\")])
+                .collect(),
+        };
+        line.extend(tail);
+        line
+    }
+
+    /// The command line that starts the installed app from `root` on a free
+    /// loopback port: program first. Pure.
+    pub fn start_command(self, root: &Utf8Path) -> Vec<String> {
+        let launcher = root.join(self.launcher()).into_string();
+        let tail = ["--port", "0", "--host", "127.0.0.1"].map(str::to_owned);
+        let mut line = match self {
+            Platform::Unix => vec![launcher],
+            Platform::Windows => vec!["cmd".into(), "/d".into(), "/c".into(), launcher],
+        };
+        line.extend(tail);
+        line
+    }
+}
+
+/// A command from a command line built by [`Platform`]: program first.
+fn command(line: &[String]) -> Command {
+    let mut cmd = Command::new(&line[0]);
+    cmd.args(&line[1..]);
+    cmd
+}
+
 impl flags::SmokeTest {
     pub fn run(self, _sh: &Shell) -> Result<()> {
-        if cfg!(windows) {
-            bail!(
-                "smoke-test runs the Unix installer (install.sh); on Windows, try install.bat by hand"
-            );
-        }
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
         process::catch_interrupts()?;
         let zip = match &self.zip {
@@ -201,9 +270,9 @@ fn smoke(
     report.step("unzip", || {
         let checked = checksum(zip)?;
         let files = unzip(zip, &tmp)?;
-        let script = tmp.join(BUNDLE).join("install.sh");
-        if !script.is_file() {
-            bail!("the zip has no {BUNDLE}/install.sh");
+        let name = Platform::HOST.install_script();
+        if !tmp.join(BUNDLE).join(name).is_file() {
+            bail!("the zip has no {BUNDLE}/{name}");
         }
         Ok(((), format!("{files} files into {tmp}; {checked}")))
     })?;
@@ -211,7 +280,10 @@ fn smoke(
     let root = tmp.join("root");
     report.step("install", || {
         install(&tmp, &root)?;
-        Ok(((), format!("install.sh --root {root} --yes")))
+        Ok((
+            (),
+            format!("{} --root {root} --yes", Platform::HOST.install_script()),
+        ))
     })?;
 
     let log = tmp.join("app.log");
@@ -272,13 +344,28 @@ fn smoke(
         let note = if opts.keep {
             format!("kept {tmp}")
         } else {
-            std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot remove {tmp}"))?;
+            remove_dir_all_patiently(&tmp).with_context(|| format!("cannot remove {tmp}"))?;
             format!("removed {tmp}")
         };
         Ok(((), note))
     })?;
     scratch.done = true;
     Ok(())
+}
+
+/// `remove_dir_all`, tried a few times: on Windows a file stays locked for a
+/// moment after the process that held it has ended.
+fn remove_dir_all_patiently(dir: &Utf8Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir_all(dir) {
+            Err(err) if tries < 4 && err.kind() != std::io::ErrorKind::NotFound => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A fresh, empty folder under the system's temporary folder.
@@ -388,37 +475,38 @@ fn unzip(zip: &Utf8Path, dest: &Utf8Path) -> Result<usize> {
     Ok(listing.file_names().count())
 }
 
-/// `sh InvokeAI-Installer/install.sh --root ROOT --yes`, stdin closed, its
-/// output streamed to stderr.
+/// `sh InvokeAI-Installer/install.sh --root ROOT --yes` (on Windows
+/// `cmd /d /c InvokeAI-Installer\install.bat --root ROOT --yes`), stdin
+/// closed, its output streamed to stderr.
 fn install(tmp: &Utf8Path, root: &Utf8Path) -> Result<()> {
-    let script = Utf8PathBuf::from(BUNDLE).join("install.sh");
-    eprintln!("$ sh {script} --root {root} --yes");
+    let platform = Platform::HOST;
+    let script = platform.install_script();
+    let line = platform.install_command(root);
+    eprintln!("$ {}", line.join(" "));
     let mut child = GroupChild::spawn(
-        Command::new("sh")
-            .arg(script.as_str())
-            .args(["--root", root.as_str(), "--yes"])
+        command(&line)
             .current_dir(tmp)
             .stdin(Stdio::null())
             .stdout(std::io::stderr()),
     )
-    .context("cannot start sh to run install.sh")?;
+    .with_context(|| format!("cannot start {} to run {script}", line[0]))?;
     let status = child
         .wait_for(INSTALL_LIMIT)
-        .context("cannot wait for install.sh")?;
+        .with_context(|| format!("cannot wait for {script}"))?;
     match status {
         None => bail!(
-            "install.sh did not finish within {}s; it was stopped",
+            "{script} did not finish within {}s; it was stopped",
             INSTALL_LIMIT.as_secs()
         ),
         Some(status) if !status.success() => bail!(
-            "install.sh failed ({}); its output is above",
+            "{script} failed ({}); its output is above",
             process::describe(status)
         ),
         Some(_) => {}
     }
-    let launcher = root.join("invoke.sh");
+    let launcher = root.join(platform.launcher());
     if !launcher.is_file() {
-        bail!("install.sh succeeded but wrote no {launcher}");
+        bail!("{script} succeeded but wrote no {launcher}");
     }
     Ok(())
 }
@@ -432,6 +520,9 @@ struct App {
 
 impl App {
     fn stop(&mut self) -> Result<String> {
+        if Platform::HOST == Platform::Windows {
+            return self.stop_tree();
+        }
         let started = Instant::now();
         let stopped = self.child.stop(STOP_GRACE).context("cannot stop the app")?;
         let took = started.elapsed().as_secs_f64();
@@ -450,6 +541,45 @@ impl App {
                 "the app had already exited ({}) before it was asked to stop. Its log:\n{}",
                 process::describe(status),
                 process::log_tail(&self.log, 20)
+            ),
+        }
+    }
+}
+
+impl App {
+    /// Windows has no process group to signal: `taskkill /T /F` ends the
+    /// launcher (cmd.exe), the app it started and anything under them.
+    fn stop_tree(&mut self) -> Result<String> {
+        if let Some(status) = self.child.try_status().context("cannot check on the app")? {
+            bail!(
+                "the app had already exited ({}) before it was asked to stop. Its log:\n{}",
+                process::describe(status),
+                process::log_tail(&self.log, 20)
+            );
+        }
+        let started = Instant::now();
+        let pid = self.pid.to_string();
+        let out = Command::new("taskkill")
+            .args(["/PID", pid.as_str(), "/T", "/F"])
+            .stdin(Stdio::null())
+            .output()
+            .context("cannot run taskkill to stop the app")?;
+        let status = self
+            .child
+            .wait_for(STOP_GRACE)
+            .context("cannot wait for the app")?;
+        let took = started.elapsed().as_secs_f64();
+        match status {
+            Some(status) => Ok(format!(
+                "taskkill /T /F on its process tree: it exited in {took:.2}s ({})",
+                process::describe(status)
+            )),
+            None => bail!(
+                "the app still runs {}s after `taskkill /PID {pid} /T /F` ({}: {}); its log: {}",
+                STOP_GRACE.as_secs(),
+                process::describe(out.status),
+                String::from_utf8_lossy(&out.stderr).trim(),
+                self.log
             ),
         }
     }
@@ -489,15 +619,15 @@ pub fn parse_startup_line(line: &str) -> Result<Listening, String> {
     })
 }
 
-/// `ROOT/invoke.sh --port 0 --host 127.0.0.1`, its stderr into `log`; waits
-/// for the first stdout line.
+/// `ROOT/invoke.sh --port 0 --host 127.0.0.1` (on Windows `cmd /d /c
+/// ROOT\invoke.bat ...`), its stderr into `log`; waits for the first stdout line.
 fn start(root: &Utf8Path, log: &Utf8Path) -> Result<(App, Listening)> {
-    let launcher = root.join("invoke.sh");
+    let line = Platform::HOST.start_command(root);
+    let launcher = root.join(Platform::HOST.launcher());
     let log_file = std::fs::File::create(log).with_context(|| format!("cannot create {log}"))?;
-    eprintln!("$ {launcher} --port 0 --host 127.0.0.1   (its log: {log})");
+    eprintln!("$ {}   (its log: {log})", line.join(" "));
     let mut child = GroupChild::spawn(
-        Command::new(&launcher)
-            .args(["--port", "0", "--host", "127.0.0.1"])
+        command(&line)
             .current_dir(root)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -727,6 +857,73 @@ mod tests {
   </head>
   <body><a href="#top">top</a><img src="data:image/png;base64,AA"><main id="app"></main></body>
 </html>"##;
+
+    #[test]
+    fn each_platform_runs_its_own_installer_and_launcher() {
+        let root = Utf8Path::new("/tmp/smoke/root");
+        assert_eq!(
+            Platform::Unix.install_command(root),
+            [
+                "sh",
+                "InvokeAI-Installer/install.sh",
+                "--root",
+                "/tmp/smoke/root",
+                "--yes"
+            ]
+        );
+        assert_eq!(
+            Platform::Unix.start_command(root),
+            [
+                "/tmp/smoke/root/invoke.sh",
+                "--port",
+                "0",
+                "--host",
+                "127.0.0.1"
+            ]
+        );
+
+        let root = Utf8Path::new(r"C:\Temp\smoke\root");
+        assert_eq!(
+            Platform::Windows.install_command(root),
+            [
+                "cmd",
+                "/d",
+                "/c",
+                r"InvokeAI-Installer\install.bat",
+                "--root",
+                r"C:\Temp\smoke\root",
+                "--yes"
+            ]
+        );
+        let launcher = root.join("invoke.bat").into_string();
+        assert_eq!(
+            Platform::Windows.start_command(root),
+            [
+                "cmd",
+                "/d",
+                "/c",
+                launcher.as_str(),
+                "--port",
+                "0",
+                "--host",
+                "127.0.0.1"
+            ]
+        );
+        assert_eq!(
+            (
+                Platform::Windows.install_script(),
+                Platform::Windows.launcher()
+            ),
+            ("install.bat", "invoke.bat")
+        );
+        // The bundle holds both scripts; the host picks its own.
+        let expected = if cfg!(windows) {
+            Platform::Windows
+        } else {
+            Platform::Unix
+        };
+        assert_eq!(Platform::HOST, expected);
+    }
 
     #[test]
     fn the_startup_line_gives_the_address() {
