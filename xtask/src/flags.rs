@@ -127,6 +127,9 @@ pub struct Test {
     /// Front end: vitest, once.
     #[arg(long)]
     pub frontend: bool,
+    /// Only cargo fmt --check and the fast Rust lane (unit tests, golden bytes, the CLI on fixtures): seconds, not minutes.
+    #[arg(long, conflicts_with_all = ["rust", "python", "frontend"])]
+    pub quick: bool,
 }
 
 /// Which checkout a release command works on.
