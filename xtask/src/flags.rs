@@ -354,6 +354,21 @@ pub enum Bench {
     Check(BenchCheck),
     /// Time `dist` against python -m build (isolated and not), uv build, and zip -6 + tar -czf.
     Dist(BenchDist),
+    /// The xtask's own cost: a clean build of HEAD (wall and CPU time), a warm `cargo xtask --help`, the test lanes.
+    Build(BenchBuild),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchBuild {
+    /// Also time the fast test lane on this checkout.
+    #[arg(long)]
+    pub lanes: bool,
+    /// With --lanes, the slow lane too (minutes).
+    #[arg(long, requires = "lanes")]
+    pub slow: bool,
+    /// Keep target/xtask/bench-build/ (the clone and its target folder).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! `cargo xtask bench <what>`: benchmarks, each printing its figures in one run.
 
+mod build;
 mod check;
 mod dist;
 
@@ -13,6 +14,7 @@ impl flags::Bench {
         match self {
             flags::Bench::Check(cmd) => cmd.run(sh),
             flags::Bench::Dist(cmd) => dist::run(sh, &cmd),
+            flags::Bench::Build(cmd) => build::run(sh, &cmd),
         }
     }
 }

@@ -248,12 +248,13 @@ pub fn report(
         format!(
             "the tag push starts the release workflow; `cargo xtask check-version` compares {tag} with the version file"
         ),
-        "the code checks and the tests (Python, front end, xtask) run concurrently".to_owned(),
-        "build: the sdist, the wheel and the installer zip, with SHA256SUMS".to_owned(),
-        "publish to TestPyPI: `cargo xtask check-published --index testpypi`, then the upload once a maintainer approves the `testpypi` environment".to_owned(),
-        "publish to PyPI: `cargo xtask check-published`, then the upload once a maintainer approves the `pypi` environment".to_owned(),
+        "the xtask is built once per OS (locked, release profile, no caches) and handed to every later job with its sha256".to_owned(),
+        "the code checks and the tests (Python, front end, xtask) and verify-reproducible run concurrently".to_owned(),
+        "build: the sdist, the wheel and the installer zip, with SHA256SUMS and manifest.json; then verify, and smoke-test of the zip on Linux, macOS and Windows".to_owned(),
+        "publish to TestPyPI: `check-published --index testpypi` again, then the upload once a maintainer approves the `testpypi` environment".to_owned(),
+        "publish to PyPI: `check-published` again, then the upload once a maintainer approves the `pypi` environment".to_owned(),
         format!(
-            "a draft GitHub pre-release for {tag} with the installer zip, SHA256SUMS and the notes of `cargo xtask release-notes`"
+            "only after PyPI accepted it: a draft GitHub pre-release for {tag} with every artifact (sdist, wheel, zip, SHA256SUMS, manifest.json), each attested, and the notes of `cargo xtask release-notes`"
         ),
     ];
     text.push_str("then:\n");
@@ -417,6 +418,6 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line:?} missing from\n{text}");
         }
-        assert!(text.contains("7. a draft GitHub pre-release"));
+        assert!(text.contains("8. only after PyPI accepted it: a draft GitHub pre-release"));
     }
 }
