@@ -149,7 +149,11 @@ fn best_of(n: usize, mut run: impl FnMut() -> Result<Duration>) -> Result<Durati
 /// The lane's wall time, its test targets compiled beforehand.
 fn lane_wall(cargo: &str, root: &Utf8Path, args: &[String]) -> Result<Duration> {
     let mut compile = Command::new(cargo);
-    compile.args(args).arg("--no-run").arg("--quiet").current_dir(root);
+    compile
+        .args(args)
+        .arg("--no-run")
+        .arg("--quiet")
+        .current_dir(root);
     timed(&mut compile, "compiling the tests")?;
     let mut lane = Command::new(cargo);
     lane.args(args)
@@ -162,7 +166,15 @@ fn lane_wall(cargo: &str, root: &Utf8Path, args: &[String]) -> Result<Duration> 
 /// How many crates the xtask's normal build compiles.
 fn crate_count(cargo: &str, dir: &Utf8PathBuf) -> Result<usize> {
     let out = Command::new(cargo)
-        .args(["tree", "-p", "xtask", "-e", "normal,build", "--prefix", "none"])
+        .args([
+            "tree",
+            "-p",
+            "xtask",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+        ])
         .current_dir(dir)
         .output()
         .context("cannot run cargo tree")?;

@@ -6,8 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::pydist::pep440::Version;
+use crate::pydist::pep508;
 use anyhow::{Result, bail};
-use pep440_rs::{Operator, Version, VersionSpecifiers};
 
 /// The values the install scripts are built with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,17 +126,23 @@ pub fn fill(name: &str, template: &[u8], values: &ScriptValues) -> Result<Vec<u8
 /// has one, else one past the newest `Programming Language :: Python :: 3.X`
 /// classifier.
 pub fn python_range(requires_python: &str, classifiers: &[String]) -> Result<(String, String)> {
-    let specifiers: VersionSpecifiers = requires_python.parse().map_err(|e| {
+    let specifiers = pep508::specifier_set(requires_python).map_err(|e| {
         anyhow::anyhow!("requires-python {requires_python:?} is not a PEP 440 specifier: {e}")
     })?;
     let mut min: Option<(u64, u64)> = None;
     let mut max: Option<(u64, u64)> = None;
-    for spec in specifiers.iter() {
-        let release = major_minor(spec.version());
-        match spec.operator() {
-            Operator::GreaterThanEqual | Operator::TildeEqual => min = Some(release),
-            Operator::LessThan => max = Some(release),
-            _ => {}
+    for spec in &specifiers {
+        if !matches!(spec.op, ">=" | "~=" | "<") {
+            continue;
+        }
+        let version: Version = spec
+            .version
+            .parse()
+            .map_err(|e| anyhow::anyhow!("requires-python {requires_python:?}: {e}"))?;
+        let release = major_minor(&version);
+        match spec.op {
+            "<" => max = Some(release),
+            _ => min = Some(release),
         }
     }
     let Some(min) = min else {

@@ -49,6 +49,38 @@ fn specifier_pattern() -> &'static Regex {
     })
 }
 
+/// One version specifier: its operator and its version text (`.*` kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Specifier {
+    pub op: &'static str,
+    pub version: String,
+}
+
+/// The operators, longest first.
+const SPECIFIER_OPS: [&str; 8] = ["===", "~=", "==", "!=", "<=", ">=", "<", ">"];
+
+/// A comma-separated specifier list, as `packaging.specifiers.SpecifierSet`
+/// reads it (empty items ignored).
+pub fn specifier_set(text: &str) -> Result<Vec<Specifier>, String> {
+    text.split(',')
+        .map(|s| s.trim_matches(python::is_space))
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if !is_specifier(s) {
+                return Err(format!("{s:?} is not a PEP 440 version specifier"));
+            }
+            let op = SPECIFIER_OPS
+                .into_iter()
+                .find(|op| s.starts_with(op))
+                .expect("a specifier starts with its operator");
+            Ok(Specifier {
+                op,
+                version: s[op.len()..].trim_matches(python::is_space).to_owned(),
+            })
+        })
+        .collect()
+}
+
 /// The specifier at the start of `text`, if any (its length).
 fn specifier_at(text: &str) -> Option<usize> {
     specifier_pattern().find(text).map(|m| m.end())

@@ -8,7 +8,6 @@
 //! stops the build with one line naming `pyproject.toml:LINE:COL`.
 
 use std::ops::Range;
-use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -705,7 +704,8 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
 
 /// Validate a PEP 440 version and return its normal form.
 pub fn normalize_version(raw: &str) -> Result<String, String> {
-    pep440_rs::Version::from_str(raw.trim())
+    raw.trim()
+        .parse::<super::pep440::Version>()
         .map(|v| v.to_string())
         .map_err(|e| format!("invalid version {raw:?} (PEP 440): {e}"))
 }

@@ -1,7 +1,7 @@
 //! Dependency strings (PEP 508) and version specifiers (PEP 440) as they
 //! appear in core metadata.
 //!
-//! Validation is [`super::pep508`]'s (packaging's grammar) and pep440_rs's.
+//! Validation is [`super::pep508`]'s (packaging's grammar).
 //! Rendering follows the form
 //! setuptools writes (that of the Python `packaging` library's `str()`): the
 //! name and versions as the author spelled them, extras sorted, specifiers
@@ -9,8 +9,6 @@
 //! with `"` and spaced, `os.name`-style variables spelled `os_name`, and the
 //! author's grouping of `and`/`or` kept: the validated string is re-read
 //! here by a small lexer that keeps the spelling.
-
-use std::str::FromStr;
 
 use super::pep508;
 
@@ -136,7 +134,7 @@ pub fn render_specifiers(text: &str) -> String {
 
 /// Validate a `requires-python` value and render it.
 pub fn requires_python(text: &str) -> Result<String, String> {
-    pep440_rs::VersionSpecifiers::from_str(text).map_err(|e| e.to_string())?;
+    pep508::specifier_set(text)?;
     Ok(render_specifiers(text))
 }
 

@@ -11,9 +11,9 @@
 
 use std::sync::OnceLock;
 
+pub use crate::pydist::pep440::Version;
 use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
-pub use pep440_rs::Version;
 use regex::Regex;
 
 use crate::paths::Layout;
@@ -97,41 +97,11 @@ pub fn find_assignment(text: &str) -> Option<(usize, &str)> {
     })
 }
 
-/// What `packaging.version.Version` (the reference implementation) accepts:
-/// surrounding whitespace (Python's `str.isspace`), at most one `v`, then the
-/// PEP 440 grammar, letters in any ASCII case.
-fn packaging_pattern() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        // Python's `\s` on str: Unicode's White_Space and U+001C..U+001F.
-        let space = format!("[{}]", crate::util::python::SPACE_CLASS);
-        let version = r"(?i-u:
-            (?:[0-9]+!)?
-            [0-9]+(?:\.[0-9]+)*
-            (?:[._-]?(?:alpha|a|beta|b|preview|pre|c|rc)[._-]?[0-9]*)?
-            (?:-[0-9]+|[._-]?(?:post|rev|r)[._-]?[0-9]*)?
-            (?:[._-]?dev[._-]?[0-9]*)?
-            (?:\+[a-z0-9]+(?:[._-][a-z0-9]+)*)?
-        )";
-        Regex::new(&format!(
-            r"(?x)\A{space}*[vV]?(?P<version>{version}){space}*\z"
-        ))
-        .expect("the PEP 440 pattern is valid")
-    })
-}
-
 /// Parse a PEP 440 version, accepting exactly what the reference
 /// implementation accepts (leading `v`, surrounding whitespace, every
 /// spelling the spec normalises) and nothing more.
 pub fn parse(text: &str) -> Result<Version, String> {
-    let Some(caps) = packaging_pattern().captures(text) else {
-        return Err(format!(
-            "{text:?} does not follow PEP 440's version grammar"
-        ));
-    };
-    caps["version"]
-        .parse::<Version>()
-        .map_err(|err| err.to_string())
+    text.parse::<Version>()
 }
 
 /// A git ref or tag reduced to the version it names: `refs/tags/` is
@@ -451,19 +421,23 @@ mod tests {
         core
     }
 
-    /// Our verdict on (tag, version): the tag's validity, the version's, and
-    /// PEP 440 equality when both are valid.
-    fn ours(tag: &str, app: &str) -> (bool, bool, bool) {
+    /// Our verdict on (tag, version): the tag's validity, the version's,
+    /// PEP 440 equality, the tag's normal form, and whether it sorts first.
+    fn ours(tag: &str, app: &str) -> (bool, bool, bool, String, bool) {
         let app = parse(app);
         let tag_version = match strip_ref(tag) {
             name if tag.starts_with("refs/heads/") => Err(name.to_owned()),
             name => parse(name),
         };
-        let equal = match (&app, &tag_version) {
-            (Ok(app), Ok(_)) => matches!(check_tag(app, tag), TagCheck::Match(_)),
-            _ => false,
+        let (equal, less) = match (&app, &tag_version) {
+            (Ok(app), Ok(t)) => (matches!(check_tag(app, tag), TagCheck::Match(_)), t < app),
+            _ => (false, false),
         };
-        (tag_version.is_ok(), app.is_ok(), equal)
+        let normal = tag_version
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        (tag_version.is_ok(), app.is_ok(), equal, normal, less)
     }
 
     const ORACLE: &str = r#"
@@ -483,7 +457,8 @@ for line in sys.stdin:
     else:
         t = parse(tag[len("refs/tags/"):] if tag.startswith("refs/tags/") else tag)
     a = parse(app)
-    print(json.dumps([t is not None, a is not None, t is not None and a is not None and t == a]))
+    both = t is not None and a is not None
+    print(json.dumps([t is not None, a is not None, both and t == a, str(t) if t is not None else "", both and t < a]))
 "#;
 
     /// Differential test against `packaging.version.Version`, the reference
@@ -528,7 +503,7 @@ for line in sys.stdin:
         let out = child.wait_with_output().unwrap();
         writer.join().unwrap();
         assert!(out.status.success(), "the packaging oracle failed");
-        let verdicts: Vec<(bool, bool, bool)> = String::from_utf8(out.stdout)
+        let verdicts: Vec<(bool, bool, bool, String, bool)> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -548,7 +523,7 @@ for line in sys.stdin:
         }
         assert!(
             disagreements.is_empty(),
-            "{} of {PAIRS} verdicts differ from packaging (tag valid, version valid, equal):\n{}",
+            "{} of {PAIRS} verdicts differ from packaging (tag valid, version valid, equal, normal form, tag < version):\n{}",
             disagreements.len(),
             disagreements[..disagreements.len().min(30)].join("\n")
         );
