@@ -2,6 +2,7 @@
 
 mod check;
 mod dist;
+mod dist_memory;
 
 use anyhow::Result;
 use xshell::Shell;
@@ -13,6 +14,7 @@ impl flags::Bench {
         match self {
             flags::Bench::Check(cmd) => cmd.run(sh),
             flags::Bench::Dist(cmd) => dist::run(sh, &cmd),
+            flags::Bench::DistMemory(cmd) => dist_memory::run(&cmd),
         }
     }
 }
