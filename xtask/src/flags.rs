@@ -354,6 +354,8 @@ pub enum Bench {
     Check(BenchCheck),
     /// Time `dist` against python -m build (isolated and not), uv build, and zip -6 + tar -czf.
     Dist(BenchDist),
+    /// The peak memory of `dist` on a generated project holding one large (1 GiB) package-data file.
+    DistMemory(BenchDistMemory),
     /// The xtask's own cost: a clean build of HEAD (wall and CPU time), a warm `cargo xtask --help`, the test lanes.
     Build(BenchBuild),
 }
@@ -390,6 +392,16 @@ pub struct BenchDist {
     #[arg(long)]
     pub large_only: bool,
     /// Keep target/xtask/bench-dist/ (the generated project, the copies) for inspection.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchDistMemory {
+    /// The size of the generated package-data file, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=3072))]
+    pub size_mib: u64,
+    /// Keep target/xtask/bench-dist-memory/ (the generated project, the archives) for inspection.
     #[arg(long)]
     pub keep: bool,
 }

@@ -67,6 +67,7 @@ pub const FAST: &[&str] = &[
     "check_version",
     "cli",
     "dist",
+    "dist_large",
     "preflight",
     "release_notes",
     "tag_release",

@@ -17,13 +17,24 @@
 //! not the wheel is built. That is why the zip writer is written here rather
 //! than taken from the `zip` crate, which compresses inside its writer, one
 //! member at a time.
+//!
+//! Files of [`STREAM_FROM`] bytes or more are never held whole
+//! ([`deflate_file`]): they are read, hashed and compressed in fixed-size
+//! chunks into a segment in a temporary file, and both writers stream that
+//! segment (or the file itself, when stored) from disk, so memory does not
+//! grow with a file's size.
 
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use camino::{Utf8Path, Utf8PathBuf};
 use flate2::Compression;
 use flate2::write::DeflateEncoder;
 use sha2::{Digest, Sha256};
+
+use super::atomic::TempFile;
 
 /// The compression level of both archives (zlib's default).
 pub const LEVEL: u32 = 6;
@@ -53,6 +64,30 @@ pub struct Deflated {
     pub crc: u32,
 }
 
+/// A member too large to hold in memory, streamed from disk.
+pub struct LargeMember<'a> {
+    pub name: &'a str,
+    pub mode: u32,
+    pub file: &'a Arc<LargeFile>,
+}
+
+/// A file of [`STREAM_FROM`] bytes or more, read once by [`deflate_file`]:
+/// its size and hashes, and its compressed form in a temporary file.
+#[derive(Debug)]
+pub struct LargeFile {
+    /// The file itself, read again when its bytes are stored (and checked
+    /// against `size` and `crc` then).
+    pub source: Utf8PathBuf,
+    pub size: u64,
+    /// CRC-32 of the bytes (kept whole: the sdist combines it with its own).
+    pub crc: flate2::Crc,
+    pub sha256: [u8; 32],
+    /// A deflate segment (sync flushes, no final block) in a temporary file
+    /// removed with this value, and its length; None when the bytes are
+    /// better stored as they are.
+    pub segment: Option<(TempFile, u64)>,
+}
+
 /// An empty final block with fixed codes: ends a stream of segments.
 const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 
@@ -68,17 +103,42 @@ pub fn incompressible(data: &[u8]) -> bool {
     if data.len() < SAMPLE_FROM {
         return false;
     }
-    [0, data.len() / 2 - SAMPLE / 2, data.len() - SAMPLE]
-        .iter()
-        .all(|&start| {
-            let sample = &data[start..start + SAMPLE];
-            let mut enc = DeflateEncoder::new(Vec::with_capacity(SAMPLE + 64), Compression::fast());
-            let small = enc
-                .write_all(sample)
-                .and_then(|()| enc.finish())
-                .map(|out| out.len() * 100 >= SAMPLE * 97);
-            small.unwrap_or(false)
-        })
+    sample_offsets(data.len() as u64).iter().all(|&start| {
+        let start = start as usize;
+        sample_incompressible(&data[start..start + SAMPLE])
+    })
+}
+
+/// Where the three samples of `len` bytes start (`len` >= [`SAMPLE_FROM`]).
+fn sample_offsets(len: u64) -> [u64; 3] {
+    let sample = SAMPLE as u64;
+    [0, len / 2 - sample / 2, len - sample]
+}
+
+/// Whether one sample shrinks by less than 3% at the fastest level.
+fn sample_incompressible(sample: &[u8]) -> bool {
+    let mut enc = DeflateEncoder::new(Vec::with_capacity(SAMPLE + 64), Compression::fast());
+    let small = enc
+        .write_all(sample)
+        .and_then(|()| enc.finish())
+        .map(|out| out.len() * 100 >= sample.len() * 97);
+    small.unwrap_or(false)
+}
+
+/// [`incompressible`] for a file of `len` bytes, reading only its samples.
+fn file_incompressible(file: &mut File, len: u64) -> io::Result<bool> {
+    if len < SAMPLE_FROM as u64 {
+        return Ok(false);
+    }
+    let mut sample = vec![0u8; SAMPLE];
+    for start in sample_offsets(len) {
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut sample)?;
+        if !sample_incompressible(&sample) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 thread_local! {
@@ -152,6 +212,224 @@ pub fn deflate(data: &[u8]) -> io::Result<Deflated> {
     })
 }
 
+/// Files of this many bytes or more are never held whole: see
+/// [`deflate_file`]. A constant, so the bytes stay a pure function of the
+/// inputs.
+pub const STREAM_FROM: u64 = 16 << 20;
+
+/// A large file is compressed in chunks of this many bytes (each primed
+/// with the 32 KiB before it, so the bytes never depend on the number of
+/// threads), this many chunks at a time: what bounds the memory it takes.
+const FILE_CHUNK: usize = RUN_CHUNK;
+const FILE_BATCH: usize = 16;
+
+/// The largest stored deflate block; a large file is stored in blocks of
+/// this size (the last one shorter), read this many at a time.
+const STORED_BLOCK: usize = 65_535;
+const STORED_BATCH: usize = 16;
+
+/// Fill `buf` from `reader` unless it ends first: how many bytes were read.
+/// Chunk boundaries are then fixed offsets of the file, whatever sizes the
+/// reads return.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(filled)
+}
+
+/// A name for a segment's temporary file, unique in this process.
+fn segment_name() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("segment-{}.deflate", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Read a large file (`file`, opened from `source`) once, in chunks: its
+/// size, CRC-32 and sha256 and, when `segment_dir` is given, its deflate
+/// segment, written to a temporary file there (removed when the result is
+/// dropped). Incompressible files (judged by the same samples as
+/// [`incompressible`], read by seeking) and files that would not shrink
+/// are stored instead. The chunks are compressed on `threads` workers
+/// while the bytes are hashed; at most [`FILE_BATCH`] chunks are in memory
+/// at once. Without `segment_dir`, the file is only hashed.
+pub fn deflate_file(
+    source: &Utf8Path,
+    mut file: File,
+    segment_dir: Option<&Utf8Path>,
+    threads: usize,
+) -> anyhow::Result<LargeFile> {
+    use anyhow::Context;
+    let cannot_read = || format!("cannot read {source}");
+    let len = file.metadata().with_context(cannot_read)?.len();
+    let mut segment = match segment_dir {
+        Some(dir) if !file_incompressible(&mut file, len).with_context(cannot_read)? => {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {dir}"))?;
+            let (temp, out) = TempFile::create(dir, &segment_name())?;
+            Some((temp, io::BufWriter::with_capacity(1 << 20, out), 0u64))
+        }
+        _ => None,
+    };
+    file.seek(SeekFrom::Start(0)).with_context(cannot_read)?;
+    let mut sha = Sha256::new();
+    let mut crc = flate2::Crc::new();
+    let mut size = 0u64;
+    // The last WINDOW bytes of the previous batch, then the batch.
+    let mut buf = vec![0u8; WINDOW + FILE_CHUNK * FILE_BATCH];
+    let mut dictionary = 0;
+    loop {
+        let n = read_full(&mut file, &mut buf[WINDOW..]).with_context(cannot_read)?;
+        let data = &buf[WINDOW..WINDOW + n];
+        match &mut segment {
+            None => {
+                sha.update(data);
+                crc.update(data);
+            }
+            Some((temp, out, written)) => {
+                let starts: Vec<usize> = (WINDOW..WINDOW + n).step_by(FILE_CHUNK).collect();
+                let buf = &buf;
+                let compressed = std::thread::scope(|s| {
+                    let hashing = s.spawn(|| {
+                        sha.update(data);
+                        crc.update(data);
+                    });
+                    let compressed = crate::util::par::par_map(&starts, threads, |&start| {
+                        let end = (start + FILE_CHUNK).min(WINDOW + n);
+                        let from = if start == WINDOW {
+                            WINDOW - dictionary
+                        } else {
+                            start - WINDOW
+                        };
+                        raw_deflate(&buf[start..end], &buf[from..start], false, false)
+                    });
+                    hashing
+                        .join()
+                        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                    compressed
+                });
+                for chunk in compressed {
+                    let chunk = chunk.with_context(|| format!("cannot compress {source}"))?;
+                    out.write_all(&chunk)
+                        .with_context(|| format!("cannot write {}", temp.path()))?;
+                    *written += chunk.len() as u64;
+                }
+            }
+        }
+        size += n as u64;
+        if n < FILE_CHUNK * FILE_BATCH {
+            break;
+        }
+        let tail = buf.len() - WINDOW;
+        buf.copy_within(tail.., 0);
+        dictionary = WINDOW;
+    }
+    let segment = match segment {
+        Some((temp, mut out, written)) => {
+            out.flush()
+                .with_context(|| format!("cannot write {}", temp.path()))?;
+            drop(out);
+            // Dropping the temporary file removes it.
+            (written + (FINAL_BLOCK.len() as u64) < size).then_some((temp, written))
+        }
+        None => None,
+    };
+    Ok(LargeFile {
+        source: source.to_owned(),
+        size,
+        crc,
+        sha256: sha.finalize().into(),
+        segment,
+    })
+}
+
+impl LargeFile {
+    /// The file's bytes again, in pieces of `piece` bytes (the last one
+    /// shorter), checked against the size and CRC-32 read the first time.
+    fn stream_source(
+        &self,
+        piece: usize,
+        mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let changed = || {
+            io::Error::other(format!(
+                "{} changed during the build; build again once the tree is stable",
+                self.source
+            ))
+        };
+        let mut file = File::open(&self.source).map_err(|err| {
+            io::Error::new(err.kind(), format!("cannot read {}: {err}", self.source))
+        })?;
+        let mut buf = vec![0u8; piece];
+        let mut crc = flate2::Crc::new();
+        let mut total = 0u64;
+        loop {
+            let n = read_full(&mut file, &mut buf)?;
+            total += n as u64;
+            if total > self.size {
+                return Err(changed());
+            }
+            crc.update(&buf[..n]);
+            if n > 0 {
+                sink(&buf[..n])?;
+            }
+            if n < piece {
+                break;
+            }
+        }
+        if total != self.size || crc.sum() != self.crc.sum() {
+            return Err(changed());
+        }
+        Ok(())
+    }
+
+    /// The segment's bytes, from its temporary file.
+    fn stream_segment(
+        &self,
+        (temp, len): &(TempFile, u64),
+        mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let path = temp.path();
+        let mut file = File::open(path)
+            .map_err(|err| io::Error::new(err.kind(), format!("cannot read {path}: {err}")))?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total = 0u64;
+        loop {
+            let n = read_full(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            sink(&buf[..n])?;
+        }
+        if total != *len {
+            return Err(io::Error::other(format!(
+                "{path} holds {total} bytes, not the {len} written"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The file as stored deflate blocks (byte-aligned, none final).
+    fn stream_stored_blocks(&self, out: &mut impl Write) -> io::Result<()> {
+        self.stream_source(STORED_BLOCK * STORED_BATCH, |bytes| {
+            for block in bytes.chunks(STORED_BLOCK) {
+                let len = block.len() as u16;
+                let mut head = [0u8; 5];
+                head[1..3].copy_from_slice(&len.to_le_bytes());
+                head[3..5].copy_from_slice(&(!len).to_le_bytes());
+                out.write_all(&head)?;
+                out.write_all(block)?;
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Runs of tar bytes (headers, padding, generated files) are compressed in
 /// pieces of at most this many bytes, in parallel, each primed with the
 /// 32 KiB of tar before it. The size is fixed, so the bytes never depend on
@@ -167,6 +445,8 @@ const WINDOW: usize = 32 * 1024;
 /// What every archive writer does.
 pub trait ArchiveWriter {
     fn append(&mut self, member: &Member<'_>) -> io::Result<()>;
+    /// Append a file streamed from disk (see [`deflate_file`]).
+    fn append_large(&mut self, member: &LargeMember<'_>) -> io::Result<()>;
     /// Write the trailer (central directory, end blocks, gzip footer).
     fn finish(self: Box<Self>) -> io::Result<()>;
 }
@@ -293,6 +573,46 @@ impl<W: Write> ZipWriter<W> {
         self.offset += bytes.len() as u64;
         Ok(())
     }
+
+    /// Write a member's local header and record its central entry; its
+    /// `csize` bytes of payload follow.
+    fn local_header(
+        &mut self,
+        name: &str,
+        mode: u32,
+        method: u16,
+        crc: u32,
+        csize: u64,
+        usize: u64,
+    ) -> io::Result<()> {
+        let flags: u16 = if name.is_ascii() { 0 } else { 0x0800 };
+        let entry = CentralEntry {
+            flags,
+            method,
+            crc,
+            csize: u32_of(csize, name)?,
+            usize: u32_of(usize, name)?,
+            mode,
+            offset: u32_of(self.offset, "the wheel")?,
+            name: name.as_bytes().to_vec(),
+        };
+        let mut h = Vec::with_capacity(30 + entry.name.len());
+        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        h.extend_from_slice(&20u16.to_le_bytes());
+        h.extend_from_slice(&entry.flags.to_le_bytes());
+        h.extend_from_slice(&entry.method.to_le_bytes());
+        h.extend_from_slice(&self.time.to_le_bytes());
+        h.extend_from_slice(&self.date.to_le_bytes());
+        h.extend_from_slice(&entry.crc.to_le_bytes());
+        h.extend_from_slice(&entry.csize.to_le_bytes());
+        h.extend_from_slice(&entry.usize.to_le_bytes());
+        h.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
+        h.extend_from_slice(&0u16.to_le_bytes());
+        h.extend_from_slice(&entry.name);
+        self.put(&h)?;
+        self.central.push(entry);
+        Ok(())
+    }
 }
 
 impl<W: Write> ArchiveWriter for ZipWriter<W> {
@@ -313,36 +633,33 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
             Some(seg) => (8, seg, &FINAL_BLOCK),
             None => (0, m.data, &[]),
         };
-        let name = m.name.as_bytes().to_vec();
-        let flags: u16 = if m.name.is_ascii() { 0 } else { 0x0800 };
-        let entry = CentralEntry {
-            flags,
+        self.local_header(
+            m.name,
+            m.mode,
             method,
-            crc: deflated.crc,
-            csize: u32_of((payload.len() + tail.len()) as u64, m.name)?,
-            usize: u32_of(m.data.len() as u64, m.name)?,
-            mode: m.mode,
-            offset: u32_of(self.offset, "the wheel")?,
-            name,
-        };
-        let mut h = Vec::with_capacity(30 + entry.name.len());
-        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        h.extend_from_slice(&20u16.to_le_bytes());
-        h.extend_from_slice(&entry.flags.to_le_bytes());
-        h.extend_from_slice(&entry.method.to_le_bytes());
-        h.extend_from_slice(&self.time.to_le_bytes());
-        h.extend_from_slice(&self.date.to_le_bytes());
-        h.extend_from_slice(&entry.crc.to_le_bytes());
-        h.extend_from_slice(&entry.csize.to_le_bytes());
-        h.extend_from_slice(&entry.usize.to_le_bytes());
-        h.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
-        h.extend_from_slice(&0u16.to_le_bytes());
-        h.extend_from_slice(&entry.name);
-        self.put(&h)?;
+            deflated.crc,
+            (payload.len() + tail.len()) as u64,
+            m.data.len() as u64,
+        )?;
         self.put(payload)?;
-        self.put(tail)?;
-        self.central.push(entry);
-        Ok(())
+        self.put(tail)
+    }
+
+    fn append_large(&mut self, m: &LargeMember<'_>) -> io::Result<()> {
+        let file = m.file;
+        let crc = file.crc.sum();
+        match &file.segment {
+            Some(segment) => {
+                let csize = segment.1 + FINAL_BLOCK.len() as u64;
+                self.local_header(m.name, m.mode, 8, crc, csize, file.size)?;
+                file.stream_segment(segment, |bytes| self.put(bytes))?;
+                self.put(&FINAL_BLOCK)
+            }
+            None => {
+                self.local_header(m.name, m.mode, 0, crc, file.size, file.size)?;
+                file.stream_source(1 << 20, |bytes| self.put(bytes))
+            }
+        }
     }
 
     fn finish(mut self: Box<Self>) -> io::Result<()> {
@@ -390,15 +707,19 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
 }
 
 /// The sdist's tar.gz writer: ustar headers, a pax `path` record for names
-/// that do not fit ustar or are not ASCII. The tar is laid out in memory;
-/// when finished, the runs of bytes between precompressed files are
-/// compressed on `threads` workers and everything is joined into one gzip
-/// member.
+/// that do not fit ustar or are not ASCII. The tar is laid out in memory,
+/// except the bytes of large files, which stay on disk; when finished, the
+/// runs of bytes between precompressed files are compressed on `threads`
+/// workers and everything is joined into one gzip member, large files
+/// streamed in their place.
 pub struct TarGzWriter<W: Write> {
     out: W,
+    /// The tar, without the bytes of large files.
     tar: Vec<u8>,
-    /// Files whose compressed form is reused.
-    shared: Vec<SharedFile>,
+    /// Files whose compressed form is reused, in tar order.
+    marks: Vec<Mark>,
+    /// The bytes of large files (in the tar, not in `tar`).
+    external: u64,
     mtime: u64,
     threads: usize,
 }
@@ -409,7 +730,8 @@ impl<W: Write> TarGzWriter<W> {
         Self {
             out,
             tar: Vec::new(),
-            shared: Vec::new(),
+            marks: Vec::new(),
+            external: 0,
             mtime,
             threads: crate::util::par::threads(),
         }
@@ -425,8 +747,9 @@ impl<W: Write> TarGzWriter<W> {
         self.tar.extend_from_slice(bytes);
     }
 
+    /// Zeros up to the next 512-byte block of the whole tar.
     fn pad(&mut self) {
-        let rem = self.tar.len() % 512;
+        let rem = ((self.tar.len() as u64 + self.external) % 512) as usize;
         if rem != 0 {
             self.tar.resize(self.tar.len() + 512 - rem, 0);
         }
@@ -447,44 +770,99 @@ impl<W: Write> TarGzWriter<W> {
         let _ = h.set_device_minor(0);
         h
     }
+
+    /// A member's header (after a pax record when its name needs one).
+    fn put_header(&mut self, name: &str, mode: u32, is_dir: bool, size: u64) -> io::Result<()> {
+        let kind = if is_dir {
+            tar::EntryType::Directory
+        } else {
+            tar::EntryType::Regular
+        };
+        let mut h = self.header(kind, mode, size);
+        let fits = name.is_ascii() && h.set_path(name).is_ok();
+        if !fits {
+            let record = pax_record("path", name);
+            let mut ph = self.header(tar::EntryType::XHeader, 0o644, record.len() as u64);
+            ph.set_path("././@PaxHeader")?;
+            ph.set_cksum();
+            self.put(ph.as_bytes());
+            self.put(&record);
+            self.pad();
+            let short: String = name
+                .chars()
+                .map(|c| if c.is_ascii() { c } else { '_' })
+                .take(99)
+                .collect();
+            h.set_path(short.trim_end_matches('/'))?;
+        }
+        h.set_cksum();
+        self.put(h.as_bytes());
+        Ok(())
+    }
 }
 
-/// A file of the tar whose compressed form is reused: its byte range and
-/// segment (None: stored as is).
-type SharedFile = (usize, usize, Option<Arc<[u8]>>);
+/// Where the tar held in memory is not compressed as one run.
+enum Mark {
+    /// A file whose compressed form is reused: its byte range and segment
+    /// (None: stored as is).
+    Shared(usize, usize, Option<Arc<[u8]>>),
+    /// A large file, whose bytes come at this offset (they are not held).
+    External(usize, Arc<LargeFile>),
+}
 
 /// One piece of the sdist's deflate stream.
 enum Piece {
-    /// Tar bytes to compress here (primed with the 32 KiB before them).
-    Run(usize, usize),
+    /// Tar bytes to compress here: `(start, end, from)`, primed with the
+    /// bytes from `from` to `start` (the 32 KiB before them, or fewer after
+    /// a large file, whose bytes are not at hand).
+    Run(usize, usize, usize),
     /// Tar bytes to store as they are (incompressible file contents).
     Stored(usize, usize),
     /// A file's segment, compressed beforehand.
     Shared(Arc<[u8]>),
+    /// A large file, streamed from disk.
+    External(Arc<LargeFile>),
 }
 
-/// The pieces of a tar laid out with `shared` file ranges: runs between
-/// them cut into [`RUN_CHUNK`]s, files as their segment or stored.
-fn pieces(len: usize, shared: &[SharedFile]) -> Vec<Piece> {
+/// The pieces of a tar of `len` bytes in memory with `marks`: runs between
+/// them cut into [`RUN_CHUNK`]s, files as their segment, stored, or
+/// streamed.
+fn pieces(len: usize, marks: &[Mark]) -> Vec<Piece> {
     let mut out = Vec::new();
-    let runs = |from: usize, to: usize, out: &mut Vec<Piece>| {
+    let runs = |from: usize, to: usize, floor: usize, out: &mut Vec<Piece>| {
         let mut start = from;
         while start < to {
             let end = (start + RUN_CHUNK).min(to);
-            out.push(Piece::Run(start, end));
+            out.push(Piece::Run(
+                start,
+                end,
+                start.saturating_sub(WINDOW).max(floor),
+            ));
             start = end;
         }
     };
     let mut at = 0;
-    for (start, end, segment) in shared {
-        runs(at, *start, &mut out);
-        match segment {
-            Some(seg) => out.push(Piece::Shared(Arc::clone(seg))),
-            None => out.push(Piece::Stored(*start, *end)),
+    // The bytes before this offset are not what precedes the ones after it.
+    let mut floor = 0;
+    for mark in marks {
+        match mark {
+            Mark::Shared(start, end, segment) => {
+                runs(at, *start, floor, &mut out);
+                match segment {
+                    Some(seg) => out.push(Piece::Shared(Arc::clone(seg))),
+                    None => out.push(Piece::Stored(*start, *end)),
+                }
+                at = *end;
+            }
+            Mark::External(offset, file) => {
+                runs(at, *offset, floor, &mut out);
+                out.push(Piece::External(Arc::clone(file)));
+                at = *offset;
+                floor = *offset;
+            }
         }
-        at = *end;
     }
-    runs(at, len, &mut out);
+    runs(at, len, floor, &mut out);
     out
 }
 
@@ -500,64 +878,46 @@ fn pax_record(key: &str, value: &str) -> Vec<u8> {
 
 impl<W: Write> ArchiveWriter for TarGzWriter<W> {
     fn append(&mut self, m: &Member<'_>) -> io::Result<()> {
-        let kind = if m.is_dir {
-            tar::EntryType::Directory
-        } else {
-            tar::EntryType::Regular
-        };
         let size = if m.is_dir { 0 } else { m.data.len() as u64 };
-        let mut h = self.header(kind, m.mode, size);
-        let fits = m.name.is_ascii() && h.set_path(m.name).is_ok();
-        if !fits {
-            let record = pax_record("path", m.name);
-            let mut ph = self.header(tar::EntryType::XHeader, 0o644, record.len() as u64);
-            ph.set_path("././@PaxHeader")?;
-            ph.set_cksum();
-            self.put(ph.as_bytes());
-            self.put(&record);
-            self.pad();
-            let short: String = m
-                .name
-                .chars()
-                .map(|c| if c.is_ascii() { c } else { '_' })
-                .take(99)
-                .collect();
-            h.set_path(short.trim_end_matches('/'))?;
-        }
-        h.set_cksum();
-        self.put(h.as_bytes());
+        self.put_header(m.name, m.mode, m.is_dir, size)?;
         if !m.is_dir {
             let start = self.tar.len();
             self.put(m.data);
             if let Some(d) = m.deflated.filter(|_| m.data.len() >= SHARE_FROM) {
-                self.shared.push((start, self.tar.len(), d.segment.clone()));
+                self.marks
+                    .push(Mark::Shared(start, self.tar.len(), d.segment.clone()));
             }
             self.pad();
         }
         Ok(())
     }
 
+    fn append_large(&mut self, m: &LargeMember<'_>) -> io::Result<()> {
+        self.put_header(m.name, m.mode, false, m.file.size)?;
+        self.marks
+            .push(Mark::External(self.tar.len(), Arc::clone(m.file)));
+        self.external += m.file.size;
+        self.pad();
+        Ok(())
+    }
+
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         // Two zero blocks, then zeros up to a whole 10 KiB record (as tar does).
         self.tar.resize(self.tar.len() + 1024, 0);
-        let rem = self.tar.len() % 10_240;
+        let rem = ((self.tar.len() as u64 + self.external) % 10_240) as usize;
         if rem != 0 {
             self.tar.resize(self.tar.len() + 10_240 - rem, 0);
         }
         let tar = &self.tar;
-        let pieces = pieces(tar.len(), &self.shared);
+        let pieces = pieces(tar.len(), &self.marks);
         let compressed = crate::util::par::par_map(&pieces, self.threads, |piece| match piece {
-            Piece::Run(start, end) => raw_deflate(
-                &tar[*start..*end],
-                &tar[start.saturating_sub(WINDOW)..*start],
-                false,
-                false,
-            )
-            .map(Some),
+            Piece::Run(start, end, from) => {
+                raw_deflate(&tar[*start..*end], &tar[*from..*start], false, false).map(Some)
+            }
             Piece::Stored(start, end) => {
                 raw_deflate(&tar[*start..*end], &[], true, false).map(Some)
             }
-            Piece::Shared(_) => Ok(None),
+            Piece::Shared(_) | Piece::External(_) => Ok(None),
         });
         // Magic, deflate, no flags, mtime 0, no extra flags, OS unknown.
         self.out
@@ -566,14 +926,33 @@ impl<W: Write> ArchiveWriter for TarGzWriter<W> {
             match (piece, bytes?) {
                 (_, Some(bytes)) => self.out.write_all(&bytes)?,
                 (Piece::Shared(segment), None) => self.out.write_all(segment)?,
+                (Piece::External(file), None) => match &file.segment {
+                    Some(segment) => {
+                        let out = &mut self.out;
+                        file.stream_segment(segment, |bytes| out.write_all(bytes))?
+                    }
+                    None => file.stream_stored_blocks(&mut self.out)?,
+                },
                 _ => {}
             }
         }
         self.out.write_all(&FINAL_BLOCK)?;
+        // CRC-32 of the whole tar: the bytes held, and those of large files
+        // combined in their places.
         let mut crc = flate2::Crc::new();
-        crc.update(tar);
+        let mut at = 0;
+        for mark in &self.marks {
+            if let Mark::External(offset, file) = mark {
+                crc.update(&tar[at..*offset]);
+                crc.combine(&file.crc);
+                at = *offset;
+            }
+        }
+        crc.update(&tar[at..]);
+        let size = tar.len() as u64 + self.external;
         self.out.write_all(&crc.sum().to_le_bytes())?;
-        self.out.write_all(&(tar.len() as u32).to_le_bytes())?;
+        // ISIZE: the size modulo 2^32.
+        self.out.write_all(&(size as u32).to_le_bytes())?;
         self.out.flush()
     }
 }
@@ -596,6 +975,9 @@ impl<W: Write> ArchiveWriter for ListingWriter<W> {
         } else {
             writeln!(self.out, "{:04o} {:>10} {}", m.mode, m.data.len(), m.name)
         }
+    }
+    fn append_large(&mut self, m: &LargeMember<'_>) -> io::Result<()> {
+        writeln!(self.out, "{:04o} {:>10} {}", m.mode, m.file.size, m.name)
     }
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         self.out.flush()
@@ -754,6 +1136,217 @@ mod tests {
         assert_eq!(u16::from_le_bytes([end[10], end[11]]), 2);
         // Same input, same bytes.
         assert_eq!(buf, zip_bytes(&[("a.txt", text), ("empty", b"")]));
+    }
+
+    /// Pseudo-random bytes (incompressible).
+    fn noise(n: usize, mut x: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n + 8);
+        while out.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.truncate(n);
+        out
+    }
+
+    fn large(dir: &Utf8Path, name: &str, data: &[u8], spill: bool, threads: usize) -> LargeFile {
+        let path = dir.join(name);
+        if !path.exists() {
+            std::fs::write(&path, data).unwrap();
+        }
+        let file = File::open(&path).unwrap();
+        deflate_file(&path, file, spill.then_some(dir), threads).unwrap()
+    }
+
+    /// A zip and a tar.gz of a small member, the large file, and a small one
+    /// again (the runs after a large file are primed without its bytes).
+    fn archives_with(file: &Arc<LargeFile>, threads: usize) -> (Vec<u8>, Vec<u8>) {
+        let before = b"before the large file\n".repeat(300);
+        let after = b"after the large file\n".repeat(3000);
+        let mut zip = Vec::new();
+        let mut tgz = Vec::new();
+        {
+            let mut writers: Vec<Box<dyn ArchiveWriter + '_>> = vec![
+                Box::new(ZipWriter::new(&mut zip, ZIP_EPOCH)),
+                Box::new(TarGzWriter::new(&mut tgz, ZIP_EPOCH).threads(threads)),
+            ];
+            for w in &mut writers {
+                w.append(&Member {
+                    name: "p/a.txt",
+                    mode: 0o644,
+                    is_dir: false,
+                    data: &before,
+                    deflated: None,
+                })
+                .unwrap();
+                w.append_large(&LargeMember {
+                    name: "p/weights.bin",
+                    mode: 0o644,
+                    file,
+                })
+                .unwrap();
+                w.append(&Member {
+                    name: "p/z.txt",
+                    mode: 0o755,
+                    is_dir: false,
+                    data: &after,
+                    deflated: None,
+                })
+                .unwrap();
+            }
+            for w in writers {
+                w.finish().unwrap();
+            }
+        }
+        (zip, tgz)
+    }
+
+    /// The members of a zip (read by the zip crate) and a tar.gz (by the
+    /// tar crate, through a gzip decoder that checks the CRC and size).
+    type Files = Vec<(String, Vec<u8>)>;
+
+    fn read_back(zip: &[u8], tgz: &[u8]) -> (Files, Files) {
+        let mut archive = zip::ZipArchive::new(io::Cursor::new(zip)).unwrap();
+        let zipped = (0..archive.len())
+            .map(|i| {
+                let mut e = archive.by_index(i).unwrap();
+                let mut v = Vec::new();
+                io::Read::read_to_end(&mut e, &mut v).unwrap();
+                (e.name().unwrap().into_owned(), v)
+            })
+            .collect();
+        let mut decoder = flate2::read::GzDecoder::new(tgz);
+        let mut tar_bytes = Vec::new();
+        io::Read::read_to_end(&mut decoder, &mut tar_bytes).unwrap();
+        assert_eq!(tar_bytes.len() % 10_240, 0);
+        let mut archive = tar::Archive::new(tar_bytes.as_slice());
+        let tarred = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let mut v = Vec::new();
+                io::Read::read_to_end(&mut e, &mut v).unwrap();
+                (e.path().unwrap().to_string_lossy().into_owned(), v)
+            })
+            .collect();
+        (zipped, tarred)
+    }
+
+    #[test]
+    fn large_files_are_streamed_into_both_archives() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        // Text, noise and zeros: compressible overall, several batches of
+        // chunks, and not a whole number of chunks or blocks.
+        let mut data = mixed_data();
+        data.resize(data.len() + FILE_CHUNK * FILE_BATCH, 0);
+        data.extend(mixed_data());
+        data.resize(data.len() + 3 * FILE_CHUNK + 12_345, 0);
+        let one = Arc::new(large(dir, "w.bin", &data, true, 1));
+        let four = large(dir, "w.bin", &data, true, 4);
+        assert_eq!(one.size, data.len() as u64);
+        assert_eq!(one.sha256, <[u8; 32]>::from(Sha256::digest(&data)));
+        let mut crc = flate2::Crc::new();
+        crc.update(&data);
+        assert_eq!(one.crc.sum(), crc.sum());
+        let (temp, len) = one.segment.as_ref().expect("compressed");
+        let (temp4, _) = four.segment.as_ref().expect("compressed");
+        let segment = std::fs::read(temp.path()).unwrap();
+        assert_eq!(segment.len() as u64, *len);
+        assert!(segment.len() < data.len() / 2, "{}", segment.len());
+        assert_eq!(
+            segment,
+            std::fs::read(temp4.path()).unwrap(),
+            "the segment must not depend on threads"
+        );
+        // The segment is a valid deflate stream once ended.
+        let mut whole = segment.clone();
+        whole.extend_from_slice(&FINAL_BLOCK);
+        let mut inflated = Vec::new();
+        io::Read::read_to_end(
+            &mut flate2::read::DeflateDecoder::new(whole.as_slice()),
+            &mut inflated,
+        )
+        .unwrap();
+        assert!(inflated == data, "the segment inflates to the file");
+        drop(four);
+
+        let (zip, tgz) = archives_with(&one, 1);
+        assert_eq!(
+            (zip.clone(), tgz.clone()),
+            archives_with(&one, 4),
+            "bytes must not depend on threads"
+        );
+        let (zipped, tarred) = read_back(&zip, &tgz);
+        for members in [&zipped, &tarred] {
+            assert_eq!(members.len(), 3);
+            assert_eq!(members[1].0, "p/weights.bin");
+            assert!(members[1].1 == data, "the large member reads back");
+            assert_eq!(members[2].1, b"after the large file\n".repeat(3000));
+        }
+        assert!(tgz.len() < data.len() / 2 && zip.len() < data.len() / 2);
+        // The segment's temporary file goes with the value.
+        let temp_path = temp.path().to_owned();
+        drop(one);
+        assert!(!temp_path.exists());
+        let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
+        assert_eq!(left.len(), 1, "only w.bin is left");
+    }
+
+    #[test]
+    fn incompressible_large_files_are_stored_and_checked_when_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap();
+        let data = noise(FILE_CHUNK * 3 + 100, 11);
+        let file = Arc::new(large(dir, "n.bin", &data, true, 2));
+        assert!(file.segment.is_none(), "stored, not deflated");
+        let (zip, tgz) = archives_with(&file, 2);
+        assert_eq!((zip.clone(), tgz.clone()), archives_with(&file, 1));
+        let (zipped, tarred) = read_back(&zip, &tgz);
+        assert!(zipped[1].1 == data && tarred[1].1 == data);
+        // Method 0 in the zip: the bytes as they are.
+        let mut archive = zip::ZipArchive::new(io::Cursor::new(&zip)).unwrap();
+        assert_eq!(
+            archive.by_index(1).unwrap().compression(),
+            zip::CompressionMethod::Stored
+        );
+        // Only hashed, without a folder for segments.
+        let hashed = large(dir, "n.bin", &data, false, 2);
+        assert!(hashed.segment.is_none());
+        assert_eq!(hashed.sha256, file.sha256);
+        // A file that changes between reading and writing is refused.
+        let mut changed = data.clone();
+        changed[FILE_CHUNK] ^= 1;
+        std::fs::write(dir.join("n.bin"), &changed).unwrap();
+        let mut out = Vec::new();
+        let mut w: Box<dyn ArchiveWriter> = Box::new(ZipWriter::new(&mut out, ZIP_EPOCH));
+        let err = w
+            .append_large(&LargeMember {
+                name: "n.bin",
+                mode: 0o644,
+                file: &file,
+            })
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("changed during the build"),
+            "{err}"
+        );
+        let mut listing = Vec::new();
+        let mut w: Box<dyn ArchiveWriter + '_> = Box::new(ListingWriter::new(&mut listing));
+        w.append_large(&LargeMember {
+            name: "n.bin",
+            mode: 0o644,
+            file: &file,
+        })
+        .unwrap();
+        w.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(listing).unwrap(),
+            format!("0644 {:>10} n.bin\n", data.len())
+        );
     }
 
     #[test]

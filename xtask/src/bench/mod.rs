@@ -3,6 +3,7 @@
 mod build;
 mod check;
 mod dist;
+mod dist_memory;
 
 use anyhow::Result;
 use xshell::Shell;
@@ -15,6 +16,7 @@ impl flags::Bench {
             flags::Bench::Check(cmd) => cmd.run(sh),
             flags::Bench::Dist(cmd) => dist::run(sh, &cmd),
             flags::Bench::Build(cmd) => build::run(sh, &cmd),
+            flags::Bench::DistMemory(cmd) => dist_memory::run(&cmd),
         }
     }
 }

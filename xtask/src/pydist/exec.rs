@@ -1,11 +1,14 @@
 //! Carrying out a [`Plan`]: read every project file once (in parallel),
 //! write the wheel and the sdist at the same time into temporary files in
 //! the output folder, and rename them to their final names only when both
-//! are complete.
+//! are complete. Files of [`STREAM_FROM`] bytes or more are never held
+//! whole: read in chunks, compressed into a temporary file in the output
+//! folder, and streamed from there into both archives.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use camino::{Utf8Path, Utf8PathBuf};
@@ -16,7 +19,8 @@ use super::plan::{ArchivePlan, Content, Plan};
 use super::{sdist, wheel};
 use crate::archive::atomic::{self, TempFile};
 use crate::archive::{
-    ArchiveWriter, Deflated, HashingWriter, ListingWriter, Member, SHARE_FROM, deflate,
+    ArchiveWriter, Deflated, HashingWriter, LargeFile, LargeMember, ListingWriter, Member,
+    SHARE_FROM, STREAM_FROM, deflate, deflate_file,
 };
 use crate::util::par::{par_map, threads};
 
@@ -32,12 +36,17 @@ pub struct Artifact {
 /// Below this many files, one thread reads and compresses them all.
 const PARALLEL_FROM: usize = 64;
 
-/// A project file, read once: its bytes, sha256 and compressed segment.
-struct FileData {
-    bytes: Vec<u8>,
-    digest: [u8; 32],
-    /// Compressed only when an archive will use it.
-    deflated: Option<Deflated>,
+/// A project file, read once.
+enum FileData {
+    /// Held whole: its bytes, sha256 and compressed segment.
+    Whole {
+        bytes: Vec<u8>,
+        digest: [u8; 32],
+        /// Compressed only when an archive will use it.
+        deflated: Option<Deflated>,
+    },
+    /// Too large to hold ([`STREAM_FROM`] bytes or more): streamed.
+    Large(Arc<LargeFile>),
 }
 
 /// The bytes of every member: each project file read, hashed and compressed
@@ -50,10 +59,13 @@ impl Contents {
     /// Read, hash and compress the project files the archives need, on all
     /// cores (one thread for small projects, where starting threads costs
     /// more than it saves).
-    /// `compress(path, size)` says which files to compress.
+    /// `compress(path, size)` says which files to compress; the compressed
+    /// form of large files goes to temporary files in `spill` (created if
+    /// missing; without it, large files are only hashed).
     pub fn read(
         archives: &[&ArchivePlan],
         compress: &(dyn Fn(&Utf8Path, usize) -> bool + Sync),
+        spill: Option<&Utf8Path>,
     ) -> Result<Contents> {
         let mut paths: Vec<&Utf8Path> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -71,27 +83,37 @@ impl Contents {
         } else {
             threads()
         };
-        let done = par_map(&paths, workers, |p| -> Result<(Utf8PathBuf, FileData)> {
-            let bytes = read_file(p)?;
+        // Small files on all cores; large ones afterwards, one at a time,
+        // each on all cores.
+        let done = par_map(&paths, workers, |p| -> Result<Option<FileData>> {
+            let Some(bytes) = read_small(p)? else {
+                return Ok(None);
+            };
             let digest: [u8; 32] = Sha256::digest(&bytes).into();
             let deflated = if compress(p, bytes.len()) {
                 Some(deflate(&bytes).with_context(|| format!("cannot compress {p}"))?)
             } else {
                 None
             };
-            Ok((
-                p.to_path_buf(),
-                FileData {
-                    bytes,
-                    digest,
-                    deflated,
-                },
-            ))
+            Ok(Some(FileData::Whole {
+                bytes,
+                digest,
+                deflated,
+            }))
         });
         let mut files = HashMap::with_capacity(done.len());
-        for r in done {
-            let (p, data) = r?;
-            files.insert(p, data);
+        for (p, r) in paths.iter().zip(done) {
+            let data = match r? {
+                Some(data) => data,
+                None => {
+                    let file = open_file(p)?;
+                    let len = file.metadata().map_err(|err| read_error(p, err))?.len();
+                    let size = usize::try_from(len).unwrap_or(usize::MAX);
+                    let dir = spill.filter(|_| compress(p, size));
+                    FileData::Large(Arc::new(deflate_file(p, file, dir, threads())?))
+                }
+            };
+            files.insert(p.to_path_buf(), data);
         }
         Ok(Contents { files })
     }
@@ -102,26 +124,48 @@ impl Contents {
             .ok_or_else(|| anyhow!("{path} was not read"))
     }
 
+    /// The bytes of a member held in memory (not of a [`large`](Self::large) file).
     pub fn bytes<'a>(&'a self, content: &'a Content) -> Result<&'a [u8]> {
         match content {
-            Content::File(p) => Ok(&self.file(p)?.bytes),
+            Content::File(p) => match self.file(p)? {
+                FileData::Whole { bytes, .. } => Ok(bytes),
+                FileData::Large(_) => Err(anyhow!("{p} is streamed, not held in memory")),
+            },
             Content::Bytes(b) => Ok(b.as_slice()),
             Content::Dir => Ok(&[]),
+        }
+    }
+
+    /// A project file too large to hold, streamed from disk.
+    pub fn large(&self, content: &Content) -> Result<Option<&Arc<LargeFile>>> {
+        match content {
+            Content::File(p) => match self.file(p)? {
+                FileData::Large(file) => Ok(Some(file)),
+                FileData::Whole { .. } => Ok(None),
+            },
+            _ => Ok(None),
         }
     }
 
     /// The sha256 of a project file (None for generated content).
     pub fn digest(&self, content: &Content) -> Result<Option<[u8; 32]>> {
         match content {
-            Content::File(p) => Ok(Some(self.file(p)?.digest)),
+            Content::File(p) => match self.file(p)? {
+                FileData::Whole { digest, .. } => Ok(Some(*digest)),
+                FileData::Large(file) => Ok(Some(file.sha256)),
+            },
             _ => Ok(None),
         }
     }
 
-    /// The compressed segment of a project file (None for generated content).
+    /// The compressed segment of a project file held in memory (None for
+    /// generated content and large files).
     pub fn deflated(&self, content: &Content) -> Result<Option<&Deflated>> {
         match content {
-            Content::File(p) => Ok(self.file(p)?.deflated.as_ref()),
+            Content::File(p) => match self.file(p)? {
+                FileData::Whole { deflated, .. } => Ok(deflated.as_ref()),
+                FileData::Large(_) => Ok(None),
+            },
             _ => Ok(None),
         }
     }
@@ -131,9 +175,28 @@ impl Contents {
     }
 }
 
-/// Read one file, naming what went wrong in a way a person can act on.
-pub fn read_file(path: &Utf8Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|err| match err.kind() {
+/// Open one file, naming what went wrong in a way a person can act on.
+fn open_file(path: &Utf8Path) -> Result<File> {
+    File::open(path).map_err(|err| read_error(path, err))
+}
+
+/// Read one file whole if it is smaller than [`STREAM_FROM`] (None: it is
+/// not, and is left to be streamed).
+fn read_small(path: &Utf8Path) -> Result<Option<Vec<u8>>> {
+    let mut file = open_file(path)?;
+    let len = file.metadata().map_err(|err| read_error(path, err))?.len();
+    if len >= STREAM_FROM {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.read_to_end(&mut bytes)
+        .map_err(|err| read_error(path, err))?;
+    Ok(Some(bytes))
+}
+
+/// An error reading `path`, worded for the person building.
+fn read_error(path: &Utf8Path, err: std::io::Error) -> anyhow::Error {
+    match err.kind() {
         std::io::ErrorKind::NotFound => anyhow!(
             "{path} vanished during the build (it was listed, then could not be opened); build again once the tree is stable"
         ),
@@ -141,7 +204,7 @@ pub fn read_file(path: &Utf8Path) -> Result<Vec<u8>> {
             anyhow!("{path} cannot be read: permission denied; fix its permissions or exclude it")
         }
         _ => anyhow!("cannot read {path}: {err}"),
-    })
+    }
 }
 
 type Written = (TempFile, String, u64);
@@ -188,7 +251,8 @@ pub fn execute(
         })
         .collect();
     let compress = |p: &Utf8Path, size: usize| in_wheel.contains(p) || size >= SHARE_FROM;
-    let contents = Contents::read(&archives, &compress)?;
+    // Large files are compressed into temporary files beside the archives.
+    let contents = Contents::read(&archives, &compress, Some(out_dir))?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {out_dir}"))?;
     // Left by a killed run: nothing else ever removes them.
@@ -225,11 +289,19 @@ pub fn list(plan: &Plan, want_sdist: bool, want_wheel: bool, out: &mut dyn Write
     if want_sdist {
         archives.push(&plan.sdist);
     }
-    let contents = Contents::read(&archives, &|_, _| false)?;
+    let contents = Contents::read(&archives, &|_, _| false, None)?;
     for archive in archives {
         writeln!(out, "{}", archive.file_name)?;
         let mut w: Box<dyn ArchiveWriter + '_> = Box::new(ListingWriter::new(&mut *out));
         for e in &archive.entries {
+            if let Some(file) = contents.large(&e.content)? {
+                w.append_large(&LargeMember {
+                    name: &e.name,
+                    mode: e.mode,
+                    file,
+                })?;
+                continue;
+            }
             w.append(&Member {
                 name: &e.name,
                 mode: e.mode,
@@ -252,7 +324,7 @@ mod tests {
 
     #[test]
     fn missing_files_are_named_as_vanished() {
-        let err = read_file(Utf8Path::new("/nonexistent/xtask-dist-file")).unwrap_err();
+        let err = read_small(Utf8Path::new("/nonexistent/xtask-dist-file")).unwrap_err();
         assert!(
             err.to_string().contains("vanished during the build"),
             "{err}"

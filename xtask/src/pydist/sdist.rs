@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use super::exec::Contents;
 use super::plan::ArchivePlan;
-use crate::archive::{ArchiveWriter, Member, TarGzWriter};
+use crate::archive::{ArchiveWriter, LargeMember, Member, TarGzWriter};
 
 /// Write the sdist's members to `out` (a temp file), in plan order.
 pub fn write<W: Write>(
@@ -20,6 +20,17 @@ pub fn write<W: Write>(
     let mut writer: Box<dyn ArchiveWriter + '_> =
         Box::new(TarGzWriter::new(out, mtime).threads(threads));
     for entry in &plan.entries {
+        let what = || format!("cannot write {} into {}", entry.name, plan.file_name);
+        if let Some(file) = contents.large(&entry.content)? {
+            writer
+                .append_large(&LargeMember {
+                    name: &entry.name,
+                    mode: entry.mode,
+                    file,
+                })
+                .with_context(what)?;
+            continue;
+        }
         let data = contents.bytes(&entry.content)?;
         writer
             .append(&Member {
@@ -29,7 +40,7 @@ pub fn write<W: Write>(
                 data,
                 deflated: contents.deflated(&entry.content)?,
             })
-            .with_context(|| format!("cannot write {} into {}", entry.name, plan.file_name))?;
+            .with_context(what)?;
     }
     writer
         .finish()

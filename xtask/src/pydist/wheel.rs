@@ -8,11 +8,12 @@ use sha2::{Digest, Sha256};
 
 use super::exec::Contents;
 use super::plan::ArchivePlan;
-use crate::archive::{ArchiveWriter, Member, ZipWriter};
+use crate::archive::{ArchiveWriter, LargeMember, Member, ZipWriter};
 use crate::util::hash::record_hash;
 
 /// Write the wheel: the members in plan order (project files hashed and
-/// compressed beforehand, generated ones here), RECORD last.
+/// compressed beforehand, large ones streamed from disk, generated ones
+/// here), RECORD last.
 pub fn write<W: Write>(
     plan: &ArchivePlan,
     record_name: &str,
@@ -23,6 +24,16 @@ pub fn write<W: Write>(
     let mut record = Record::default();
     let mut zip: Box<dyn ArchiveWriter + '_> = Box::new(ZipWriter::new(out, mtime));
     for entry in &plan.entries {
+        if let Some(file) = contents.large(&entry.content)? {
+            zip.append_large(&LargeMember {
+                name: &entry.name,
+                mode: entry.mode,
+                file,
+            })
+            .with_context(|| format!("cannot write {} into {}", entry.name, plan.file_name))?;
+            record.add(&entry.name, &file.sha256, file.size);
+            continue;
+        }
         let data = contents.bytes(&entry.content)?;
         let digest = match contents.digest(&entry.content)? {
             Some(d) => d,
