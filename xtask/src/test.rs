@@ -6,7 +6,6 @@
 //! alone; a full run compiles once and then runs both lanes side by side,
 //! each into its own log, printed when it ends.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -16,6 +15,7 @@ use xshell::{Shell, cmd};
 use crate::flags;
 use crate::paths::Layout;
 use crate::setup::{self, Parts};
+use crate::util::process;
 
 impl flags::Test {
     pub fn run(self, sh: &Shell) -> Result<()> {
@@ -24,7 +24,7 @@ impl flags::Test {
             // The fast lane needs the Python tools only (packaging is the
             // oracle of the differential tests, pypiserver an index).
             setup::ensure_parts(sh, Parts::from_flags(true, false))?;
-            return quick_suite(sh);
+            return quick_suite();
         }
         let all = !self.rust && !self.python && !self.frontend;
         let (rust, python, frontend) = (all || self.rust, all || self.python, all || self.frontend);
@@ -41,7 +41,7 @@ impl flags::Test {
             }
         };
         if rust {
-            suite("rust", rust_suite(sh, &layout));
+            suite("rust", rust_suite(&layout));
         }
         if python {
             suite("python", python_suite(sh, &layout));
@@ -57,8 +57,19 @@ impl flags::Test {
     }
 }
 
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+/// Run cargo (without the variables `cargo run` gave the xtask) at the root.
+fn run_cargo(args: &[&str], failed: &str) -> Result<()> {
+    let root = Layout::new().root;
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = process::cargo()
+        .args(args)
+        .current_dir(&root)
+        .status()
+        .with_context(|| format!("cannot start `cargo {}`", args.join(" ")))?;
+    if !status.success() {
+        bail!("{failed}");
+    }
+    Ok(())
 }
 
 /// The integration tests (files of xtask/tests/) that run in seconds.
@@ -99,22 +110,20 @@ pub fn lane_args(lane: &[&str], with_units: bool) -> Vec<String> {
     args
 }
 
-fn fmt_check(sh: &Shell) -> Result<()> {
-    let cargo = cargo();
-    cmd!(sh, "{cargo} fmt --all --check")
-        .run()
-        .context("cargo fmt --check found unformatted Rust code; run `cargo fmt --all`")
+fn fmt_check() -> Result<()> {
+    run_cargo(
+        &["fmt", "--all", "--check"],
+        "cargo fmt --check found unformatted Rust code; run `cargo fmt --all`",
+    )
 }
 
 /// fmt, then the fast lane alone.
-fn quick_suite(sh: &Shell) -> Result<()> {
+fn quick_suite() -> Result<()> {
     let started = Instant::now();
-    fmt_check(sh)?;
-    let cargo = cargo();
+    fmt_check()?;
     let args = lane_args(FAST, true);
-    cmd!(sh, "{cargo} {args...}")
-        .run()
-        .context("the fast lane failed")?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_cargo(&args, "the fast lane failed")?;
     eprintln!(
         "test: quick: fmt and the fast lane passed in {:.0?} (the slow lane and clippy run in `cargo xtask test`)",
         round(started.elapsed())
@@ -122,19 +131,25 @@ fn quick_suite(sh: &Shell) -> Result<()> {
     Ok(())
 }
 
-fn rust_suite(sh: &Shell, layout: &Layout) -> Result<()> {
-    let cargo = cargo();
-    fmt_check(sh)?;
-    cmd!(
-        sh,
-        "{cargo} clippy --workspace --all-targets --quiet -- -D warnings"
-    )
-    .run()
-    .context("clippy reported warnings")?;
+fn rust_suite(layout: &Layout) -> Result<()> {
+    fmt_check()?;
+    run_cargo(
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        "clippy reported warnings",
+    )?;
     // Compile once; then the two lanes only run.
-    cmd!(sh, "{cargo} test --workspace --no-run")
-        .run()
-        .context("the tests do not compile")?;
+    run_cargo(
+        &["test", "--workspace", "--no-run"],
+        "the tests do not compile",
+    )?;
     let logs = layout.xtask_target().join("test-lanes");
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {logs}"))?;
     let lanes = [
@@ -148,7 +163,7 @@ fn rust_suite(sh: &Shell, layout: &Layout) -> Result<()> {
             *name,
             log.clone(),
             Instant::now(),
-            spawn_lane(&cargo, args, &log, &layout.root)?,
+            spawn_lane(args, &log, &layout.root)?,
         ));
     }
     let mut failed = Vec::new();
@@ -177,17 +192,12 @@ fn round(d: Duration) -> Duration {
     Duration::from_secs(d.as_secs())
 }
 
-fn spawn_lane(
-    cargo: &str,
-    args: &[String],
-    log: &Utf8Path,
-    root: &Utf8Path,
-) -> Result<std::process::Child> {
+fn spawn_lane(args: &[String], log: &Utf8Path, root: &Utf8Path) -> Result<std::process::Child> {
     let out = std::fs::File::create(log).with_context(|| format!("cannot create {log}"))?;
     let err = out
         .try_clone()
         .with_context(|| format!("cannot write {log}"))?;
-    Command::new(cargo)
+    process::cargo()
         .args(args)
         .current_dir(root)
         .stdout(out)

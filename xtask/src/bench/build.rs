@@ -20,6 +20,7 @@ use xshell::{Shell, cmd};
 use crate::flags;
 use crate::paths::Layout;
 use crate::test::{FAST, SLOW, lane_args};
+use crate::util::process;
 
 /// Targets of the issue this benchmark tracks (2 cores, warm registry).
 const TARGET_CPU: Duration = Duration::from_secs(180);
@@ -65,7 +66,6 @@ fn secs(d: Duration) -> String {
 
 pub fn run(sh: &Shell, args: &flags::BenchBuild) -> Result<()> {
     let layout = Layout::new();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let base = layout.xtask_target().join("bench-build");
     let clone = base.join("clone");
     let _ = std::fs::remove_dir_all(&base);
@@ -77,16 +77,16 @@ pub fn run(sh: &Shell, args: &flags::BenchBuild) -> Result<()> {
     let head = cmd!(sh, "git -C {clone} rev-parse --short HEAD").read()?;
     eprintln!("bench: clean build of the xtask at {head} in {clone}");
 
-    let mut build = Command::new(&cargo);
+    let mut build = process::cargo();
     build
         .args(["build", "-p", "xtask", "--locked", "--quiet"])
         .current_dir(&clone)
         .env("CARGO_TARGET_DIR", clone.join("target"))
         .env_remove("RUSTFLAGS");
     let (wall, cpu) = timed(&mut build, "the clean build")?;
-    let crates = crate_count(&cargo, &clone)?;
+    let crates = crate_count(&clone)?;
 
-    let mut help = Command::new(&cargo);
+    let mut help = process::cargo();
     help.args(["xtask", "--help"])
         .current_dir(&clone)
         .env("CARGO_TARGET_DIR", clone.join("target"))
@@ -118,13 +118,13 @@ pub fn run(sh: &Shell, args: &flags::BenchBuild) -> Result<()> {
         secs(bare_help)
     ));
     if args.lanes {
-        let fast = lane_wall(&cargo, root, &lane_args(FAST, true))?;
+        let fast = lane_wall(root, &lane_args(FAST, true))?;
         report.push_str(&format!(
             "  fast test lane     {:>8} wall   (this checkout, warm)\n",
             secs(fast)
         ));
         if args.slow {
-            let slow = lane_wall(&cargo, root, &lane_args(SLOW, false))?;
+            let slow = lane_wall(root, &lane_args(SLOW, false))?;
             report.push_str(&format!(
                 "  slow test lane     {:>8} wall   (this checkout, warm)\n",
                 secs(slow)
@@ -147,15 +147,15 @@ fn best_of(n: usize, mut run: impl FnMut() -> Result<Duration>) -> Result<Durati
 }
 
 /// The lane's wall time, its test targets compiled beforehand.
-fn lane_wall(cargo: &str, root: &Utf8Path, args: &[String]) -> Result<Duration> {
-    let mut compile = Command::new(cargo);
+fn lane_wall(root: &Utf8Path, args: &[String]) -> Result<Duration> {
+    let mut compile = process::cargo();
     compile
         .args(args)
         .arg("--no-run")
         .arg("--quiet")
         .current_dir(root);
     timed(&mut compile, "compiling the tests")?;
-    let mut lane = Command::new(cargo);
+    let mut lane = process::cargo();
     lane.args(args)
         .arg("--quiet")
         .current_dir(root)
@@ -164,8 +164,8 @@ fn lane_wall(cargo: &str, root: &Utf8Path, args: &[String]) -> Result<Duration> 
 }
 
 /// How many crates the xtask's normal build compiles.
-fn crate_count(cargo: &str, dir: &Utf8PathBuf) -> Result<usize> {
-    let out = Command::new(cargo)
+fn crate_count(dir: &Utf8PathBuf) -> Result<usize> {
+    let out = process::cargo()
         .args([
             "tree",
             "-p",

@@ -161,6 +161,36 @@ pub fn drain<R: Read + Send + 'static>(mut pipe: R) -> JoinHandle<Vec<u8>> {
     })
 }
 
+/// The variables `cargo run` sets for the program it runs (here, the xtask).
+/// A cargo the xtask starts must not inherit them: build scripts that watch
+/// one (ring's watches CARGO_MANIFEST_DIR) would then run again, and every
+/// dependency above them be recompiled, each time the next cargo is started
+/// from a shell instead.
+pub fn cargo_run_vars() -> Vec<String> {
+    const EXACT: [&str; 6] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ];
+    std::env::vars_os()
+        .filter_map(|(key, _)| key.into_string().ok())
+        .filter(|key| EXACT.contains(&key.as_str()) || key.starts_with("CARGO_PKG_"))
+        .collect()
+}
+
+/// `cargo` (the one that runs the xtask, if any) without [`cargo_run_vars`].
+pub fn cargo() -> Command {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(program);
+    for key in cargo_run_vars() {
+        command.env_remove(key);
+    }
+    command
+}
+
 /// How a bounded run ended.
 #[derive(Debug)]
 pub enum Bounded {
@@ -376,5 +406,28 @@ mod tests {
             panic!("{hung:?}")
         };
         assert_eq!(stderr, b"waiting\n");
+    }
+
+    /// cargo sets these for the tests as `cargo run` does for the xtask: a
+    /// cargo started from here must not see them.
+    #[test]
+    fn a_cargo_started_here_does_not_inherit_cargo_runs_variables() {
+        let vars = cargo_run_vars();
+        assert!(vars.iter().any(|v| v == "CARGO_MANIFEST_DIR"), "{vars:?}");
+        assert!(vars.iter().any(|v| v == "CARGO_PKG_NAME"), "{vars:?}");
+        let command = cargo();
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(key, _)| key.to_string_lossy().into_owned())
+            .collect();
+        for var in &vars {
+            assert!(removed.contains(var), "{var} is inherited");
+        }
+        assert!(
+            !removed
+                .iter()
+                .any(|v| v == "CARGO_HOME" || v == "CARGO_TARGET_DIR")
+        );
     }
 }
