@@ -172,6 +172,19 @@ pub fn write(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Set a file's mode exactly (whatever the umask); nothing to do off Unix.
+#[cfg(unix)]
+pub fn set_mode(path: &Utf8Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .with_context(|| format!("cannot set the mode of {path}"))
+}
+
+#[cfg(not(unix))]
+pub fn set_mode(_path: &Utf8Path, _mode: u32) -> Result<()> {
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,10 +13,11 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::{Shell, cmd};
 
-use super::checksums::{self, Artifact, Commit, Kind, Manifest, StampSource};
+use super::checksums::{self, Artifact, Commit, Kind, MANIFEST, Manifest, SHA256SUMS, StampSource};
 use super::frontend_cache::{self, Decision, Record};
 use super::staging::{self, BUNDLE, Staged};
 use super::templates::{self, ScriptValues};
+use crate::archive::atomic::set_mode;
 use crate::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter};
 use crate::flags;
 use crate::frontend;
@@ -26,10 +27,6 @@ use crate::release::github_output::{Resolved, append_outputs, env_var};
 use crate::release::identity::Identity;
 use crate::release::version;
 use crate::util::hash::sha256_hex_of;
-
-/// The file names of the checksum files beside the artifacts.
-pub const SHA256SUMS: &str = "SHA256SUMS";
-pub const MANIFEST: &str = "manifest.json";
 
 impl flags::BuildInstaller {
     pub fn run(self, sh: &Shell) -> Result<()> {
@@ -641,19 +638,6 @@ fn write_staging(dir: &Utf8Path, staged: &[Staged]) -> Result<()> {
         write_file(&path, &file.bytes)?;
         set_mode(&path, file.mode)?;
     }
-    Ok(())
-}
-
-/// Set a file's mode exactly (whatever the umask); nothing to do off Unix.
-#[cfg(unix)]
-pub fn set_mode(path: &Utf8Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .with_context(|| format!("cannot set the mode of {path}"))
-}
-
-#[cfg(not(unix))]
-pub fn set_mode(_path: &Utf8Path, _mode: u32) -> Result<()> {
     Ok(())
 }
 

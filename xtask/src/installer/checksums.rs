@@ -9,6 +9,10 @@ use serde_json::json;
 
 use crate::pydist::TimeSource;
 
+/// The file names of the checksum files beside the artifacts.
+pub const SHA256SUMS: &str = "SHA256SUMS";
+pub const MANIFEST: &str = "manifest.json";
+
 /// What an artifact is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {

@@ -26,8 +26,8 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
-use super::build::{MANIFEST, SHA256SUMS};
 use super::checksums::{self, Manifest};
+use super::checksums::{MANIFEST, SHA256SUMS};
 use crate::archive::diff as archive_diff;
 use crate::flags;
 use crate::paths::Layout;

@@ -22,9 +22,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
-use super::build::{MANIFEST, SHA256SUMS, set_mode};
 use super::checksums::{Kind, Manifest, parse_sha256sums};
+use super::checksums::{MANIFEST, SHA256SUMS};
 use super::staging::BUNDLE;
+use crate::archive::atomic::set_mode;
 use crate::archive::read::{self, Limits, Sink};
 use crate::browser;
 use crate::flags;
@@ -754,7 +755,7 @@ pub fn check_page(
         }
         None => return Err("the page has no <title>".to_owned()),
     }
-    let assets = asset_paths(body);
+    let assets = html::asset_paths(body);
     if assets.is_empty() {
         return Err("the page references no script or stylesheet (is the UI built?)".to_owned());
     }
@@ -765,40 +766,6 @@ pub fn check_page(
 pub fn page_title(page: &str) -> Option<String> {
     let title = html::start_tags(page).find(|tag| tag.name == "title")?;
     Some(html::text_until_tag(page, title.end, "title"))
-}
-
-/// The same-origin URLs in `src` and `href` attributes, as absolute paths,
-/// in page order, each once. External URLs, fragments and `data:` are left
-/// out. Pure.
-pub fn asset_paths(page: &str) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    for tag in html::start_tags(page) {
-        for (key, value) in &tag.attrs {
-            if key != "src" && key != "href" {
-                continue;
-            }
-            let value = value.trim();
-            let local = !value.is_empty()
-                && !value.starts_with('#')
-                && !value.starts_with("//")
-                && !value.contains("://")
-                && !value.starts_with("data:")
-                && !value.starts_with("mailto:")
-                && !value.starts_with("javascript:");
-            if !local {
-                continue;
-            }
-            let path = if value.starts_with('/') {
-                value.to_owned()
-            } else {
-                format!("/{}", value.trim_start_matches("./"))
-            };
-            if path != "/" && !found.contains(&path) {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 /// Load the page in headless Chromium: the version must render (state `ok`);
@@ -956,16 +923,16 @@ mod tests {
     #[test]
     fn the_page_assets_are_its_local_scripts_and_styles() {
         assert_eq!(
-            asset_paths(PAGE),
+            html::asset_paths(PAGE),
             vec![
                 "/assets/index-B8rZQT0O.js",
                 "/assets/index-Bmyk1Lb8.css",
                 "/favicon.svg"
             ]
         );
-        assert_eq!(asset_paths("<p>no links</p>"), Vec::<String>::new());
+        assert_eq!(html::asset_paths("<p>no links</p>"), Vec::<String>::new());
         assert_eq!(
-            asset_paths("<script src=\"/a.js\"></script><script src=\"/a.js\"></script>"),
+            html::asset_paths("<script src=\"/a.js\"></script><script src=\"/a.js\"></script>"),
             vec!["/a.js"]
         );
     }

@@ -14,8 +14,8 @@ use anyhow::{Context, Result, bail, ensure};
 use camino::Utf8Path;
 use xshell::Shell;
 
-use super::build::{MANIFEST, SHA256SUMS};
 use super::checksums::{self, Kind, Manifest};
+use super::checksums::{MANIFEST, SHA256SUMS};
 use super::staging::BUNDLE;
 use crate::archive::read::{self, Limits, Listing, Sink};
 use crate::flags;
@@ -432,7 +432,7 @@ fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, String> {
 
 /// The `/assets/...` files a page references in `src` and `href`, sorted.
 pub fn ui_assets(page: &str) -> Vec<String> {
-    let mut assets: Vec<String> = super::smoke::asset_paths(page)
+    let mut assets: Vec<String> = crate::util::html::asset_paths(page)
         .into_iter()
         .filter(|path| path.starts_with("/assets/"))
         .collect();

@@ -192,6 +192,40 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
+/// The same-origin URLs in `src` and `href` attributes, as absolute paths,
+/// in page order, each once. External URLs, fragments and `data:` are left
+/// out. Pure.
+pub fn asset_paths(page: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for tag in start_tags(page) {
+        for (key, value) in &tag.attrs {
+            if key != "src" && key != "href" {
+                continue;
+            }
+            let value = value.trim();
+            let local = !value.is_empty()
+                && !value.starts_with('#')
+                && !value.starts_with("//")
+                && !value.contains("://")
+                && !value.starts_with("data:")
+                && !value.starts_with("mailto:")
+                && !value.starts_with("javascript:");
+            if !local {
+                continue;
+            }
+            let path = if value.starts_with('/') {
+                value.to_owned()
+            } else {
+                format!("/{}", value.trim_start_matches("./"))
+            };
+            if path != "/" && !found.contains(&path) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
