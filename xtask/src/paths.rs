@@ -25,7 +25,13 @@ pub fn init_root() -> Result<Utf8PathBuf> {
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|dir| Utf8PathBuf::from_path_buf(dir).ok());
-    let root = find_root(manifest_dir.as_deref(), cwd.as_deref())?;
+    // Outside any checkout (a prebuilt binary building some project with
+    // `dist --project`), the working directory stands in; a command that
+    // needs the repository's files then names the file it cannot find.
+    let root = match find_root(manifest_dir.as_deref(), cwd.as_deref())? {
+        Some(root) => root,
+        None => cwd.unwrap_or_else(|| Utf8PathBuf::from(".")),
+    };
     Ok(ROOT.get_or_init(|| root).clone())
 }
 
@@ -43,8 +49,13 @@ fn is_checkout(dir: &Utf8Path) -> bool {
     dir.join("Cargo.toml").is_file() && dir.join("xtask/Cargo.toml").is_file()
 }
 
-/// The root from the crate folder cargo names and from the working directory.
-pub fn find_root(manifest_dir: Option<&Utf8Path>, cwd: Option<&Utf8Path>) -> Result<Utf8PathBuf> {
+/// The root from the crate folder cargo names and from the working
+/// directory (None when neither is in a checkout). Pure but for looking at
+/// which files exist.
+pub fn find_root(
+    manifest_dir: Option<&Utf8Path>,
+    cwd: Option<&Utf8Path>,
+) -> Result<Option<Utf8PathBuf>> {
     let from_cargo = manifest_dir
         .and_then(|dir| dir.parent())
         .filter(|root| is_checkout(root))
@@ -56,10 +67,8 @@ pub fn find_root(manifest_dir: Option<&Utf8Path>, cwd: Option<&Utf8Path>) -> Res
         (Some(a), Some(b)) if a != b => bail!(
             "this xtask was started for the checkout {a} (CARGO_MANIFEST_DIR) but the working directory is in the checkout {b}; run `cargo xtask` from inside the checkout to act on, or unset CARGO_MANIFEST_DIR"
         ),
-        (Some(root), _) | (None, Some(root)) => Ok(root),
-        (None, None) => bail!(
-            "cannot find the repository: run `cargo xtask` from inside a checkout (a folder holding Cargo.toml and xtask/Cargo.toml)"
-        ),
+        (Some(root), _) | (None, Some(root)) => Ok(Some(root)),
+        (None, None) => Ok(None),
     }
 }
 

@@ -153,3 +153,26 @@ fn works_from_outside_the_repository() {
         "setup wrote into the cwd"
     );
 }
+
+/// A prebuilt binary outside any checkout (a CI job that downloaded it)
+/// still builds a project given with --project and --out.
+#[test]
+fn dist_works_outside_any_checkout() {
+    let tmp = tempdir();
+    let project = repo_root().join("xtask/tests/fixtures/projects/tiny");
+    let out = run_ok(
+        xtask()
+            .args(["dist", "--project"])
+            .arg(&project)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .env_remove("CARGO_MANIFEST_DIR")
+            .env("SOURCE_DATE_EPOCH", "1700000000")
+            .current_dir(tmp.path()),
+    );
+    assert!(stdout(&out).contains("wheel "), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("out")).unwrap().count(),
+        2
+    );
+}
