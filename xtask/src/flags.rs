@@ -346,6 +346,10 @@ pub struct Dist {
     /// Print each archive's members (mode, size, name) instead of writing anything.
     #[arg(long)]
     pub list: bool,
+    /// Accept the build requirement NAME, which this builder does not know, on your word that
+    /// setuptools does not need it to decide what gets built (repeatable; every build says so).
+    #[arg(long, value_name = "NAME")]
+    pub allow_build_requires: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -414,7 +414,62 @@ fn refuses_unsupported_setuptools_keys() {
                 "requires = [\"setuptools>=77\", \"setuptools-scm>=8\"]",
             )
         },
-        &["build-system.requires lists \"setuptools-scm>=8\""],
+        &[
+            "build-system.requires lists \"setuptools-scm>=8\"",
+            "a setuptools plugin: takes the version",
+        ],
+    );
+}
+
+/// Build requirements that change nothing (pip, wheel, a pinned setuptools)
+/// are accepted; an unknown one is refused with the way to vouch for it, and
+/// a vouched-for build says so.
+#[test]
+fn build_requirements_follow_the_policy_table() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    edit(
+        &proj,
+        "requires = [\"setuptools>=77\"]",
+        "requires = [\"setuptools==80.9.0\", \"wheel\", \"pip>=23\"]",
+    );
+    run_ok(&mut dist(&proj, &tmp.path().join("out")));
+
+    let line = refused(
+        |p| {
+            edit(
+                p,
+                "requires = [\"setuptools>=77\"]",
+                "requires = [\"setuptools>=77\", \"hatch-fancy-thing\"]",
+            )
+        },
+        &["does not know", "--allow-build-requires hatch-fancy-thing"],
+    );
+    assert!(!line.contains("plugin"), "{line}");
+    refused(
+        |p| {
+            edit(
+                p,
+                "requires = [\"setuptools>=77\"]",
+                "requires = [\"setuptools>=77\", \"cython >= \"]",
+            )
+        },
+        &["not a PEP 508 requirement"],
+    );
+
+    edit(&proj, "\"pip>=23\"]", "\"pip>=23\", \"Hatch_Fancy.Thing\"]");
+    let out = run_ok(
+        dist(&proj, &tmp.path().join("out2"))
+            .arg("--allow-build-requires")
+            .arg("hatch-fancy-thing"),
+    );
+    assert!(
+        stderr(&out).contains(
+            "build requirement hatch-fancy-thing accepted because --allow-build-requires vouched for it"
+        ),
+        "{}",
+        stderr(&out)
     );
 }
 

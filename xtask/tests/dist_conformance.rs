@@ -48,6 +48,7 @@ const FIXTURES: &[(&str, &[Script])] = &[
     ),
     ("manifest", &[("mdemo", &[], "mdemo data a")]),
     ("single-module", &[("solo", &[], "solo ok")]),
+    ("oddities", &[("oddities", &[], "oddities ok")]),
     (
         "python",
         &[("invokeai-web", &["--version"], "invokeai-web {app_version}")],
@@ -330,6 +331,15 @@ fn conformance_manifest_in_directives() {
 #[test]
 fn conformance_single_module() {
     conformance("single-module");
+}
+
+/// Shapes seen on real projects that setuptools builds without a word: pip
+/// among the build requirements, a `license = {file = ...}` naming a file
+/// that is not there (no License field), and dot files under
+/// `recursive-include DIR *` (shipped in the sdist).
+#[test]
+fn conformance_oddities() {
+    conformance("oddities");
 }
 
 /// The fixtures together cover every supported pyproject key; this guards

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, bail};
 
-use super::pyglob::{PathPattern, escape, findall, fnmatch, glob, norm, pjoin, psplit};
+use super::pyglob::{
+    PathPattern, escape, findall, fnmatch, glob, norm, pjoin, psplit, setuptools_glob,
+};
 use super::pyproject::{Packages, Project, is_identifier};
 use super::tree::Tree;
 
@@ -699,7 +701,7 @@ fn apply_manifest_template(tree: &Tree, text: &str, list: &mut Vec<String>) -> R
         match directive {
             Directive::Include(pats) => {
                 for p in pats {
-                    list.extend(files_only(glob(tree, &p, false)?)?);
+                    list.extend(files_only(setuptools_glob(tree, &p, false)?)?);
                 }
             }
             Directive::Exclude(pats) => {
@@ -711,7 +713,7 @@ fn apply_manifest_template(tree: &Tree, text: &str, list: &mut Vec<String>) -> R
             Directive::RecursiveInclude(dir, pats) => {
                 for p in pats {
                     let full = pjoin(&pjoin(&dir, "**"), &p);
-                    list.extend(files_only(glob(tree, &full, true)?)?);
+                    list.extend(files_only(setuptools_glob(tree, &full, true)?)?);
                 }
             }
             Directive::RecursiveExclude(dir, pats) => {
@@ -721,7 +723,7 @@ fn apply_manifest_template(tree: &Tree, text: &str, list: &mut Vec<String>) -> R
                 }
             }
             Directive::Graft(dir) => {
-                for d in glob(tree, &dir, false)? {
+                for d in setuptools_glob(tree, &dir, false)? {
                     list.extend(findall(tree, &d)?);
                 }
             }

@@ -46,6 +46,8 @@ pub struct DistOptions {
     pub list: bool,
     /// Progress lines on stderr.
     pub verbose: bool,
+    /// Build requirements a maintainer vouches for (`--allow-build-requires`).
+    pub allow_build_requires: Vec<String>,
 }
 
 impl Default for DistOptions {
@@ -55,6 +57,7 @@ impl Default for DistOptions {
             wheel: true,
             list: false,
             verbose: false,
+            allow_build_requires: Vec::new(),
         }
     }
 }
@@ -157,8 +160,8 @@ struct Prepared {
     version_from: String,
 }
 
-fn prepare(project_dir: &Utf8Path, skip: &[Utf8PathBuf]) -> Result<Prepared> {
-    let project = pyproject::load(project_dir)?;
+fn prepare(project_dir: &Utf8Path, skip: &[Utf8PathBuf], allow: &[String]) -> Result<Prepared> {
+    let project = pyproject::load_allowing(project_dir, allow)?;
     let tree = tree::Tree::walk(project_dir, skip)?;
     let layout = files::layout(&project, &tree)
         .with_context(|| format!("cannot find the packages of {project_dir}"))?;
@@ -244,7 +247,7 @@ pub struct Sources {
 /// Which project files a build would ship, without building.
 pub fn sources(project_dir: &Utf8Path) -> Result<Sources> {
     let project_dir = absolute(project_dir)?;
-    let prepared = prepare(&project_dir, &[])?;
+    let prepared = prepare(&project_dir, &[], &[])?;
     let selection = select(&project_dir, &prepared)?;
     let mut wheel: Vec<String> = selection.wheel.values().cloned().collect();
     wheel.extend(selection.license_files.iter().cloned());
@@ -281,7 +284,7 @@ pub fn build(
         .ok()
         .map(Utf8Path::to_path_buf);
     if let Some(rel) = &inside {
-        let whole = prepare(&project_dir, &[])?;
+        let whole = prepare(&project_dir, &[], &opts.allow_build_requires)?;
         let selection = select(&project_dir, &whole)?;
         let shipped = selection
             .wheel
@@ -296,7 +299,7 @@ pub fn build(
         }
     }
     let skip: Vec<Utf8PathBuf> = inside.into_iter().collect();
-    let prepared = prepare(&project_dir, &skip)?;
+    let prepared = prepare(&project_dir, &skip, &opts.allow_build_requires)?;
     let p = &prepared.project;
     let selection = select(&project_dir, &prepared)?;
     let plan = plan::plan(p, &selection, &prepared.version, &prepared.tree, ts.secs)?;
@@ -306,7 +309,19 @@ pub fn build(
         p.name, prepared.version, prepared.version_from
     ));
     progress.line(&format!("timestamp {ts}"));
-    for w in &selection.warnings {
+    for name in &p.vouched_build_requires {
+        // Said whatever the verbosity: the build rests on the maintainer's word.
+        eprintln!(
+            "dist: build requirement {name} accepted because --allow-build-requires vouched for it"
+        );
+    }
+    let warnings: Vec<String> = p
+        .warnings
+        .iter()
+        .chain(&selection.warnings)
+        .cloned()
+        .collect();
+    for w in &warnings {
         progress.line(&format!("warning: {w}"));
     }
     let (sdist, wheel) = if opts.list {
@@ -329,7 +344,7 @@ pub fn build(
         timestamp: ts,
         sdist,
         wheel,
-        warnings: selection.warnings,
+        warnings,
     })
 }
 
@@ -362,6 +377,7 @@ impl flags::Dist {
             wheel: both || self.wheel,
             list: self.list,
             verbose: true,
+            allow_build_requires: self.allow_build_requires.clone(),
         };
         let ts = timestamp(&project, source_date_epoch().as_deref())?;
         let built = build(&project, &out, &opts, ts)?;

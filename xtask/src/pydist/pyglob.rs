@@ -3,10 +3,11 @@
 //! - [`fnmatch`]: Python's `fnmatch.fnmatchcase` (package names in
 //!   `packages.find`, `exclude-package-data`): `*` matches anything, `/` too.
 //! - [`glob`]: Python's `glob.glob(pattern, recursive=True|False)` over the
-//!   walked [`Tree`] (package data, license files, MANIFEST.in `include`,
-//!   `recursive-include`, `graft`): wildcards never match names starting with
-//!   a dot unless the pattern component does, and `**` alone in a component
-//!   matches any depth of non-hidden folders.
+//!   walked [`Tree`] (package data, license files): wildcards never match
+//!   names starting with a dot unless the pattern component does, and `**`
+//!   alone in a component matches any depth of non-hidden folders.
+//!   [`setuptools_glob`] is setuptools' own copy of it (MANIFEST.in
+//!   `include`, `recursive-include`, `graft`), which has no hidden rule.
 //! - [`PathPattern`]: setuptools' `translate_pattern` (MANIFEST.in `exclude`,
 //!   `recursive-exclude`, `global-*`, `prune`): `*` stops at `/`, a `**`
 //!   component spans folders, and hidden names are matched like any other.
@@ -332,7 +333,17 @@ fn listable<'t>(tree: &'t Tree, path: &str) -> Result<Option<&'t Dir>> {
 pub fn glob(tree: &Tree, pattern: &str, recursive: bool) -> Result<Vec<String>> {
     norm(pattern)?;
     let mut out = Vec::new();
-    iglob(tree, pattern, recursive, false, &mut out)?;
+    iglob(tree, pattern, recursive, false, true, &mut out)?;
+    Ok(out)
+}
+
+/// `setuptools.glob.glob` (MANIFEST.in `include`, `recursive-include`,
+/// `graft`): Python's glob without its hidden-name rule, so `*` and `**`
+/// also match names that start with a dot.
+pub fn setuptools_glob(tree: &Tree, pattern: &str, recursive: bool) -> Result<Vec<String>> {
+    norm(pattern)?;
+    let mut out = Vec::new();
+    iglob(tree, pattern, recursive, false, false, &mut out)?;
     Ok(out)
 }
 
@@ -341,6 +352,7 @@ fn iglob(
     pathname: &str,
     recursive: bool,
     dironly: bool,
+    hides: bool,
     out: &mut Vec<String>,
 ) -> Result<()> {
     let (dirname, basename) = psplit(pathname);
@@ -361,15 +373,15 @@ fn iglob(
     }
     if dirname.is_empty() {
         if recursive && basename == "**" {
-            glob2(tree, "", dironly, out)?;
+            glob2(tree, "", dironly, hides, out)?;
         } else {
-            glob1(tree, "", basename, dironly, out)?;
+            glob1(tree, "", basename, dironly, hides, out)?;
         }
         return Ok(());
     }
     let mut dirs = Vec::new();
     if dirname != pathname && has_magic(dirname) {
-        iglob(tree, dirname, recursive, true, &mut dirs)?;
+        iglob(tree, dirname, recursive, true, hides, &mut dirs)?;
     } else {
         dirs.push(dirname.to_owned());
     }
@@ -377,9 +389,9 @@ fn iglob(
         let mut names = Vec::new();
         if has_magic(basename) {
             if recursive && basename == "**" {
-                glob2(tree, &dir, dironly, &mut names)?;
+                glob2(tree, &dir, dironly, hides, &mut names)?;
             } else {
-                glob1(tree, &dir, basename, dironly, &mut names)?;
+                glob1(tree, &dir, basename, dironly, hides, &mut names)?;
             }
         } else {
             let path = pjoin(&dir, basename);
@@ -404,6 +416,7 @@ fn glob1(
     dir: &str,
     pattern: &str,
     dironly: bool,
+    hides: bool,
     out: &mut Vec<String>,
 ) -> Result<()> {
     let Some(d) = listable(tree, &norm(dir)?)? else {
@@ -411,7 +424,7 @@ fn glob1(
     };
     let toks = fnmatch_toks(pattern);
     for (name, node) in &d.entries {
-        if is_hidden(name) && !is_hidden(pattern) {
+        if hides && is_hidden(name) && !is_hidden(pattern) {
             continue;
         }
         let chars: Vec<char> = name.chars().collect();
@@ -427,20 +440,27 @@ fn glob1(
     Ok(())
 }
 
-fn glob2(tree: &Tree, dir: &str, dironly: bool, out: &mut Vec<String>) -> Result<()> {
+fn glob2(tree: &Tree, dir: &str, dironly: bool, hides: bool, out: &mut Vec<String>) -> Result<()> {
     let Some(d) = listable(tree, &norm(dir)?)? else {
         return Ok(());
     };
     out.push(String::new());
-    rlistdir(d, dir, "", dironly, out)
+    rlistdir(d, dir, "", dironly, hides, out)
 }
 
-fn rlistdir(d: &Dir, base: &str, rel: &str, dironly: bool, out: &mut Vec<String>) -> Result<()> {
+fn rlistdir(
+    d: &Dir,
+    base: &str,
+    rel: &str,
+    dironly: bool,
+    hides: bool,
+    out: &mut Vec<String>,
+) -> Result<()> {
     if let Some(err) = &d.unreadable {
         bail!("{} cannot be listed: {err}", pjoin(base, rel));
     }
     for (name, node) in &d.entries {
-        if is_hidden(name) {
+        if hides && is_hidden(name) {
             continue;
         }
         let path = pjoin(rel, name);
@@ -453,7 +473,7 @@ fn rlistdir(d: &Dir, base: &str, rel: &str, dironly: bool, out: &mut Vec<String>
             }
             Node::Dir(sub) => {
                 out.push(path.clone());
-                rlistdir(sub, base, &path, dironly, out)?;
+                rlistdir(sub, base, &path, dironly, hides, out)?;
             }
         }
     }
@@ -549,6 +569,15 @@ mod tests {
             "pkg/.cfg/d.json",
             "README.md",
         ])
+    }
+
+    #[test]
+    fn setuptools_glob_has_no_hidden_rule() {
+        let tree = sample();
+        assert_eq!(
+            paths(setuptools_glob(&tree, "pkg/*.py", false).unwrap()),
+            ["pkg/.hidden.py", "pkg/__init__.py"]
+        );
     }
 
     #[test]

@@ -253,6 +253,11 @@ pub struct Setuptools {
 #[derive(Debug, Clone)]
 pub struct Project {
     pub root: Utf8PathBuf,
+    /// Build requirements accepted only because `--allow-build-requires`
+    /// vouched for them (every build says so).
+    pub vouched_build_requires: Vec<String>,
+    /// Remarks on the configuration that do not stop the build.
+    pub warnings: Vec<String>,
     /// `name` as written (setuptools writes it so in METADATA).
     pub name: String,
     /// PEP 503 normalised name.
@@ -319,8 +324,63 @@ const SETUPTOOLS_KEYS: &[&str] = &[
     "dynamic",
 ];
 
-/// The build requirements whose presence does not change what setuptools builds.
-const HARMLESS_BUILD_REQUIRES: &[&str] = &["setuptools", "wheel"];
+/// What this builder makes of a build requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Its presence does not change what setuptools builds.
+    Harmless,
+    /// It changes what gets built in a way this builder does not reproduce.
+    Refused,
+}
+
+/// The build-requirement policy, one row per package (PEP 503 name) with
+/// the reason. A requirement not listed here is refused as unknown unless a
+/// maintainer vouches for it with `--allow-build-requires NAME`.
+pub const BUILD_REQUIRES: &[(&str, Verdict, &str)] = &[
+    (
+        "setuptools",
+        Verdict::Harmless,
+        "the backend this builder reproduces",
+    ),
+    (
+        "wheel",
+        Verdict::Harmless,
+        "setuptools' wheel support before 70.1; builds nothing by itself",
+    ),
+    (
+        "pip",
+        Verdict::Harmless,
+        "an installer; setuptools never uses it while building",
+    ),
+    (
+        "setuptools-scm",
+        Verdict::Refused,
+        "a setuptools plugin: takes the version and the sdist's file list from git",
+    ),
+    (
+        "setuptools-git-versioning",
+        Verdict::Refused,
+        "a setuptools plugin: takes the version from git",
+    ),
+    (
+        "setuptools-rust",
+        Verdict::Refused,
+        "builds Rust extension modules",
+    ),
+    (
+        "versioneer",
+        Verdict::Refused,
+        "writes the version into the build from git",
+    ),
+    ("cython", Verdict::Refused, "builds extension modules"),
+    ("cffi", Verdict::Refused, "builds extension modules"),
+    ("pybind11", Verdict::Refused, "builds extension modules"),
+    (
+        "numpy",
+        Verdict::Refused,
+        "its headers serve extension modules",
+    ),
+];
 
 #[cfg(test)]
 impl Project {
@@ -328,6 +388,8 @@ impl Project {
     pub fn sample(setuptools: Setuptools) -> Project {
         Project {
             root: "/nonexistent".into(),
+            vouched_build_requires: vec![],
+            warnings: vec![],
             name: "demo".into(),
             canonical_name: "demo".into(),
             version: VersionSource::Static("1.0".into()),
@@ -354,6 +416,12 @@ impl Project {
 
 /// Read and validate `root/pyproject.toml`.
 pub fn load(root: &Utf8Path) -> Result<Project> {
+    load_allowing(root, &[])
+}
+
+/// [`load`], with build requirements a maintainer vouched for
+/// (`--allow-build-requires`).
+pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     let path = root.join("pyproject.toml");
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!("cannot read {path}; --project must be a folder holding a pyproject.toml")
@@ -368,7 +436,8 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
     })?;
     let top = convert_item(doc.as_item());
     check_legacy_files(root)?;
-    check_build_system(&src, &top)?;
+    let vouched_build_requires = check_build_system(&src, &top, allowed)?;
+    let mut warnings = Vec::new();
     let Some(project) = top.get("project") else {
         bail!(
             "{}: no [project] table; this builder reads the PEP 621 metadata in [project] (name, version, ...)",
@@ -553,9 +622,18 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
                     (None, Some(f)) => {
                         let file = src.str(f, "project.license.file")?;
                         check_relative(file).map_err(|e| src.err(f, e))?;
-                        let text = read_text(root, file).map_err(|e| src.err(f, e))?;
-                        referenced_files.push(file.to_owned());
-                        License::Text(text)
+                        if root.join(file).symlink_metadata().is_err() {
+                            // setuptools warns and writes no License field.
+                            warnings.push(format!(
+                                "{}: project.license.file {file:?} cannot be found; no License field is written (as setuptools does)",
+                                src.location(f.span.as_ref().map(|s| s.start))
+                            ));
+                            License::None
+                        } else {
+                            let text = read_text(root, file).map_err(|e| src.err(f, e))?;
+                            referenced_files.push(file.to_owned());
+                            License::Text(text)
+                        }
                     }
                     _ => {
                         return Err(src.err(
@@ -699,6 +777,8 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
         entry_points,
         setuptools,
         referenced_files,
+        vouched_build_requires,
+        warnings,
     })
 }
 
@@ -1143,9 +1223,12 @@ fn check_legacy_files(root: &Utf8Path) -> Result<()> {
     Ok(())
 }
 
-fn check_build_system(src: &Source, top: &Tv) -> Result<()> {
+/// The requirement names that passed only because `--allow-build-requires`
+/// vouched for them.
+fn check_build_system(src: &Source, top: &Tv, allowed: &[String]) -> Result<Vec<String>> {
+    let mut vouched = Vec::new();
     let Some(bs) = top.get("build-system") else {
-        return Ok(());
+        return Ok(vouched);
     };
     src.table(bs, "[build-system]")?;
     if let Some(backend) = bs.get("build-backend") {
@@ -1166,20 +1249,39 @@ fn check_build_system(src: &Source, top: &Tv) -> Result<()> {
     if let Some(requires) = bs.get("requires") {
         for item in src.array(requires, "build-system.requires")? {
             let text = src.str(item, "each build requirement")?;
+            if let Err(err) = super::pep508::validate(text) {
+                return Err(src.err(
+                    item,
+                    format!("build-system.requires lists {text:?}, which is not a PEP 508 requirement: {}", err.message),
+                ));
+            }
             let name: String = text
                 .trim()
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
                 .collect();
-            if !HARMLESS_BUILD_REQUIRES.contains(&names::canonicalize(&name).as_str()) {
-                return Err(src.err(
-                    item,
-                    format!("build-system.requires lists {text:?}: setuptools plugins can change what gets built and are not reproduced by this builder"),
-                ));
+            let canonical = names::canonicalize(&name);
+            let row = BUILD_REQUIRES.iter().find(|(n, _, _)| *n == canonical);
+            let vouched_for = allowed.iter().any(|a| names::canonicalize(a) == canonical);
+            match row {
+                Some((_, Verdict::Harmless, _)) => {}
+                _ if vouched_for => vouched.push(canonical),
+                Some((_, Verdict::Refused, why)) => {
+                    return Err(src.err(
+                        item,
+                        format!("build-system.requires lists {text:?}: {why}, which this builder does not reproduce; build this project with setuptools"),
+                    ));
+                }
+                None => {
+                    return Err(src.err(
+                        item,
+                        format!("build-system.requires lists {text:?}, which this builder does not know; if setuptools does not need it to decide what gets built, vouch for it with --allow-build-requires {canonical}"),
+                    ));
+                }
             }
         }
     }
-    Ok(())
+    Ok(vouched)
 }
 
 #[cfg(test)]
