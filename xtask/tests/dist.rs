@@ -475,7 +475,7 @@ fn build_requirements_follow_the_policy_table() {
 
 #[test]
 fn refuses_a_dynamic_version_attr_that_is_not_there() {
-    refused(
+    let line = refused(
         |p| {
             edit(p, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
             edit(
@@ -489,6 +489,9 @@ fn refuses_a_dynamic_version_attr_that_is_not_there() {
             "tiny_dist/__init__.py has no module-level `VERSION",
         ],
     );
+    // Where the attr is written: file:line:col.
+    let at = line.split("pyproject.toml:").nth(1).unwrap_or_default();
+    assert!(at.starts_with(|c: char| c.is_ascii_digit()), "{line}");
 }
 
 #[test]

@@ -335,8 +335,9 @@ fn conformance_single_module() {
 
 /// Shapes seen on real projects that setuptools builds without a word: pip
 /// among the build requirements, a `license = {file = ...}` naming a file
-/// that is not there (no License field), and dot files under
-/// `recursive-include DIR *` (shipped in the sdist).
+/// that is not there (no License field), dot files under
+/// `recursive-include DIR *` (shipped in the sdist), and MANIFEST.in paths
+/// with a trailing `/` or a leading `./`.
 #[test]
 fn conformance_oddities() {
     conformance("oddities");

@@ -624,14 +624,22 @@ pub fn manifest_lines(text: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// distutils' `convert_path`, which is `pathlib.PurePath` on POSIX: empty
+/// and `.` components dropped, so `tests/` is `tests` and `a//./b` is `a/b`.
+/// An absolute path is refused: nothing outside the project ships.
 fn convert_path(p: &str) -> Result<String> {
     if p.starts_with('/') {
-        bail!("path '{p}' cannot be absolute");
+        bail!("path '{p}' is absolute; MANIFEST.in paths are relative to the project");
     }
-    if p.ends_with('/') {
-        bail!("path '{p}' cannot end with '/'");
-    }
-    Ok(p.to_owned())
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    Ok(if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    })
 }
 
 pub fn parse_directive(line: &str) -> Result<Directive> {

@@ -183,7 +183,7 @@ fn resolve_version(
     let pyproject = project.root.join("pyproject.toml");
     match &project.version {
         pyproject::VersionSource::Static(v) => Ok((v.clone(), "project.version".to_owned())),
-        pyproject::VersionSource::Attr(attr) => {
+        pyproject::VersionSource::Attr(attr, written_at) => {
             let read = |rel: &str| -> Option<String> {
                 let info = tree.file(rel)?;
                 std::fs::read_to_string(&info.source).ok()
@@ -193,7 +193,7 @@ fn resolve_version(
                 read: &read,
             };
             let (raw, file) = pyattr::read_attr(&finder, attr).map_err(|e| {
-                anyhow::anyhow!("{pyproject}: dynamic version attr {attr:?} not found: {e}")
+                anyhow::anyhow!("{written_at}: dynamic version attr {attr:?} not found: {e}")
             })?;
             let v = pyproject::normalize_version(&raw).map_err(|e| {
                 anyhow::anyhow!("{}: {e} (from attr {attr:?})", project.root.join(&file))

@@ -213,8 +213,8 @@ pub enum License {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionSource {
     Static(String),
-    /// `{attr = "pkg.mod.NAME"}`.
-    Attr(String),
+    /// `{attr = "pkg.mod.NAME"}`, and where it is written (`file:line:col`).
+    Attr(String, String),
     /// `{file = [...]}`: the files' contents joined by newlines.
     File(Vec<String>),
 }
@@ -526,15 +526,18 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         };
         src.table(spec, "tool.setuptools.dynamic.version")?;
         match (spec.get("attr"), spec.get("file")) {
-            (Some(attr), None) => {
-                let attr = src.str(attr, "tool.setuptools.dynamic.version.attr")?;
+            (Some(attr_tv), None) => {
+                let attr = src.str(attr_tv, "tool.setuptools.dynamic.version.attr")?;
                 if attr.trim().is_empty() || attr.split('.').any(|p| p.trim().is_empty()) {
                     return Err(src.err(
                         spec,
                         format!("invalid attr {attr:?}: expected `package.module.NAME`"),
                     ));
                 }
-                VersionSource::Attr(attr.trim().to_owned())
+                VersionSource::Attr(
+                    attr.trim().to_owned(),
+                    src.location(attr_tv.span.as_ref().map(|s| s.start)),
+                )
             }
             (None, Some(file)) => {
                 let files = match &file.kind {
