@@ -686,3 +686,49 @@ fn refuses_an_output_folder_inside_a_package() {
     assert!(err.contains("would ship from it"), "{err}");
     assert_eq!(listing(&proj), before, "something was written");
 }
+
+/// setup.cfg and [tool.distutils] are judged by what they say, not by their
+/// section names: tool sections and harmless options pass, an option that
+/// changes the build is refused by name.
+#[test]
+fn command_options_are_judged_by_content() {
+    let line = refused(
+        |p| {
+            std::fs::write(
+                p.join("setup.cfg"),
+                "[flake8]\nmax-line-length = 99\n\n[bdist_wheel]\npython_tag = py38\n",
+            )
+            .unwrap()
+        },
+        &["setup.cfg:5:", "[bdist_wheel] python_tag"],
+    );
+    assert!(!line.contains("flake8"), "{line}");
+    refused(
+        |p| std::fs::write(p.join("setup.cfg"), "[metadata]\nname = other\n").unwrap(),
+        &["setup.cfg:2:", "[metadata] name"],
+    );
+    refused(
+        |p| {
+            let path = p.join("pyproject.toml");
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            text.push_str("\n[tool.distutils.egg_info]\ntag_build = \".dev\"\n");
+            std::fs::write(path, text).unwrap();
+        },
+        &["pyproject.toml:", "[egg_info] tag_build = \".dev\""],
+    );
+    // Tool sections, empty command tables and harmless options pass.
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    std::fs::write(
+        proj.join("setup.cfg"),
+        "[tool:pytest]\naddopts = -q\n\n[egg_info]\ntag_build =\ntag_date = 0\n",
+    )
+    .unwrap();
+    let path = proj.join("pyproject.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n[tool.distutils.bdist_wheel]\n");
+    std::fs::write(path, text).unwrap();
+    run_ok(&mut dist(&proj, &tmp.path().join("out")));
+    assert!(only(&tmp.path().join("out"), ".whl").ends_with("tiny_dist-1.0.0rc1-py3-none-any.whl"));
+}

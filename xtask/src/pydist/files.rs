@@ -782,6 +782,8 @@ mod tests {
             package_data: vec![],
             exclude_package_data: vec![],
             include_package_data: true,
+            platforms: vec![],
+            zip_safe: None,
         }
     }
 

@@ -84,6 +84,9 @@ impl Metadata<'_> {
         if !keywords.is_empty() {
             field("Keywords", &keywords);
         }
+        for platform in &p.setuptools.platforms {
+            field("Platform", platform);
+        }
         for c in &p.classifiers {
             field("Classifier", c);
         }
@@ -186,6 +189,8 @@ mod tests {
             package_data: vec![],
             exclude_package_data: vec![],
             include_package_data: true,
+            platforms: vec![],
+            zip_safe: None,
         })
     }
 

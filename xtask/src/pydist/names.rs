@@ -10,6 +10,30 @@
 /// The compatibility tag of a pure-Python, Python 3 wheel.
 pub const PURE_PYTHON_3: &str = "py3-none-any";
 
+/// The compressed tag of a "universal" wheel (`[bdist_wheel] universal = 1`):
+/// Python 2 and 3.
+pub const UNIVERSAL: &str = "py2.py3-none-any";
+
+/// The tags a compressed tag set stands for (`py2.py3-none-any` is
+/// `py2-none-any` and `py3-none-any`), as WHEEL lists them.
+pub fn expand_tags(tag: &str) -> Vec<String> {
+    let mut parts = tag.splitn(3, '-');
+    let (python, abi, platform) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    let mut tags = Vec::new();
+    for p in python.split('.') {
+        for a in abi.split('.') {
+            for pl in platform.split('.') {
+                tags.push(format!("{p}-{a}-{pl}"));
+            }
+        }
+    }
+    tags
+}
+
 /// Whether `name` is a valid distribution name (PEP 508).
 pub fn is_valid(name: &str) -> bool {
     let bytes = name.as_bytes();

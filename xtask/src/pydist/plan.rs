@@ -92,6 +92,11 @@ pub fn plan(
     mtime: u64,
 ) -> Result<Plan> {
     let stem = names::stem(&project.canonical_name, version);
+    let wheel_tag = if project.universal_wheel {
+        names::UNIVERSAL
+    } else {
+        names::PURE_PYTHON_3
+    };
     let metadata = Metadata {
         project,
         version,
@@ -107,7 +112,7 @@ pub fn plan(
     let dist_info = format!("{stem}.dist-info");
     let mut info: Vec<Entry> = vec![
         text_entry(format!("{dist_info}/METADATA"), metadata.clone()),
-        text_entry(format!("{dist_info}/WHEEL"), wheel::wheel_file()),
+        text_entry(format!("{dist_info}/WHEEL"), wheel::wheel_file(wheel_tag)),
         text_entry(
             format!("{dist_info}/top_level.txt"),
             wheel::top_level_file(&selection.top_level),
@@ -115,6 +120,10 @@ pub fn plan(
     ];
     if let Some(eps) = wheel::entry_points_file(&project.entry_points) {
         info.push(text_entry(format!("{dist_info}/entry_points.txt"), eps));
+    }
+    if project.setuptools.zip_safe == Some(true) {
+        // setuptools copies egg-info's `zip-safe` marker (one empty line).
+        info.push(text_entry(format!("{dist_info}/zip-safe"), "\n".to_owned()));
     }
     for lf in &selection.license_files {
         info.push(file_entry(tree, format!("{dist_info}/licenses/{lf}"), lf)?);
@@ -150,7 +159,7 @@ pub fn plan(
         version: version.to_owned(),
         mtime,
         wheel: ArchivePlan {
-            file_name: names::wheel_file(&project.canonical_name, version, names::PURE_PYTHON_3),
+            file_name: names::wheel_file(&project.canonical_name, version, wheel_tag),
             entries: wheel_entries,
         },
         record_name: format!("{dist_info}/RECORD"),
@@ -183,6 +192,8 @@ mod tests {
             package_data: vec![("demo".into(), vec!["data/*".into()])],
             exclude_package_data: vec![],
             include_package_data: true,
+            platforms: vec![],
+            zip_safe: None,
         });
         project.entry_points = vec![(
             "console_scripts".into(),

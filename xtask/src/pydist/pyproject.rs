@@ -247,6 +247,11 @@ pub struct Setuptools {
     pub package_data: Vec<(String, Vec<String>)>,
     pub exclude_package_data: Vec<(String, Vec<String>)>,
     pub include_package_data: bool,
+    /// `platforms`: one `Platform:` field each.
+    pub platforms: Vec<String>,
+    /// `zip-safe`: `true` adds an empty-line `zip-safe` file to the wheel's
+    /// dist-info, as setuptools does.
+    pub zip_safe: Option<bool>,
 }
 
 /// The validated project.
@@ -258,6 +263,8 @@ pub struct Project {
     pub vouched_build_requires: Vec<String>,
     /// Remarks on the configuration that do not stop the build.
     pub warnings: Vec<String>,
+    /// `[bdist_wheel] universal = 1`: a `py2.py3-none-any` wheel.
+    pub universal_wheel: bool,
     /// `name` as written (setuptools writes it so in METADATA).
     pub name: String,
     /// PEP 503 normalised name.
@@ -310,9 +317,9 @@ const PROJECT_KEYS: &[&str] = &[
     "dynamic",
 ];
 
-/// `[tool.setuptools]` keys reproduced here (`zip-safe` has no effect on a
-/// wheel and is accepted as such).
+/// `[tool.setuptools]` keys reproduced here.
 const SETUPTOOLS_KEYS: &[&str] = &[
+    "platforms",
     "packages",
     "package-dir",
     "package-data",
@@ -390,6 +397,7 @@ impl Project {
             root: "/nonexistent".into(),
             vouched_build_requires: vec![],
             warnings: vec![],
+            universal_wheel: false,
             name: "demo".into(),
             canonical_name: "demo".into(),
             version: VersionSource::Static("1.0".into()),
@@ -435,9 +443,8 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         )
     })?;
     let top = convert_item(doc.as_item());
-    check_legacy_files(root)?;
+    let mut command_effects = check_legacy_files(root)?;
     let vouched_build_requires = check_build_system(&src, &top, allowed)?;
-    let mut warnings = Vec::new();
     let Some(project) = top.get("project") else {
         bail!(
             "{}: no [project] table; this builder reads the PEP 621 metadata in [project] (name, version, ...)",
@@ -452,11 +459,34 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     }
     let tool = top.get("tool");
     if let Some(distutils) = tool.and_then(|t| t.get("distutils")) {
-        return Err(src.err(
-            distutils,
-            "[tool.distutils] is not supported: its command options can change the build (tags, names); remove it",
-        ));
+        for (command, options) in src.table(distutils, "[tool.distutils]")? {
+            if !read_by_setuptools(command) {
+                continue;
+            }
+            for (key, value) in src.table(options, &format!("[tool.distutils.{command}]"))? {
+                let text = match &value.kind {
+                    TvKind::Str(s) => s.clone(),
+                    TvKind::Bool(b) => {
+                        if *b {
+                            "1".into()
+                        } else {
+                            "0".into()
+                        }
+                    }
+                    _ => {
+                        return Err(src.err(
+                            value,
+                            format!("tool.distutils.{command}.{key} must be a string or a boolean"),
+                        ));
+                    }
+                };
+                let effect =
+                    command_option(command, key, &text).map_err(|why| src.err(value, why))?;
+                command_effects.push(effect);
+            }
+        }
     }
+    let universal_wheel = command_effects.contains(&CommandEffect::Universal);
     let st = tool.and_then(|t| t.get("setuptools"));
     if let Some(st) = st {
         for (key, value) in src.table(st, "[tool.setuptools]")? {
@@ -503,13 +533,16 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
             dynamic.push(field.to_owned());
         }
     }
+    let mut warnings = Vec::new();
     let st_dynamic = st_get("dynamic");
     if let Some(d) = st_dynamic {
         for (key, value) in src.table(d, "tool.setuptools.dynamic")? {
-            if key != "version" {
-                return Err(src.err(
-                    value,
-                    format!("tool.setuptools.dynamic.{key} is not supported by this builder; only the version can be dynamic"),
+            // A field not listed in project.dynamic is ignored by setuptools
+            // (silently); one listed there was refused above.
+            if key != "version" && !dynamic.iter().any(|d| d == key) {
+                warnings.push(format!(
+                    "{}: tool.setuptools.dynamic.{key} is ignored: project.dynamic does not list {key:?} (as setuptools does)",
+                    src.location(value.span.as_ref().map(|s| s.start))
                 ));
             }
         }
@@ -782,6 +815,7 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         referenced_files,
         vouched_build_requires,
         warnings,
+        universal_wheel,
     })
 }
 
@@ -1162,9 +1196,14 @@ fn read_setuptools(src: &Source, st: Option<&Tv>) -> Result<Setuptools> {
         Some(tv) => src.bool(tv, "tool.setuptools.include-package-data")?,
         None => true,
     };
-    if let Some(tv) = get("zip-safe") {
-        src.bool(tv, "tool.setuptools.zip-safe")?;
-    }
+    let zip_safe = match get("zip-safe") {
+        Some(tv) => Some(src.bool(tv, "tool.setuptools.zip-safe")?),
+        None => None,
+    };
+    let platforms = match get("platforms") {
+        Some(tv) => src.str_list(tv, "tool.setuptools.platforms")?,
+        None => Vec::new(),
+    };
     Ok(Setuptools {
         packages,
         py_modules,
@@ -1172,6 +1211,8 @@ fn read_setuptools(src: &Source, st: Option<&Tv>) -> Result<Setuptools> {
         package_data,
         exclude_package_data,
         include_package_data,
+        platforms,
+        zip_safe,
     })
 }
 
@@ -1183,47 +1224,104 @@ pub fn is_identifier(s: &str) -> bool {
 
 /// `setup.py` can change anything; `setup.cfg` may only hold the
 /// `[egg_info]` section setuptools writes into sdists.
-fn check_legacy_files(root: &Utf8Path) -> Result<()> {
+/// setuptools' command options that this builder understands, from
+/// setup.cfg sections or `[tool.distutils]` tables: the command, the option
+/// and what its value does. Any other option of a command setuptools reads
+/// is refused, naming it; sections setuptools does not read (tool settings
+/// such as `[flake8]` or `[tool:pytest]`) and empty ones are ignored.
+fn command_option(command: &str, key: &str, value: &str) -> Result<CommandEffect, String> {
+    let key = key.trim().replace('-', "_");
+    let value = value.trim();
+    let truthy = |v: &str| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
+    let falsy = |v: &str| {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "0" | "false" | "no" | "off" | ""
+        )
+    };
+    match (command, key.as_str()) {
+        ("egg_info", "tag_build") if value.is_empty() => Ok(CommandEffect::None),
+        ("egg_info", "tag_date") if falsy(value) => Ok(CommandEffect::None),
+        ("bdist_wheel", "universal") if truthy(value) => Ok(CommandEffect::Universal),
+        ("bdist_wheel", "universal") if falsy(value) => Ok(CommandEffect::None),
+        ("sdist", "formats") if value == "gztar" => Ok(CommandEffect::None),
+        _ => Err(format!(
+            "[{command}] {key} = {value:?} changes what setuptools builds and is not reproduced by this builder"
+        )),
+    }
+}
+
+/// What a command option does to the build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommandEffect {
+    None,
+    /// `[bdist_wheel] universal = 1`: the wheel is tagged `py2.py3-none-any`.
+    Universal,
+}
+
+/// The setup.cfg sections and `[tool.distutils]` tables setuptools reads as
+/// command options or metadata.
+fn read_by_setuptools(section: &str) -> bool {
+    const COMMANDS: &[&str] = &[
+        "metadata",
+        "options",
+        "global",
+        "aliases",
+        "egg_info",
+        "bdist_wheel",
+        "bdist",
+        "sdist",
+        "build",
+        "build_py",
+        "build_ext",
+        "build_scripts",
+        "install",
+        "install_lib",
+        "install_scripts",
+        "install_data",
+        "easy_install",
+        "develop",
+        "dist_info",
+        "editable_wheel",
+    ];
+    COMMANDS.contains(&section) || section.starts_with("options.")
+}
+
+/// Read setup.cfg (a setup.py is refused outright): the options that matter
+/// to the build, refused or understood.
+fn check_legacy_files(root: &Utf8Path) -> Result<Vec<CommandEffect>> {
     let setup_py = root.join("setup.py");
     if setup_py.exists() {
         bail!(
             "{setup_py}: a setup.py can change what setuptools builds and is not supported by this builder; move its settings into pyproject.toml"
         );
     }
+    let mut effects = Vec::new();
     let setup_cfg = root.join("setup.cfg");
     if setup_cfg.exists() {
         let text = std::fs::read_to_string(&setup_cfg)
             .with_context(|| format!("cannot read {setup_cfg}"))?;
+        let mut section = String::new();
         for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
                 continue;
             }
-            if line.starts_with('[') {
-                let section = line.trim_matches(['[', ']']).trim();
-                if section != "egg_info" {
-                    bail!(
-                        "{setup_cfg}:{}: setup.cfg section [{section}] is not supported by this builder; move its settings into pyproject.toml",
-                        n + 1
-                    );
-                }
+            if trimmed.starts_with('[') {
+                section = trimmed.trim_matches(['[', ']']).trim().to_owned();
                 continue;
             }
-            let (key, value) = line.split_once(['=', ':']).unwrap_or((line, ""));
-            let harmless = match key.trim() {
-                "tag_build" => value.trim().is_empty(),
-                "tag_date" => matches!(value.trim(), "0" | "false" | "False"),
-                _ => false,
-            };
-            if !harmless {
-                bail!(
-                    "{setup_cfg}:{}: `{line}` in setup.cfg changes the build and is not supported by this builder",
-                    n + 1
-                );
+            // A continuation line belongs to the option above it.
+            if line.starts_with([' ', '\t']) || !read_by_setuptools(&section) {
+                continue;
             }
+            let (key, value) = trimmed.split_once(['=', ':']).unwrap_or((trimmed, ""));
+            let effect = command_option(&section, key, value)
+                .map_err(|why| anyhow::anyhow!("{setup_cfg}:{}: {why}", n + 1))?;
+            effects.push(effect);
         }
     }
-    Ok(())
+    Ok(effects)
 }
 
 /// The requirement names that passed only because `--allow-build-requires`

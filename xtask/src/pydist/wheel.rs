@@ -67,12 +67,16 @@ pub fn generator() -> String {
     format!("xtask ({})", env!("CARGO_PKG_VERSION"))
 }
 
-/// WHEEL, as setuptools lays it out (with its trailing blank line).
-pub fn wheel_file() -> String {
+/// WHEEL for the (compressed) tag set `tag`, as setuptools lays it out: one
+/// `Tag:` line per tag, then a blank line.
+pub fn wheel_file(tag: &str) -> String {
+    let tags: String = super::names::expand_tags(tag)
+        .iter()
+        .map(|t| format!("Tag: {t}\n"))
+        .collect();
     format!(
-        "Wheel-Version: 1.0\nGenerator: {}\nRoot-Is-Purelib: true\nTag: {}\n\n",
-        generator(),
-        super::names::PURE_PYTHON_3
+        "Wheel-Version: 1.0\nGenerator: {}\nRoot-Is-Purelib: true\n{tags}\n",
+        generator()
     )
 }
 
@@ -192,8 +196,10 @@ mod tests {
 
     #[test]
     fn wheel_file_names_the_generator() {
-        let w = wheel_file();
+        let w = wheel_file(super::super::names::PURE_PYTHON_3);
         assert!(w.starts_with("Wheel-Version: 1.0\nGenerator: xtask ("));
         assert!(w.ends_with("Root-Is-Purelib: true\nTag: py3-none-any\n\n"));
+        let u = wheel_file(super::super::names::UNIVERSAL);
+        assert!(u.ends_with("Root-Is-Purelib: true\nTag: py2-none-any\nTag: py3-none-any\n\n"));
     }
 }
