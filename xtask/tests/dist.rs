@@ -396,7 +396,7 @@ fn refuses_unsupported_setuptools_keys() {
         |p| {
             std::fs::write(
                 p.join("setup.py"),
-                "from setuptools import setup\nsetup()\n",
+                "import os\nfrom setuptools import setup\nsetup()\n",
             )
             .unwrap()
         },
@@ -731,4 +731,30 @@ fn command_options_are_judged_by_content() {
     std::fs::write(path, text).unwrap();
     run_ok(&mut dist(&proj, &tmp.path().join("out")));
     assert!(only(&tmp.path().join("out"), ".whl").ends_with("tiny_dist-1.0.0rc1-py3-none-any.whl"));
+}
+
+/// A setup.py that only calls setup() is read (never run) and shipped; one
+/// that does more, or names another project, is refused with its line.
+#[test]
+fn only_a_bare_setup_py_passes() {
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("setup.py"),
+                "from setuptools import setup\nsetup(packages=['tiny_dist'])\n",
+            )
+            .unwrap()
+        },
+        &["setup.py: line 2:", "only `name=\"...\"` is accepted"],
+    );
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("setup.py"),
+                "from setuptools import setup\nsetup(name=\"other\")\n",
+            )
+            .unwrap()
+        },
+        &["setup(name=\"other\") names another project"],
+    );
 }

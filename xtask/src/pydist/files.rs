@@ -329,6 +329,11 @@ pub fn select(
             break;
         }
     }
+    // setuptools' standard files: the setup script (a bare one is all this
+    // builder accepts) and the optional defaults.
+    if tree.is_file("setup.py") {
+        list.push("setup.py".to_owned());
+    }
     for pattern in ["tests/test*.py", "test/test*.py", "setup.cfg"] {
         for f in glob(tree, pattern, false)? {
             if tree.is_file(&norm(&f)?) {

@@ -443,7 +443,7 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         )
     })?;
     let top = convert_item(doc.as_item());
-    let mut command_effects = check_legacy_files(root)?;
+    let (mut command_effects, setup_py_name) = check_legacy_files(root)?;
     let vouched_build_requires = check_build_system(&src, &top, allowed)?;
     let Some(project) = top.get("project") else {
         bail!(
@@ -512,6 +512,15 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         ));
     }
     let canonical_name = names::canonicalize(&name);
+    if let Some(other) = setup_py_name
+        .as_deref()
+        .filter(|n| names::canonicalize(n) != canonical_name)
+    {
+        bail!(
+            "{}: setup(name={other:?}) names another project than [project] name {name:?}; remove the name from setup.py",
+            root.join("setup.py")
+        );
+    }
 
     // Dynamic.
     let mut dynamic = Vec::new();
@@ -1287,14 +1296,107 @@ fn read_by_setuptools(section: &str) -> bool {
     COMMANDS.contains(&section) || section.starts_with("options.")
 }
 
-/// Read setup.cfg (a setup.py is refused outright): the options that matter
-/// to the build, refused or understood.
-fn check_legacy_files(root: &Utf8Path) -> Result<Vec<CommandEffect>> {
+/// A setup.py kept for old tools: only a bare `setup()` call (optionally
+/// `setup(name="...")`), after `from setuptools import setup` or `import
+/// setuptools`, perhaps under `if __name__ == "__main__":`, with comments,
+/// blank lines and a docstring around. It is read, never run. Returns the
+/// `name=` it gives, if any; anything more is refused with its line.
+pub fn bare_setup_py(text: &str) -> Result<Option<String>, String> {
+    let mut statements: Vec<(usize, String)> = Vec::new();
+    let mut in_docstring: Option<&str> = None;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(quote) = in_docstring {
+            if line.contains(quote) {
+                in_docstring = None;
+            }
+            continue;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if statements.is_empty() {
+            if let Some(quote) = ["\"\"\"", "'''"].into_iter().find(|q| line.starts_with(q)) {
+                let rest = &line[3..];
+                if !rest.contains(quote) {
+                    in_docstring = Some(quote);
+                }
+                continue;
+            }
+        }
+        let code = line.split(" #").next().unwrap_or(line).trim();
+        statements.push((n + 1, code.to_owned()));
+    }
+    let mut it = statements.iter();
+    let import = it.next().ok_or("it holds no setup() call")?;
+    let call_prefix = match import.1.as_str() {
+        "from setuptools import setup" => "setup(",
+        "import setuptools" => "setuptools.setup(",
+        other => {
+            return Err(format!(
+                "line {}: `{other}` is not `from setuptools import setup`",
+                import.0
+            ));
+        }
+    };
+    let mut call = it.next().ok_or("it holds no setup() call")?;
+    if matches!(
+        call.1.as_str(),
+        "if __name__ == \"__main__\":" | "if __name__ == '__main__':"
+    ) {
+        call = it.next().ok_or("it holds no setup() call")?;
+    }
+    if let Some(extra) = it.next() {
+        return Err(format!(
+            "line {}: `{}` is more than a bare setup() call",
+            extra.0, extra.1
+        ));
+    }
+    let args = call
+        .1
+        .strip_prefix(call_prefix)
+        .and_then(|rest| rest.strip_suffix(')'))
+        .ok_or_else(|| format!("line {}: `{}` is not a bare setup() call", call.0, call.1))?
+        .trim()
+        .trim_end_matches(',')
+        .trim();
+    if args.is_empty() {
+        return Ok(None);
+    }
+    let name = args
+        .strip_prefix("name")
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix('='))
+        .map(str::trim)
+        .and_then(|v| {
+            let quote = v.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+            v.strip_prefix(quote)?
+                .strip_suffix(quote)
+                .map(str::to_owned)
+        })
+        .filter(|v| !v.contains(['"', '\'', '\\']))
+        .ok_or_else(|| {
+            format!(
+                "line {}: setup() is given `{args}`; only `name=\"...\"` is accepted",
+                call.0
+            )
+        })?;
+    Ok(Some(name))
+}
+
+/// Read setup.py (a bare `setup()` only) and setup.cfg: the options that
+/// matter to the build, refused or understood, and setup.py's `name=`.
+fn check_legacy_files(root: &Utf8Path) -> Result<(Vec<CommandEffect>, Option<String>)> {
     let setup_py = root.join("setup.py");
+    let mut setup_py_name = None;
     if setup_py.exists() {
-        bail!(
-            "{setup_py}: a setup.py can change what setuptools builds and is not supported by this builder; move its settings into pyproject.toml"
-        );
+        let text = std::fs::read_to_string(&setup_py)
+            .with_context(|| format!("cannot read {setup_py}"))?;
+        setup_py_name = bare_setup_py(&text).map_err(|why| {
+            anyhow::anyhow!(
+                "{setup_py}: {why}; a setup.py that does more than call setup() can change what setuptools builds and is not supported by this builder: move its settings into pyproject.toml"
+            )
+        })?;
     }
     let mut effects = Vec::new();
     let setup_cfg = root.join("setup.cfg");
@@ -1321,7 +1423,7 @@ fn check_legacy_files(root: &Utf8Path) -> Result<Vec<CommandEffect>> {
             effects.push(effect);
         }
     }
-    Ok(effects)
+    Ok((effects, setup_py_name))
 }
 
 /// The requirement names that passed only because `--allow-build-requires`
@@ -1404,6 +1506,46 @@ mod tests {
             assert_eq!(normalize_version(raw).unwrap(), normal, "{raw}");
         }
         assert!(normalize_version("one").is_err());
+    }
+
+    #[test]
+    fn only_a_bare_setup_py_is_accepted() {
+        for (text, name) in [
+            ("from setuptools import setup\nsetup()\n", None),
+            ("import setuptools\n\nsetuptools.setup()\n", None),
+            (
+                "#!/usr/bin/env python\n\"\"\"Doc\nstring.\"\"\"\n# c\nfrom setuptools import setup\nif __name__ == '__main__':\n    setup(name='x-y',)  # ok\n",
+                Some("x-y"),
+            ),
+        ] {
+            assert_eq!(bare_setup_py(text), Ok(name.map(str::to_owned)), "{text}");
+        }
+        for (text, why) in [
+            ("", "no setup() call"),
+            (
+                "from setuptools import setup, find_packages\nsetup()\n",
+                "line 1",
+            ),
+            (
+                "from setuptools import setup\nsetup(packages=['a'])\n",
+                "only `name=",
+            ),
+            (
+                "from setuptools import setup\nsetup()\nprint('hi')\n",
+                "line 3",
+            ),
+            (
+                "import os\nfrom setuptools import setup\nsetup()\n",
+                "line 1",
+            ),
+            (
+                "from setuptools import setup\nsetup(name=NAME)\n",
+                "only `name=",
+            ),
+        ] {
+            let err = bare_setup_py(text).unwrap_err();
+            assert!(err.contains(why), "{text:?}: {err}");
+        }
     }
 
     #[test]
