@@ -390,7 +390,7 @@ fn refuses_unsupported_setuptools_keys() {
                 "[tool.setuptools]",
             )
         },
-        &["automatic discovery is not supported"],
+        &["flat-layout discovery", "is not reproduced"],
     );
     refused(
         |p| {
@@ -757,4 +757,20 @@ fn only_a_bare_setup_py_passes() {
         },
         &["setup(name=\"other\") names another project"],
     );
+}
+
+/// src-layout discovery also takes src/'s top-level modules, as
+/// setuptools' ModuleFinder does (names that are identifiers only).
+#[test]
+fn src_layout_discovery_takes_top_level_modules() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("srcauto"), &proj, &[]);
+    std::fs::write(proj.join("src/helper.py"), "NAME = 'ok'\n").unwrap();
+    std::fs::write(proj.join("src/not-a-module.py"), "").unwrap();
+    let out = run_ok(dist(&proj, &tmp.path().join("out")).args(["--list", "--wheel"]));
+    let listing = stdout(&out);
+    assert!(listing.contains(" helper.py\n"), "{listing}");
+    assert!(listing.contains(" autopkg/nsinner/mod.py\n"), "{listing}");
+    assert!(!listing.contains("not-a-module"), "{listing}");
 }

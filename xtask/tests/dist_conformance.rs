@@ -49,6 +49,7 @@ const FIXTURES: &[(&str, &[Script])] = &[
     ("manifest", &[("mdemo", &[], "mdemo data a")]),
     ("single-module", &[("solo", &[], "solo ok")]),
     ("oddities", &[("oddities", &[], "oddities ok")]),
+    ("srcauto", &[("srcauto", &[], "srcauto ok")]),
     (
         "python",
         &[("invokeai-web", &["--version"], "invokeai-web {app_version}")],
@@ -353,6 +354,13 @@ fn conformance_single_module() {
 #[test]
 fn conformance_oddities() {
     conformance("oddities");
+}
+
+/// No packages setting and a src/ folder: setuptools' src-layout discovery
+/// (PEP 420 packages, data folders as packages, top-level modules).
+#[test]
+fn conformance_src_layout_automatic_discovery() {
+    conformance("srcauto");
 }
 
 /// The fixtures together cover every supported pyproject key; this guards

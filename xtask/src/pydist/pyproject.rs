@@ -1076,7 +1076,17 @@ fn valid_object_ref(v: &str) -> bool {
 
 fn read_setuptools(src: &Source, st: Option<&Tv>) -> Result<Setuptools> {
     let get = |key: &str| st.and_then(|t| t.get(key));
-    let py_modules = match get("py-modules") {
+    let package_dir = match get("package-dir") {
+        Some(tv) => {
+            let pairs = src.str_table(tv, "tool.setuptools.package-dir")?;
+            for (_, dir) in &pairs {
+                check_relative(dir).map_err(|e| src.err(tv, e))?;
+            }
+            pairs
+        }
+        None => Vec::new(),
+    };
+    let mut py_modules = match get("py-modules") {
         Some(tv) => {
             let mods = src.str_list(tv, "tool.setuptools.py-modules")?;
             for m in &mods {
@@ -1091,7 +1101,7 @@ fn read_setuptools(src: &Source, st: Option<&Tv>) -> Result<Setuptools> {
         }
         None => Vec::new(),
     };
-    let packages = match get("packages") {
+    let mut packages = match get("packages") {
         None if py_modules.is_empty() => Packages::Unset,
         None => Packages::List(Vec::new()),
         Some(tv) => match &tv.kind {
@@ -1161,22 +1171,46 @@ fn read_setuptools(src: &Source, st: Option<&Tv>) -> Result<Setuptools> {
             }
         },
     };
-    if packages == Packages::Unset {
-        bail!(
-            "{}: neither tool.setuptools.packages nor tool.setuptools.py-modules is set; setuptools' automatic discovery is not supported: add [tool.setuptools.packages.find] (with `where` and `include`) or a `packages` list",
-            src.path
-        );
-    }
-    let package_dir = match get("package-dir") {
-        Some(tv) => {
-            let pairs = src.str_table(tv, "tool.setuptools.package-dir")?;
-            for (_, dir) in &pairs {
-                check_relative(dir).map_err(|e| src.err(tv, e))?;
-            }
-            pairs
+    if packages == Packages::Unset && py_modules.is_empty() {
+        // setuptools' automatic discovery. The src-layout: everything under
+        // `src/` (or package-dir's "") is meant to ship, PEP 420 packages
+        // and top-level modules alike. The explicit and flat layouts are
+        // not reproduced.
+        if package_dir.iter().any(|(k, _)| !k.is_empty()) {
+            bail!(
+                "{}: neither tool.setuptools.packages nor py-modules is set, and package-dir maps packages: setuptools' explicit-layout discovery is not reproduced by this builder; add [tool.setuptools.packages.find] or a `packages` list",
+                src.path
+            );
         }
-        None => Vec::new(),
-    };
+        let src_dir = package_dir
+            .iter()
+            .find(|(k, _)| k.is_empty())
+            .map_or("src".to_owned(), |(_, v)| v.clone());
+        let root = src.path.parent().unwrap_or(Utf8Path::new("."));
+        let src_path = root.join(&src_dir);
+        if !src_path.is_dir() {
+            bail!(
+                "{}: neither tool.setuptools.packages nor py-modules is set and there is no {src_dir}/ folder: setuptools' flat-layout discovery (with its list of excluded names) is not reproduced by this builder; add [tool.setuptools.packages.find] (with `include`) or a `packages` list",
+                src.path
+            );
+        }
+        packages = Packages::Find(Find {
+            where_: vec![src_dir.clone()],
+            include: vec!["*".to_owned()],
+            exclude: Vec::new(),
+            namespaces: true,
+        });
+        let mut modules: Vec<String> = std::fs::read_dir(&src_path)
+            .with_context(|| format!("cannot list {src_path}"))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter_map(|n| n.strip_suffix(".py").map(str::to_owned))
+            .filter(|m| is_identifier(m))
+            .collect();
+        modules.sort();
+        py_modules = modules;
+    }
     let data_table = |key: &str| -> Result<Vec<(String, Vec<String>)>> {
         let Some(tv) = get(key) else {
             return Ok(Vec::new());
