@@ -346,6 +346,13 @@ pub struct Dist {
     /// Print each archive's members (mode, size, name) instead of writing anything.
     #[arg(long)]
     pub list: bool,
+    /// Build natively and with setuptools (python -m build --no-isolation), print the differences
+    /// of METADATA, WHEEL, entry points and the file lists; exit 0 only if none but the deliberate ones.
+    #[arg(long, conflicts_with_all = ["sdist", "wheel", "list", "out"])]
+    pub compare: bool,
+    /// With --compare, the Python whose setuptools and build make the reference [default: the dev venv's].
+    #[arg(long, value_name = "PATH", requires = "compare")]
+    pub python: Option<Utf8PathBuf>,
     /// Accept the build requirement NAME, which this builder does not know, on your word that
     /// setuptools does not need it to decide what gets built (repeatable; every build says so).
     #[arg(long, value_name = "NAME")]

@@ -48,7 +48,7 @@ fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
         flags::Command::ReleaseNotes(cmd) => cmd.run(&sh)?,
         flags::Command::Preflight(cmd) => return cmd.run(&sh),
         flags::Command::Check(cmd) => return cmd.run(&sh),
-        flags::Command::Dist(cmd) => cmd.run(&sh)?,
+        flags::Command::Dist(cmd) => return cmd.run(&sh),
         flags::Command::BuildInstaller(cmd) => cmd.run(&sh)?,
         flags::Command::Verify(cmd) => cmd.run(&sh)?,
         flags::Command::VerifyReproducible(cmd) => return cmd.run(&sh),

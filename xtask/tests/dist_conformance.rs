@@ -363,6 +363,38 @@ fn conformance_src_layout_automatic_discovery() {
     conformance("srcauto");
 }
 
+/// `dist --compare` does the comparison above in one command: the same on a
+/// project where only deliberate differences remain (exit 0), with the
+/// differences named.
+#[test]
+fn dist_compare_names_only_deliberate_differences() {
+    venv_python();
+    for name in ["oddities", "srcauto"] {
+        let tmp = tempdir();
+        let project = tmp.path().join(name);
+        copy_project(name, &project);
+        let out = run_ok(
+            xtask()
+                .args(["dist", "--compare", "--project"])
+                .arg(&project),
+        );
+        let text = stdout(&out);
+        for expected in [
+            "same        METADATA: byte for byte",
+            "same        wheel file list:",
+            "same        sdist file list:",
+            "deliberate  WHEEL Generator",
+            "dist --compare: the same, but for the deliberate differences named above",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{name}: no {expected:?} in\n{text}"
+            );
+        }
+        assert!(!text.contains("DIFFERS"), "{name}:\n{text}");
+    }
+}
+
 /// The fixtures together cover every supported pyproject key; this guards
 /// against a fixture losing one unnoticed.
 #[test]

@@ -9,6 +9,7 @@
 //! plan out ([`exec`], [`sdist`], [`wheel`], with the writers of
 //! [`crate::archive`]). Only the last step touches the output folder.
 
+mod compare;
 mod exec;
 mod files;
 mod license;
@@ -367,8 +368,12 @@ impl Progress {
 }
 
 impl flags::Dist {
-    pub fn run(self, _sh: &Shell) -> Result<()> {
+    pub fn run(self, _sh: &Shell) -> Result<std::process::ExitCode> {
         let layout = Layout::new();
+        if self.compare {
+            let project = self.project.clone().unwrap_or_else(|| layout.python());
+            return run_compare(&layout, &project, &self);
+        }
         let project = self.project.unwrap_or_else(|| layout.python());
         let out = self.out.unwrap_or_else(|| layout.dist());
         let both = !self.sdist && !self.wheel;
@@ -386,6 +391,59 @@ impl flags::Dist {
                 println!("{kind} {} sha256:{} {} bytes", a.path, a.sha256, a.size);
             }
         }
-        Ok(())
+        Ok(std::process::ExitCode::SUCCESS)
+    }
+}
+
+/// `dist --compare`: both builds into target/xtask/dist-compare/, the
+/// differences printed; exit 1 when something differs that is not named as
+/// deliberate.
+fn run_compare(
+    layout: &Layout,
+    project: &Utf8Path,
+    args: &flags::Dist,
+) -> Result<std::process::ExitCode> {
+    let project = absolute(project)?;
+    let work = layout.xtask_target().join("dist-compare");
+    let _ = std::fs::remove_dir_all(&work);
+    let (ours_out, ref_out) = (work.join("ours"), work.join("setuptools"));
+    // One timestamp for both, so that nothing differs by the clock.
+    let epoch = source_date_epoch().unwrap_or_else(|| "1700000000".to_owned());
+    let ts = timestamp(&project, Some(&epoch))?;
+    let opts = DistOptions {
+        verbose: true,
+        allow_build_requires: args.allow_build_requires.clone(),
+        ..DistOptions::default()
+    };
+    build(&project, &ours_out, &opts, ts)?;
+    let python = match &args.python {
+        Some(p) => p.clone(),
+        None => layout.venv_bin("python"),
+    };
+    compare::build_reference(
+        &python,
+        &project,
+        &work,
+        &ref_out,
+        std::slice::from_ref(&work),
+        &epoch,
+    )?;
+    let ours = compare::read_built(&ours_out)?;
+    let theirs = compare::read_built(&ref_out)?;
+    let lines = compare::compare(&ours, &theirs, project.join("setup.cfg").is_file());
+    println!("dist --compare: {project} (ours, then setuptools via {python})");
+    for line in &lines {
+        println!("{}", line.render());
+    }
+    let differs = lines
+        .iter()
+        .filter(|l| matches!(l, compare::Line::Differs(_)))
+        .count();
+    if differs == 0 {
+        println!("dist --compare: the same, but for the deliberate differences named above");
+        Ok(std::process::ExitCode::SUCCESS)
+    } else {
+        println!("dist --compare: {differs} difference(s); artifacts kept in {work}");
+        Ok(std::process::ExitCode::FAILURE)
     }
 }
