@@ -382,15 +382,19 @@ fn refuses_unsupported_setuptools_keys() {
             "tool.setuptools.script-files is not supported",
         ],
     );
+    // Flat-layout discovery refuses several top-level packages, as
+    // setuptools does (one is built: see flat_layout_discovery_as_setuptools).
     refused(
         |p| {
             edit(
                 p,
                 "[tool.setuptools]\npackages = [\"tiny_dist\"]",
                 "[tool.setuptools]",
-            )
+            );
+            std::fs::create_dir(p.join("other_pkg")).unwrap();
+            std::fs::write(p.join("other_pkg/__init__.py"), "").unwrap();
         },
-        &["flat-layout discovery", "is not reproduced"],
+        &["flat-layout discovery finds several top-level packages (other_pkg, tiny_dist)"],
     );
     refused(
         |p| {
@@ -773,4 +777,42 @@ fn src_layout_discovery_takes_top_level_modules() {
     assert!(listing.contains(" helper.py\n"), "{listing}");
     assert!(listing.contains(" autopkg/nsinner/mod.py\n"), "{listing}");
     assert!(!listing.contains("not-a-module"), "{listing}");
+}
+
+/// Flat-layout discovery as setuptools' FlatLayoutPackageFinder: the one
+/// top-level package, its subfolders as PEP 420 packages, and the reserved
+/// names (docs, tests, tools, ...) left out.
+#[test]
+fn flat_layout_discovery_as_setuptools() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    edit(
+        &proj,
+        "[tool.setuptools]\npackages = [\"tiny_dist\"]",
+        "[tool.setuptools]",
+    );
+    for dir in [
+        "docs",
+        "tests",
+        "tools/x",
+        "tiny_dist/inner",
+        "not-a-package",
+    ] {
+        std::fs::create_dir_all(proj.join(dir)).unwrap();
+        std::fs::write(proj.join(dir).join("m.py"), "").unwrap();
+    }
+    std::fs::write(proj.join("setup_helpers.py"), "").unwrap();
+    let out = run_ok(dist(&proj, &tmp.path().join("out")).args(["--list", "--wheel"]));
+    let listing = stdout(&out);
+    assert!(listing.contains(" tiny_dist/inner/m.py\n"), "{listing}");
+    for absent in [
+        "docs/",
+        "tests/",
+        "tools/",
+        "not-a-package",
+        "setup_helpers",
+    ] {
+        assert!(!listing.contains(absent), "{absent} in\n{listing}");
+    }
 }

@@ -240,6 +240,7 @@ pub fn select(
     layout: &Layout,
     fullname: &str,
     manifest_in: Option<&str>,
+    previous_sources: Option<&str>,
 ) -> Result<Selection> {
     let st = &project.setuptools;
     let mut warnings = Vec::new();
@@ -343,6 +344,16 @@ pub fn select(
     }
     if tree.is_file("pyproject.toml") {
         list.push("pyproject.toml".into());
+    }
+    // Building from an sdist: with no version control to ask, setuptools
+    // reads the SOURCES.txt an earlier build left in the egg-info folder as
+    // a manifest, and every file it lists that still exists ships again.
+    if let Some(text) = previous_sources {
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if !line.contains(".egg-info/") && norm(line).is_ok_and(|n| tree.is_file(&n)) {
+                list.push(line.to_owned());
+            }
+        }
     }
     list.extend(modules.iter().map(|m| m.file.clone()));
     for (package, dir) in &pkg_dirs {
@@ -548,7 +559,8 @@ fn is_module(file: &str) -> bool {
 /// ones, each pattern's matches sorted, backups (`~`) skipped.
 fn license_files(project: &Project, tree: &Tree) -> Result<Vec<String>> {
     let (patterns, enforce): (Vec<String>, bool) = match &project.license_files {
-        Some(p) => (p.clone(), true),
+        // setuptools lets a tool.setuptools.license-files pattern match nothing.
+        Some(p) => (p.clone(), project.license_files_pep639),
         None => (
             DEFAULT_LICENSE_PATTERNS
                 .iter()
@@ -833,7 +845,7 @@ mod tests {
         let l = layout(&p, &tree).unwrap();
         assert_eq!(l.packages, ["acme"]);
         assert_eq!(l.package_dir, [(String::new(), "src".to_owned())]);
-        let s = select(&p, &tree, &l, "acme-1.0", None).unwrap();
+        let s = select(&p, &tree, &l, "acme-1.0", None, None).unwrap();
         assert_eq!(
             s.wheel.keys().collect::<Vec<_>>(),
             ["acme/__init__.py", "acme/core.py"]
@@ -873,6 +885,7 @@ mod tests {
             &l,
             "demo-1.0",
             Some("recursive-include tests *.py\nexclude tests/helper.py\n"),
+            None,
         )
         .unwrap();
         assert_eq!(

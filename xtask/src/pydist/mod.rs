@@ -227,12 +227,31 @@ fn select(project_dir: &Utf8Path, prepared: &Prepared) -> Result<files::Selectio
         }
         None => None,
     };
+    // An earlier build's egg-info (an unpacked sdist has one) lives in
+    // package-dir's "" folder, named after the project.
+    let egg_base = prepared
+        .layout
+        .package_dir
+        .iter()
+        .find(|(k, _)| k.is_empty())
+        .map_or(".", |(_, v)| v.as_str());
+    let sources = project_dir
+        .join(egg_base)
+        .join(format!("{}.egg-info", names::escape(&p.name)))
+        .join("SOURCES.txt");
+    let previous_sources = match sources.symlink_metadata() {
+        Ok(meta) if meta.is_file() => Some(
+            std::fs::read_to_string(&sources).with_context(|| format!("cannot read {sources}"))?,
+        ),
+        _ => None,
+    };
     files::select(
         p,
         &prepared.tree,
         &prepared.layout,
         &fullname,
         manifest_in.as_deref(),
+        previous_sources.as_deref(),
     )
     .with_context(|| format!("cannot choose the files of {project_dir}"))
 }

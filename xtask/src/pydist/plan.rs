@@ -200,7 +200,7 @@ mod tests {
             vec![("demo".into(), "demo:main".into())],
         )];
         let layout = files::layout(&project, &tree).unwrap();
-        let selection = files::select(&project, &tree, &layout, "demo-1.0", None).unwrap();
+        let selection = files::select(&project, &tree, &layout, "demo-1.0", None, None).unwrap();
         plan(&project, &selection, "1.0", &tree, 315_532_800).unwrap()
     }
 

@@ -276,6 +276,9 @@ pub struct Project {
     pub license: License,
     /// `license-files` patterns; None means setuptools' default patterns.
     pub license_files: Option<Vec<String>>,
+    /// Whether they come from `project.license-files` (PEP 639: each
+    /// pattern must match) rather than the older tool.setuptools key.
+    pub license_files_pep639: bool,
     pub author: Option<String>,
     pub author_email: Option<String>,
     pub maintainer: Option<String>,
@@ -406,6 +409,7 @@ impl Project {
             requires_python: None,
             license: License::None,
             license_files: None,
+            license_files_pep639: false,
             author: None,
             author_email: None,
             maintainer: None,
@@ -810,6 +814,7 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         requires_python,
         license,
         license_files,
+        license_files_pep639: project_license_files.is_some(),
         author,
         author_email,
         maintainer,
@@ -1189,27 +1194,36 @@ fn read_setuptools(src: &Source, st: Option<&Tv>) -> Result<Setuptools> {
         let root = src.path.parent().unwrap_or(Utf8Path::new("."));
         let src_path = root.join(&src_dir);
         if !src_path.is_dir() {
-            bail!(
-                "{}: neither tool.setuptools.packages nor py-modules is set and there is no {src_dir}/ folder: setuptools' flat-layout discovery (with its list of excluded names) is not reproduced by this builder; add [tool.setuptools.packages.find] (with `include`) or a `packages` list",
-                src.path
-            );
+            let (found, modules) = flat_layout(root).map_err(|why| {
+                anyhow::anyhow!(
+                    "{}: neither tool.setuptools.packages nor py-modules is set, and setuptools' flat-layout discovery {why}; list them in [tool.setuptools] packages or py-modules",
+                    src.path
+                )
+            })?;
+            packages = if found.is_empty() {
+                Packages::Unset
+            } else {
+                Packages::List(found)
+            };
+            py_modules = modules;
+        } else {
+            packages = Packages::Find(Find {
+                where_: vec![src_dir.clone()],
+                include: vec!["*".to_owned()],
+                exclude: Vec::new(),
+                namespaces: true,
+            });
+            let mut modules: Vec<String> = std::fs::read_dir(&src_path)
+                .with_context(|| format!("cannot list {src_path}"))?
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter_map(|n| n.strip_suffix(".py").map(str::to_owned))
+                .filter(|m| is_identifier(m))
+                .collect();
+            modules.sort();
+            py_modules = modules;
         }
-        packages = Packages::Find(Find {
-            where_: vec![src_dir.clone()],
-            include: vec!["*".to_owned()],
-            exclude: Vec::new(),
-            namespaces: true,
-        });
-        let mut modules: Vec<String> = std::fs::read_dir(&src_path)
-            .with_context(|| format!("cannot list {src_path}"))?
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter_map(|n| n.strip_suffix(".py").map(str::to_owned))
-            .filter(|m| is_identifier(m))
-            .collect();
-        modules.sort();
-        py_modules = modules;
     }
     let data_table = |key: &str| -> Result<Vec<(String, Vec<String>)>> {
         let Some(tv) = get(key) else {
@@ -1328,6 +1342,162 @@ fn read_by_setuptools(section: &str) -> bool {
         "editable_wheel",
     ];
     COMMANDS.contains(&section) || section.starts_with("options.")
+}
+
+/// Folders setuptools' flat-layout discovery never takes for packages.
+const FLAT_EXCLUDED_PACKAGES: &[&str] = &[
+    "ci",
+    "bin",
+    "debian",
+    "doc",
+    "docs",
+    "documentation",
+    "manpages",
+    "news",
+    "newsfragments",
+    "changelog",
+    "test",
+    "tests",
+    "unit_test",
+    "unit_tests",
+    "example",
+    "examples",
+    "scripts",
+    "tools",
+    "util",
+    "utils",
+    "python",
+    "build",
+    "dist",
+    "venv",
+    "env",
+    "requirements",
+    "tasks",
+    "fabfile",
+    "site_scons",
+    "benchmark",
+    "benchmarks",
+    "exercise",
+    "exercises",
+    "htmlcov",
+    "[._]*",
+];
+
+/// Top-level modules setuptools' flat-layout discovery never takes.
+const FLAT_EXCLUDED_MODULES: &[&str] = &[
+    "setup",
+    "conftest",
+    "test",
+    "tests",
+    "example",
+    "examples",
+    "build",
+    "toxfile",
+    "noxfile",
+    "pavement",
+    "dodo",
+    "tasks",
+    "fabfile",
+    "[Ss][Cc]onstruct",
+    "conanfile",
+    "manage",
+    "benchmark",
+    "benchmarks",
+    "exercise",
+    "exercises",
+    "[._]*",
+];
+
+/// setuptools' flat-layout discovery (FlatLayoutPackageFinder, then
+/// FlatLayoutModuleFinder) over the project folder: the packages, else the
+/// top-level modules; more than one top-level name is refused, as
+/// setuptools refuses it. The reason is returned as the end of a sentence.
+fn flat_layout(root: &Utf8Path) -> Result<(Vec<String>, Vec<String>), String> {
+    let mut exclude: Vec<String> = vec!["ez_setup".into(), "*__pycache__".into()];
+    for p in FLAT_EXCLUDED_PACKAGES {
+        exclude.push((*p).to_owned());
+        exclude.push(format!("{p}.*"));
+    }
+    let mut packages = Vec::new();
+    flat_walk(root, "", &exclude, &mut packages)?;
+    let mut top: Vec<String> = packages
+        .iter()
+        .filter(|p| !p.split('.').next().unwrap_or("").ends_with("-stubs"))
+        .filter(|p| p.matches('.').count() == 0)
+        .cloned()
+        .collect();
+    top.sort();
+    match top.len() {
+        0 => {}
+        1 => return Ok((packages, Vec::new())),
+        _ => {
+            return Err(format!(
+                "finds several top-level packages ({}), which setuptools refuses",
+                top.join(", ")
+            ));
+        }
+    }
+    let mut modules: Vec<String> = std::fs::read_dir(root)
+        .map_err(|e| format!("cannot list {root}: {e}"))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".py").map(str::to_owned))
+        .filter(|m| is_identifier(m))
+        .filter(|m| {
+            !FLAT_EXCLUDED_MODULES
+                .iter()
+                .any(|p| super::pyglob::fnmatch(m, p))
+        })
+        .collect();
+    modules.sort();
+    match modules.len() {
+        0 => Err("finds no package and no module to build".to_owned()),
+        1 => Ok((Vec::new(), modules)),
+        _ => Err(format!(
+            "finds several top-level modules ({}), which setuptools refuses",
+            modules.join(", ")
+        )),
+    }
+}
+
+fn flat_walk(
+    dir: &Utf8Path,
+    prefix: &str,
+    exclude: &[String],
+    out: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut entries: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {dir}: {e}"))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    entries.sort();
+    for name in entries {
+        if name.contains('.') {
+            continue;
+        }
+        let package = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        let mut parts = package.split('.');
+        let first = parts.next().unwrap_or("");
+        let looks = (is_identifier(first) || first.ends_with("-stubs")) && parts.all(is_identifier);
+        if !looks {
+            continue;
+        }
+        if !exclude.iter().any(|p| super::pyglob::fnmatch(&package, p)) {
+            out.push(package.clone());
+        }
+        if exclude.contains(&format!("{package}*")) || exclude.contains(&format!("{package}.*")) {
+            continue;
+        }
+        flat_walk(&dir.join(&name), &package, exclude, out)?;
+    }
+    Ok(())
 }
 
 /// A setup.py kept for old tools: only a bare `setup()` call (optionally
