@@ -91,6 +91,7 @@ pub const SLOW: &[&str] = &[
     "build_installer",
     "check",
     "dist_conformance",
+    "real_projects",
     "release_build",
     "reproducible",
     "typegen",
