@@ -816,3 +816,45 @@ fn flat_layout_discovery_as_setuptools() {
         assert!(!listing.contains(absent), "{absent} in\n{listing}");
     }
 }
+
+/// A version attr that is not a literal is read by executing its module,
+/// as setuptools does (said on stderr); a module that fails says why.
+#[test]
+fn a_computed_version_attr_is_evaluated_as_setuptools_does() {
+    venv_python();
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    edit(&proj, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
+    edit(
+        &proj,
+        "packages = [\"tiny_dist\"]",
+        "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { attr = \"tiny_dist.version.VERSION\" }",
+    );
+    std::fs::write(
+        proj.join("tiny_dist/version.py"),
+        "INFO = (2, 5, 0, 'rc', 3)\nVERSION = '%d.%d.%d%s%d' % INFO\n",
+    )
+    .unwrap();
+    let out = run_ok(&mut dist(&proj, &tmp.path().join("out")));
+    assert!(
+        stderr(&out)
+            .contains("tiny_dist.version.VERSION is computed: executing tiny_dist/version.py"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(only(&tmp.path().join("out"), ".whl").ends_with("tiny_dist-2.5.0rc3-py3-none-any.whl"));
+    std::fs::write(
+        proj.join("tiny_dist/version.py"),
+        "import not_installed_anywhere\nVERSION = not_installed_anywhere.V\n",
+    )
+    .unwrap();
+    let out = output(&mut dist(&proj, &tmp.path().join("out2")));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("executing the module as setuptools does failed")
+            && err.contains("No module named 'not_installed_anywhere'"),
+        "{err}"
+    );
+}

@@ -58,6 +58,11 @@ const PROJECTS: &[(&str, &str, &str)] = &[
         "f630908a00854a7adeabd6382b43923a4c4cd4b821fcb527e6ab9e15382a3b08",
     ),
     (
+        "Markdown==3.11.3",
+        "markdown-3.11.3.tar.gz",
+        "81eb91631dc97ad1efbc76019ef0f80fe90ca49ddf81546752d79989c3bfff3e",
+    ),
+    (
         "Mako==1.4.3",
         "mako-1.4.3.tar.gz",
         "cd6537fe88d5fec315c55c2f8529bc4ce7a9a352ad7db3eeaa6a66e2dd4ec37a",

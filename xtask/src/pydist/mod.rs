@@ -176,6 +176,51 @@ fn prepare(project_dir: &Utf8Path, skip: &[Utf8PathBuf], allow: &[String]) -> Re
     })
 }
 
+/// What setuptools does when an attr's value is not a literal: load the
+/// module's file with the project's Python (`spec_from_file_location`,
+/// `exec_module`) and read the attribute. Returns the value and the file.
+fn evaluate_attr(
+    project: &pyproject::Project,
+    finder: &pyattr::ModuleFinder<'_>,
+    attr: &str,
+) -> Result<(String, String)> {
+    const LOAD: &str = "import importlib.util, sys\nname, path, attr = sys.argv[1:4]\nspec = importlib.util.spec_from_file_location(name, path)\nmodule = importlib.util.module_from_spec(spec)\nsys.modules[name] = module\nspec.loader.exec_module(module)\nprint(getattr(module, attr))\n";
+    let (module, name) = attr.rsplit_once('.').unwrap_or(("__init__", attr));
+    let file = pyattr::module_file(finder, module)
+        .with_context(|| format!("module `{module}` not found"))?;
+    let python = project_python();
+    eprintln!(
+        "dist: {attr} is computed: executing {file} with {python} to read it, as setuptools does"
+    );
+    let out = std::process::Command::new(&python)
+        .args(["-c", LOAD, module])
+        .arg(project.root.join(&file).as_str())
+        .arg(name)
+        .current_dir(&project.root)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .with_context(|| format!("cannot run {python}"))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        bail!("{}", err.trim().lines().last().unwrap_or("it failed"));
+    }
+    let value = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    Ok((value, file))
+}
+
+/// The Python that executes project code when setuptools would:
+/// $XTASK_PYTHON, else this checkout's dev venv, else `python3`.
+fn project_python() -> String {
+    if let Ok(python) = std::env::var("XTASK_PYTHON") {
+        return python;
+    }
+    let venv = Layout::new().venv_bin("python");
+    if venv.is_file() {
+        return venv.to_string();
+    }
+    "python3".to_owned()
+}
+
 fn resolve_version(
     project: &pyproject::Project,
     tree: &tree::Tree,
@@ -193,9 +238,18 @@ fn resolve_version(
                 package_dir: &layout.package_dir,
                 read: &read,
             };
-            let (raw, file) = pyattr::read_attr(&finder, attr).map_err(|e| {
-                anyhow::anyhow!("{written_at}: dynamic version attr {attr:?} not found: {e}")
-            })?;
+            let (raw, file) = match pyattr::read_attr(&finder, attr) {
+                Ok(found) => found,
+                // setuptools then executes the module: so do we.
+                Err(why) if why.contains("is not a literal") => {
+                    evaluate_attr(project, &finder, attr).map_err(|e| {
+                        anyhow::anyhow!("{written_at}: dynamic version attr {attr:?}: {why}; and executing the module as setuptools does failed: {e}")
+                    })?
+                }
+                Err(e) => {
+                    bail!("{written_at}: dynamic version attr {attr:?} not found: {e}")
+                }
+            };
             let v = pyproject::normalize_version(&raw).map_err(|e| {
                 anyhow::anyhow!("{}: {e} (from attr {attr:?})", project.root.join(&file))
             })?;

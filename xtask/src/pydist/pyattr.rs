@@ -136,6 +136,11 @@ fn candidates(finder: &ModuleFinder<'_>, module: &str) -> Vec<String> {
     vec![format!("{base}.py"), format!("{base}/__init__.py")]
 }
 
+/// The file a module name stands for (relative to the project), if any.
+pub fn module_file(finder: &ModuleFinder<'_>, module: &str) -> Option<String> {
+    find_module(finder, module).map(|(path, _)| path)
+}
+
 fn find_module(finder: &ModuleFinder<'_>, module: &str) -> Option<(String, String)> {
     candidates(finder, module)
         .into_iter()
