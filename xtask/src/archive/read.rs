@@ -223,6 +223,23 @@ pub enum Sink {
 }
 
 impl Budget {
+    /// Read a member into its sink and add it to the listing (with its
+    /// bytes, when kept).
+    fn take(
+        &mut self,
+        listing: &mut Listing,
+        mut member: Member,
+        reader: &mut dyn Read,
+        sink: Sink,
+    ) -> Result<()> {
+        let mut kept = Vec::new();
+        if self.drain(&mut member, reader, sink, &mut kept)? {
+            listing.kept.insert(member.name.clone(), kept);
+        }
+        listing.members.push(member);
+        Ok(())
+    }
+
     /// Read a member into its sink; true if its bytes are to be kept.
     fn drain(
         &mut self,
@@ -312,20 +329,16 @@ pub fn zip<R: Read + io::Seek>(
         let mtime = entry.last_modified().map_or(0, |t| {
             (u64::from(t.datepart()) << 16) | u64::from(t.timepart())
         });
-        let mut member = Member {
-            name: name.clone(),
+        let member = Member {
+            name,
             kind,
             mode: entry.unix_mode().map(|m| m & 0o7777),
             mtime,
             size: entry.size(),
             sha256: [0; 32],
         };
-        let mut kept = Vec::new();
         let sink = choose(&member)?;
-        if budget.drain(&mut member, &mut entry, sink, &mut kept)? {
-            listing.kept.insert(name, kept);
-        }
-        listing.members.push(member);
+        budget.take(&mut listing, member, &mut entry, sink)?;
     }
     Ok(listing)
 }
@@ -457,20 +470,16 @@ pub fn targz<R: Read>(
         let mode = header.mode().ok().map(|m| m & 0o7777);
         let mtime = header.mtime().unwrap_or(0);
         budget.admit(&name, declared, None)?;
-        let mut member = Member {
-            name: name.clone(),
+        let member = Member {
+            name,
             kind,
             mode,
             mtime,
             size: declared,
             sha256: [0; 32],
         };
-        let mut kept = Vec::new();
         let sink = choose(&member)?;
-        if budget.drain(&mut member, &mut entry, sink, &mut kept)? {
-            listing.kept.insert(name, kept);
-        }
-        listing.members.push(member);
+        budget.take(&mut listing, member, &mut entry, sink)?;
     }
     Ok(listing)
 }

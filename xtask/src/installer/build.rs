@@ -532,12 +532,6 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
 /// The folder of `out` where artifacts of earlier builds are moved.
 pub const STALE: &str = "stale";
 
-/// Whether `name` looks like a release artifact (what a workflow would upload
-/// with `dist/*.whl`, `dist/*.tar.gz` or `dist/*.zip`).
-fn is_artifact_name(name: &str) -> bool {
-    name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")
-}
-
 /// Move files of `out` that look like release artifacts but are not among
 /// `ours` into `out/stale/`, so that no glob ships them. Returns their names.
 fn move_aside_stale(out: &Utf8Path, ours: &[String]) -> Result<Vec<String>> {
@@ -548,7 +542,7 @@ fn move_aside_stale(out: &Utf8Path, ours: &[String]) -> Result<Vec<String>> {
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.file_name().to_owned())
-        .filter(|n| is_artifact_name(n) && !ours.contains(n) && !n.starts_with('.'))
+        .filter(|n| checksums::is_upload_name(n) && !ours.contains(n) && !n.starts_with('.'))
         .collect();
     stale.sort();
     if stale.is_empty() {

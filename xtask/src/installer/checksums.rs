@@ -13,6 +13,12 @@ use crate::pydist::TimeSource;
 pub const SHA256SUMS: &str = "SHA256SUMS";
 pub const MANIFEST: &str = "manifest.json";
 
+/// Whether a file name is one a release upload picks up (`dist/*.whl`,
+/// `dist/*.tar.gz`, `dist/*.zip`).
+pub fn is_upload_name(name: &str) -> bool {
+    name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")
+}
+
 /// What an artifact is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {

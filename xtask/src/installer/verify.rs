@@ -48,12 +48,6 @@ impl flags::Verify {
 /// The checksum files are small; anything larger is not ours.
 const MAX_SUMS: u64 = 1 << 20;
 
-/// Whether a file name is one a release upload would pick up
-/// (`dist/*.whl`, `dist/*.tar.gz`, `dist/*.zip`).
-fn is_upload_name(name: &str) -> bool {
-    name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")
-}
-
 /// Run every check over `dir` for the release `identity`; returns what was
 /// checked, one line each.
 pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
@@ -97,7 +91,7 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
     {
         let entry = entry.with_context(|| format!("cannot list {dir}"))?;
         let name = entry.file_name();
-        if is_upload_name(name) && !listed.contains(&name) {
+        if checksums::is_upload_name(name) && !listed.contains(&name) {
             unlisted.push(name.to_owned());
         }
     }

@@ -467,11 +467,6 @@ for line in sys.stdin:
     #[test]
     fn agrees_with_packaging_on_generated_tags() {
         const PAIRS: usize = 6000;
-        let python = crate::paths::Layout::new().venv_bin("python");
-        assert!(
-            python.is_file(),
-            "{python} is missing; run `cargo xtask setup --python` (packaging is the oracle)"
-        );
         let mut rng = Rng::new(0x0005_EED4_4000);
         let mut pairs = Vec::with_capacity(PAIRS);
         for _ in 0..PAIRS {
@@ -485,30 +480,15 @@ for line in sys.stdin:
             let tag = random_tag(&mut rng, &core);
             pairs.push((tag, app));
         }
-        let input: String = pairs
+        let json: Vec<String> = pairs
             .iter()
-            .map(|(t, a)| serde_json::to_string(&[t, a]).unwrap() + "\n")
+            .map(|(t, a)| serde_json::to_string(&[t, a]).unwrap())
             .collect();
-        let mut child = std::process::Command::new(&python)
-            .args(["-c", ORACLE])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || {
-            use std::io::Write as _;
-            stdin.write_all(input.as_bytes()).unwrap();
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        assert!(out.status.success(), "the packaging oracle failed");
-        let verdicts: Vec<(bool, bool, bool, String, bool)> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(verdicts.len(), PAIRS);
+        let verdicts: Vec<(bool, bool, bool, String, bool)> =
+            crate::util::python::oracle(ORACLE, &json)
+                .iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
         let mut disagreements = Vec::new();
         let (mut matches, mut valid_tags) = (0, 0);
         for ((tag, app), theirs) in pairs.iter().zip(&verdicts) {

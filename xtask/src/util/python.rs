@@ -29,6 +29,39 @@ pub fn is_space(c: char) -> bool {
     )
 }
 
+/// Run `script` with the development venv's Python (packaging, the
+/// reference implementation, is installed there), one input per line on its
+/// stdin; its output lines, one per input. For the differential tests.
+#[cfg(test)]
+pub fn oracle(script: &str, inputs: &[String]) -> Vec<String> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let python = crate::paths::Layout::new().venv_bin("python");
+    assert!(
+        python.is_file(),
+        "{python} is missing; run `cargo xtask setup --python` (packaging is the oracle)"
+    );
+    let stdin: String = inputs.iter().map(|i| format!("{i}\n")).collect();
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || pipe.write_all(stdin.as_bytes()).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "the packaging oracle failed");
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), inputs.len(), "one answer per input");
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
