@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { bundleGraph } from './bundle-graph';
 
 // Directory of this config file; every path below is resolved from it so the
 // build does not depend on the current working directory.
@@ -14,6 +15,7 @@ const apiTarget = 'http://127.0.0.1:9090';
 export default defineConfig({
   root,
   base: '/',
+  plugins: [bundleGraph(root)],
   build: {
     outDir,
     emptyOutDir: true,

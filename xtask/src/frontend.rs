@@ -6,6 +6,7 @@ use xshell::{Shell, cmd};
 
 use crate::flags;
 use crate::paths::Layout;
+use crate::sbom;
 use crate::setup;
 
 impl flags::Frontend {
@@ -18,6 +19,10 @@ impl flags::Frontend {
         }
     }
 }
+
+/// Where the UI build's `bundleGraph` plugin (frontend/bundle-graph.ts) writes
+/// which modules went into which file.
+const BUNDLE_GRAPH_ENV: &str = "INVOKEAI_BUNDLE_GRAPH";
 
 /// Install the node modules from the lockfile, unless they already match it.
 pub fn install(sh: &Shell) -> Result<()> {
@@ -41,8 +46,19 @@ pub fn build_at(sh: &Shell, layout: &Layout) -> Result<()> {
             frontend: true,
         },
     )?;
+    let graph = layout.xtask_target().join("bundle-graph.json");
+    let sbom = layout.ui_sbom();
+    // Neither may survive from an earlier build if this one fails.
+    for stale in [&graph, &sbom] {
+        if let Err(e) = std::fs::remove_file(stale)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            return Err(e).with_context(|| format!("cannot remove {stale}"));
+        }
+    }
     let _dir = sh.push_dir(layout.frontend());
     cmd!(sh, "npm run --silent build")
+        .env(BUNDLE_GRAPH_ENV, &graph)
         .run()
         .context("the front-end build failed (npm run build in frontend/)")?;
     let index = layout.ui_dist().join("index.html");
@@ -50,7 +66,15 @@ pub fn build_at(sh: &Shell, layout: &Layout) -> Result<()> {
         index.is_file(),
         "the front-end build finished but wrote no {index}"
     );
+    let packages = sbom::write(&graph, &layout.frontend_lock(), &layout.ui_dist(), &sbom)?;
     eprintln!("frontend: built {}", layout.ui_dist());
+    eprintln!(
+        "frontend: wrote {sbom}: {} npm package{} bundled{}{}",
+        packages.len(),
+        if packages.len() == 1 { "" } else { "s" },
+        if packages.is_empty() { "" } else { ": " },
+        packages.join(", ")
+    );
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod openapi;
 mod paths;
 mod pydist;
 mod release;
+mod sbom;
 mod setup;
 mod test;
 mod typegen;

@@ -163,6 +163,12 @@ impl Layout {
         self.python().join("invokeai/frontend/web/dist")
     }
 
+    /// The SBOM of the npm packages in the built UI, written by the UI build
+    /// beside the Python project and shipped in the wheel's `.dist-info/sboms/`.
+    pub fn ui_sbom(&self) -> Utf8PathBuf {
+        self.python().join("sboms").join(crate::sbom::FILE_NAME)
+    }
+
     /// Installer templates and scripts.
     pub fn installer(&self) -> Utf8PathBuf {
         self.root.join("installer")

@@ -94,6 +94,15 @@ fn copy_project(name: &str, dest: &Path) {
         .unwrap();
         std::fs::write(ui.join("assets/app.js"), "console.log('ui');\n").unwrap();
         std::fs::write(ui.join("assets/fonts/ui.woff2"), [0u8, 1, 2, 250, 251, 252]).unwrap();
+        // The SBOM the UI build writes beside it (tool.xtask.dist.sbom-files).
+        let sboms = dest.join("sboms");
+        let _ = std::fs::remove_dir_all(&sboms);
+        std::fs::create_dir_all(&sboms).unwrap();
+        std::fs::write(
+            sboms.join("invokeai-ui.cdx.json"),
+            "{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\"}\n",
+        )
+        .unwrap();
     } else {
         copy_tree(&fixture_dir(name), dest, &[]);
     }

@@ -18,7 +18,7 @@ use super::frontend_cache::{self, Decision, Record};
 use super::staging::{self, BUNDLE, Staged};
 use super::templates::{self, ScriptValues};
 use crate::archive::atomic::set_mode;
-use crate::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter};
+use crate::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter, read};
 use crate::flags;
 use crate::frontend;
 use crate::paths::Layout;
@@ -69,10 +69,12 @@ impl flags::BuildInstaller {
                     plan.out.join(&built.installer_name).to_string(),
                 ),
                 ("DIST_PATH", plan.out.to_string()),
+                ("SBOM_FILENAME", built.sbom_name.clone()),
+                ("SBOM_PATH", plan.out.join(&built.sbom_name).to_string()),
             ];
             append_outputs(&target.value, &lines)?;
             eprintln!(
-                "build-installer: INSTALLER_FILENAME, INSTALLER_PATH, DIST_PATH appended to {} ({})",
+                "build-installer: INSTALLER_FILENAME, INSTALLER_PATH, DIST_PATH, SBOM_FILENAME, SBOM_PATH appended to {} ({})",
                 target.value, target.source
             );
         }
@@ -202,7 +204,7 @@ pub fn plan(layout: &Layout, observed: Observed, request: Request) -> Plan {
             let (reads, writes) = match step {
                 Step::Frontend => (
                     format!("{}/ ({frontend})", rel(layout.frontend())),
-                    format!("{}/", rel(layout.ui_dist())),
+                    format!("{}/, {}", rel(layout.ui_dist()), rel(layout.ui_sbom())),
                 ),
                 Step::Dist => (
                     format!(
@@ -213,12 +215,12 @@ pub fn plan(layout: &Layout, observed: Observed, request: Request) -> Plan {
                     format!("{}, {}", id.wheel(), id.sdist()),
                 ),
                 Step::Stage => (
-                    format!("{}/ and the wheel", rel(layout.installer())),
-                    format!("{BUNDLE}/"),
+                    format!("{}/ and the wheel (its SBOM too)", rel(layout.installer())),
+                    format!("{BUNDLE}/, {}", id.sbom()),
                 ),
                 Step::Zip => (format!("{BUNDLE}/"), id.installer()),
                 Step::Checksums => (
-                    "the three artifacts".to_owned(),
+                    "the four artifacts".to_owned(),
                     format!("{SHA256SUMS}, {MANIFEST} (commit {})", observed.commit),
                 ),
                 Step::Publish => (
@@ -274,6 +276,8 @@ impl Plan {
 pub struct Built {
     pub artifacts: Vec<Artifact>,
     pub installer_name: String,
+    /// The SBOM's release asset name.
+    pub sbom_name: String,
     pub steps: Vec<StepReport>,
     pub out: Utf8PathBuf,
     /// Older builds' artifacts moved to `{out}/stale/`.
@@ -431,6 +435,9 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
         Ok(((sdist, wheel), note))
     })?;
 
+    // The SBOM as the wheel carries it: the installer and the release get these bytes.
+    let sbom_bytes = sbom_of_wheel(&wheel.path)?;
+    let sbom_name = id.sbom();
     let staged = steps.run(Step::Stage, || {
         let project = dist::pyproject::load(&layout.python())?;
         let (python_min, python_max_exclusive) = templates::python_range(
@@ -444,7 +451,7 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
             python_min,
             python_max_exclusive,
         };
-        let staged = staging::plan(&layout.installer(), &wheel.path, &values)?;
+        let staged = staging::plan(&layout.installer(), &wheel.path, &sbom_bytes, &values)?;
         write_staging(&work.0.join(BUNDLE), &staged)?;
         let note = format!(
             "{} files, Python {} to <{}",
@@ -466,8 +473,15 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
         let (zip_sha, zip_size) = std::fs::File::open(&zip_path)
             .and_then(sha256_hex_of)
             .with_context(|| format!("cannot read {zip_path}"))?;
+        write_file(&work.0.join(&sbom_name), &sbom_bytes)?;
         let artifacts = vec![
             artifact(&sdist.path, Kind::Sdist, &sdist.sha256, sdist.size)?,
+            Artifact {
+                file: sbom_name.clone(),
+                kind: Kind::Sbom,
+                size: sbom_bytes.len() as u64,
+                sha256: crate::util::hash::sha256_hex(&sbom_bytes),
+            },
             artifact(&wheel.path, Kind::Wheel, &wheel.sha256, wheel.size)?,
             Artifact {
                 file: installer_name.clone(),
@@ -496,6 +510,7 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
             (sdist.path.clone(), id.sdist()),
             (wheel.path.clone(), id.wheel()),
             (zip_path.clone(), installer_name.clone()),
+            (work.0.join(&sbom_name), sbom_name.clone()),
         ];
         // The checksum files last: while they are old, they do not vouch for new files.
         moves.push((work.0.join(SHA256SUMS), SHA256SUMS.to_owned()));
@@ -523,6 +538,7 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
     Ok(Built {
         artifacts,
         installer_name,
+        sbom_name,
         steps: steps.done,
         out: out.to_path_buf(),
         moved_aside,
@@ -566,7 +582,7 @@ fn move_aside_stale(out: &Utf8Path, ours: &[String]) -> Result<Vec<String>> {
 fn frontend_step(sh: &Shell, layout: &Layout, lint: Lint, force: bool) -> Result<String> {
     let record_path = layout.xtask_target().join("frontend-build.stamp");
     let inputs = frontend_cache::hash_inputs(&layout.frontend())?;
-    let output = frontend_cache::hash_output(&layout.ui_dist())?;
+    let output = frontend_cache::hash_output(&layout.ui_dist(), &layout.ui_sbom())?;
     let last = std::fs::read_to_string(&record_path)
         .ok()
         .and_then(|t| Record::parse(&t));
@@ -591,12 +607,14 @@ fn frontend_step(sh: &Shell, layout: &Layout, lint: Lint, force: bool) -> Result
     // A stale record must not survive a failed build.
     let _ = std::fs::remove_file(&record_path);
     frontend::build_at(sh, layout)?;
-    let output = frontend_cache::hash_output(&layout.ui_dist())?.with_context(|| {
-        format!(
-            "the front-end build wrote no {}",
-            layout.ui_dist().join("index.html")
-        )
-    })?;
+    let output =
+        frontend_cache::hash_output(&layout.ui_dist(), &layout.ui_sbom())?.with_context(|| {
+            format!(
+                "the front-end build wrote no {} or no {}",
+                layout.ui_dist().join("index.html"),
+                layout.ui_sbom()
+            )
+        })?;
     if let Some(parent) = record_path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {parent}"))?;
     }
@@ -607,6 +625,40 @@ fn frontend_step(sh: &Shell, layout: &Layout, lint: Lint, force: bool) -> Result
 fn file_name(path: &Utf8Path) -> Result<&str> {
     path.file_name()
         .with_context(|| format!("{path} has no file name"))
+}
+
+/// The one SBOM of a wheel's `.dist-info/sboms/`, read back from the wheel.
+fn sbom_of_wheel(wheel: &Utf8Path) -> Result<Vec<u8>> {
+    let name = file_name(wheel)?;
+    let wanted = |m: &str| {
+        m.split_once(".dist-info/sboms/")
+            .is_some_and(|(_, f)| f == crate::sbom::FILE_NAME)
+    };
+    let listing = read::zip(
+        read::open_regular(wheel)?,
+        name,
+        read::Limits::RELEASE,
+        |m| {
+            Ok(if wanted(&m.name) {
+                read::Sink::Keep
+            } else {
+                read::Sink::Hash
+            })
+        },
+    )?;
+    let found: Vec<&Vec<u8>> = listing
+        .kept
+        .iter()
+        .filter(|(k, _)| wanted(k))
+        .map(|(_, v)| v)
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        _ => bail!(
+            "{name} carries no .dist-info/sboms/{}: python/pyproject.toml must keep it in [tool.xtask.dist] sbom-files",
+            crate::sbom::FILE_NAME
+        ),
+    }
 }
 
 fn artifact(path: &Utf8Path, kind: Kind, sha256: &str, size: u64) -> Result<Artifact> {
@@ -738,6 +790,7 @@ mod tests {
                 sha256: "ab".repeat(32),
             }],
             installer_name: "z.zip".into(),
+            sbom_name: "a-ui.cdx.json".into(),
             steps: vec![
                 StepReport {
                     step: Step::Dist,
@@ -811,7 +864,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.ends_with("artifacts: InvokeAI-installer-v6.10.0rc1.zip, invokeai-6.10.0rc1-py3-none-any.whl, invokeai-6.10.0rc1.tar.gz\n"),
+            text.ends_with("artifacts: InvokeAI-installer-v6.10.0rc1.zip, invokeai-6.10.0rc1-py3-none-any.whl, invokeai-6.10.0rc1-ui.cdx.json, invokeai-6.10.0rc1.tar.gz\n"),
             "{text}"
         );
     }

@@ -25,6 +25,8 @@ pub enum Kind {
     Sdist,
     Wheel,
     Installer,
+    /// The SBOM of the npm packages in the UI, as in the wheel.
+    Sbom,
 }
 
 impl Kind {
@@ -33,11 +35,12 @@ impl Kind {
             Kind::Sdist => "sdist",
             Kind::Wheel => "wheel",
             Kind::Installer => "installer",
+            Kind::Sbom => "sbom",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Kind::Sdist, Kind::Wheel, Kind::Installer]
+        [Kind::Sdist, Kind::Wheel, Kind::Installer, Kind::Sbom]
             .into_iter()
             .find(|k| k.as_str() == s)
     }

@@ -73,12 +73,20 @@ pub fn hash_inputs(frontend: &Utf8Path) -> Result<String> {
     hash_tree(frontend, NOT_INPUTS)
 }
 
-/// The hash of the built UI, or `None` when it has no `index.html`.
-pub fn hash_output(ui_dist: &Utf8Path) -> Result<Option<String>> {
+/// The hash of the built UI and of the SBOM written with it, or `None` when
+/// the UI has no `index.html` or the SBOM is missing.
+pub fn hash_output(ui_dist: &Utf8Path, sbom: &Utf8Path) -> Result<Option<String>> {
     if !ui_dist.join("index.html").is_file() {
         return Ok(None);
     }
-    hash_tree(ui_dist, &[]).map(Some)
+    let Ok(sbom_bytes) = std::fs::read(sbom) else {
+        return Ok(None);
+    };
+    let tree = hash_tree(ui_dist, &[])?;
+    let mut hasher = Sha256::new();
+    hasher.update(tree.as_bytes());
+    hasher.update(&sbom_bytes);
+    Ok(Some(hex(&hasher.finalize())))
 }
 
 /// sha256 over (relative path, size, content) of every file, in sorted order.
@@ -194,10 +202,25 @@ mod tests {
             hash_inputs(root).unwrap(),
             "a rename changes the hash"
         );
+        let sbom = root.join("ui.cdx.json");
         assert_eq!(
-            hash_output(&root.join("src")).unwrap(),
+            hash_output(&root.join("src"), &sbom).unwrap(),
             None,
             "no index.html, no output"
+        );
+        std::fs::write(root.join("src/index.html"), "<!doctype html>").unwrap();
+        assert_eq!(
+            hash_output(&root.join("src"), &sbom).unwrap(),
+            None,
+            "no SBOM, no output"
+        );
+        std::fs::write(&sbom, "{}").unwrap();
+        let with_sbom = hash_output(&root.join("src"), &sbom).unwrap().unwrap();
+        std::fs::write(&sbom, "{ }").unwrap();
+        assert_ne!(
+            Some(with_sbom),
+            hash_output(&root.join("src"), &sbom).unwrap(),
+            "an edited SBOM is another output"
         );
     }
 }

@@ -21,7 +21,12 @@ pub struct Staged {
 }
 
 /// Plan the installer folder from `installer/`, the wheel and the script values.
-pub fn plan(installer: &Utf8Path, wheel: &Utf8Path, values: &ScriptValues) -> Result<Vec<Staged>> {
+pub fn plan(
+    installer: &Utf8Path,
+    wheel: &Utf8Path,
+    sbom: &[u8],
+    values: &ScriptValues,
+) -> Result<Vec<Staged>> {
     let mut staged = Vec::new();
     for (template, name, mode) in [
         ("install.sh.in", "install.sh", 0o755),
@@ -69,8 +74,18 @@ pub fn plan(installer: &Utf8Path, wheel: &Utf8Path, values: &ScriptValues) -> Re
         mode: 0o644,
         bytes: read(wheel)?,
     });
+    staged.push(Staged {
+        path: sbom_member(),
+        mode: 0o644,
+        bytes: sbom.to_vec(),
+    });
     staged.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(staged)
+}
+
+/// Where the installer carries the wheel's SBOM, relative to its folder.
+pub fn sbom_member() -> String {
+    format!("sboms/{}", crate::sbom::FILE_NAME)
 }
 
 fn read(path: &Utf8Path) -> Result<Vec<u8>> {
@@ -132,7 +147,7 @@ mod tests {
             python_min: "3.10".into(),
             python_max_exclusive: "3.14".into(),
         };
-        let staged = plan(&layout.installer(), &wheel, &values).unwrap();
+        let staged = plan(&layout.installer(), &wheel, b"{}", &values).unwrap();
         let names: Vec<&str> = staged.iter().map(|s| s.path.as_str()).collect();
         for expected in [
             "install.sh",
@@ -145,6 +160,7 @@ mod tests {
             "readme.txt",
             "WinLongPathsEnabled.reg",
             "invokeai-1.2.3-py3-none-any.whl",
+            "sboms/invokeai-ui.cdx.json",
         ] {
             assert!(
                 names.contains(&expected),

@@ -3,7 +3,8 @@
 //!
 //! In order: every file against SHA256SUMS and manifest.json; every wheel's
 //! RECORD; the installer zip carries the very same wheel; the wheel carries
-//! the built UI (its page and the assets the page references); and the
+//! the built UI (its page and the assets the page references) and an SBOM of
+//! it that the installer and the release asset repeat; and the
 //! version agrees everywhere (the version file, METADATA, PKG-INFO, the file
 //! names, the filled install scripts, the manifest), by PEP 440 equality.
 //! The first mismatch ends the run with an error naming it.
@@ -16,13 +17,14 @@ use xshell::Shell;
 
 use super::checksums::{self, Kind, Manifest};
 use super::checksums::{MANIFEST, SHA256SUMS};
-use super::staging::BUNDLE;
+use super::staging::{self, BUNDLE};
 use crate::archive::read::{self, Limits, Listing, Sink};
 use crate::flags;
 use crate::paths::Layout;
 use crate::pydist::names;
 use crate::release::identity::{self, Identity};
 use crate::release::version;
+use crate::sbom;
 use crate::util::hash::{hex, record_hash, sha256_hex_of};
 
 /// Where the built UI sits inside the wheel.
@@ -153,6 +155,12 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
     let wheel_name = of_kind(Kind::Wheel)?;
     let sdist_name = of_kind(Kind::Sdist)?;
     let zip_name = of_kind(Kind::Installer)?;
+    let sbom_name = of_kind(Kind::Sbom)?;
+    ensure!(
+        sbom_name == identity.sbom(),
+        "{MANIFEST} gives the kind sbom to {sbom_name}; the release's SBOM is {}",
+        identity.sbom()
+    );
     ensure!(
         (wheel_name, sdist_name, zip_name)
             == (
@@ -176,13 +184,14 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
     let record_name = format!("{dist_info}/RECORD");
     let metadata_name = format!("{dist_info}/METADATA");
     let index_name = format!("{UI_PREFIX}index.html");
+    let wheel_sbom = format!("{dist_info}/sboms/{}", sbom::FILE_NAME);
     let wheel = read::zip(
         read::open_regular(&dir.join(wheel_name))?,
         wheel_name,
         Limits::RELEASE,
         |m| {
             Ok(
-                if [&record_name, &metadata_name, &index_name].contains(&&m.name) {
+                if [&record_name, &metadata_name, &index_name, &wheel_sbom].contains(&&m.name) {
                     Sink::Keep
                 } else {
                     Sink::Hash
@@ -255,7 +264,50 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
         assets.len()
     ));
 
-    // 5. The version everywhere.
+    // 5. The SBOM of the npm packages in the UI: the wheel's describes the
+    //    UI files in the wheel, byte for byte; the installer and the release
+    //    asset carry the same document.
+    let sbom_text = wheel.kept.get(&wheel_sbom).with_context(|| {
+        format!("{wheel_name} has no {wheel_sbom}: python/pyproject.toml must keep it in [tool.xtask.dist] sbom-files")
+    })?;
+    let ui_files: Vec<(String, String)> = wheel
+        .members
+        .iter()
+        .filter(|m| m.kind == read::Kind::File)
+        .filter_map(|m| {
+            m.name
+                .strip_prefix(UI_PREFIX)
+                .map(|rel| (rel.to_owned(), hex(&m.sha256)))
+        })
+        .collect();
+    let checked = sbom::check(&String::from_utf8_lossy(sbom_text), &ui_files)
+        .with_context(|| format!("{wheel_name}: {wheel_sbom} does not describe the UI it ships"))?;
+    let sbom_sha = crate::util::hash::sha256_hex(sbom_text);
+    let sbom_listed = &sums.iter().find(|(n, _)| n == sbom_name).expect("listed").1;
+    ensure!(
+        &sbom_sha == sbom_listed,
+        "{sbom_name} differs from the {wheel_sbom} of {wheel_name}"
+    );
+    let in_installer = format!("{BUNDLE}/{}", staging::sbom_member());
+    let bundled_sbom = installer
+        .member(&in_installer)
+        .with_context(|| format!("{zip_name} has no {in_installer}"))?;
+    ensure!(
+        hex(&bundled_sbom.sha256) == sbom_sha,
+        "{zip_name}: {in_installer} differs from the {wheel_sbom} of {wheel_name}"
+    );
+    done.push(format!(
+        "{wheel_name} carries an SBOM of the {} UI files and the {} npm package(s) bundled in them ({}); {zip_name} and {sbom_name} hold the same document",
+        checked.files,
+        checked.packages.len(),
+        if checked.packages.is_empty() {
+            "none".to_owned()
+        } else {
+            checked.packages.join(", ")
+        }
+    ));
+
+    // 6. The version everywhere.
     let mut versions: Vec<(String, String)> = vec![(MANIFEST.to_owned(), manifest.version.clone())];
     let metadata = wheel
         .kept

@@ -220,7 +220,22 @@ pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Lin
             .map(|m| (m.name.clone(), m.sha256))
             .collect()
     };
-    let (ow, tw) = (files(&ours.wheel), files(&theirs.wheel));
+    let (mut ow, tw) = (files(&ours.wheel), files(&theirs.wheel));
+    // PEP 770 SBOMs from [tool.xtask.dist] sbom-files: setuptools has no way to ship one.
+    let sboms: Vec<String> = ow
+        .keys()
+        .filter(|k| k.split_once(".dist-info/sboms/").is_some() && !tw.contains_key(k.as_str()))
+        .cloned()
+        .collect();
+    if !sboms.is_empty() {
+        for k in &sboms {
+            ow.remove(k);
+        }
+        out.push(Line::Deliberate(format!(
+            "wheel: {} SBOM(s) only in ours, from tool.xtask.dist.sbom-files (PEP 770; setuptools cannot ship one): {sboms:?}",
+            sboms.len()
+        )));
+    }
     let only_ours: Vec<&String> = ow.keys().filter(|k| !tw.contains_key(*k)).collect();
     let only_theirs: Vec<&String> = tw.keys().filter(|k| !ow.contains_key(*k)).collect();
     if only_ours.is_empty() && only_theirs.is_empty() {

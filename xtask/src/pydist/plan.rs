@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use camino::Utf8PathBuf;
 
 use super::files::Selection;
@@ -127,6 +127,16 @@ pub fn plan(
     }
     for lf in &selection.license_files {
         info.push(file_entry(tree, format!("{dist_info}/licenses/{lf}"), lf)?);
+    }
+    for sbom in &project.sbom_files {
+        let base = sbom.rsplit('/').next().unwrap_or(sbom);
+        if tree.file(sbom).is_none() {
+            bail!(
+                "{}: tool.xtask.dist.sbom-files names {sbom}, which is not a file of the project (for the app: `cargo xtask frontend build` writes it)",
+                project.root.join("pyproject.toml")
+            );
+        }
+        info.push(file_entry(tree, format!("{dist_info}/sboms/{base}"), sbom)?);
     }
     info.sort_by(|a, b| a.name.cmp(&b.name));
     wheel_entries.extend(info);

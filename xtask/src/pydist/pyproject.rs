@@ -297,6 +297,9 @@ pub struct Project {
     /// Files the configuration points at (readme, license file, version
     /// file): setuptools adds them to the sdist.
     pub referenced_files: Vec<String>,
+    /// `[tool.xtask.dist] sbom-files`: SBOMs (PEP 770) shipped in the
+    /// wheel's `.dist-info/sboms/` under their file names.
+    pub sbom_files: Vec<String>,
 }
 
 const PROJECT_KEYS: &[&str] = &[
@@ -422,6 +425,7 @@ impl Project {
             entry_points: vec![],
             setuptools,
             referenced_files: vec![],
+            sbom_files: vec![],
         }
     }
 }
@@ -491,6 +495,7 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         }
     }
     let universal_wheel = command_effects.contains(&CommandEffect::Universal);
+    let sbom_files = read_xtask_table(&src, tool)?;
     let st = tool.and_then(|t| t.get("setuptools"));
     if let Some(st) = st {
         for (key, value) in src.table(st, "[tool.setuptools]")? {
@@ -830,7 +835,43 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         vouched_build_requires,
         warnings,
         universal_wheel,
+        sbom_files,
     })
+}
+
+/// `[tool.xtask.dist]`: this builder's own options. `sbom-files` lists SBOM
+/// documents (PEP 770), relative to the project, that the wheel ships in
+/// `.dist-info/sboms/` (as hatchling's option of that name does).
+fn read_xtask_table(src: &Source, tool: Option<&Tv>) -> Result<Vec<String>> {
+    let Some(dist) = tool
+        .and_then(|t| t.get("xtask"))
+        .and_then(|x| x.get("dist"))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut sbom_files = Vec::new();
+    for (key, value) in src.table(dist, "[tool.xtask.dist]")? {
+        if key != "sbom-files" {
+            return Err(src.err(
+                value,
+                format!("tool.xtask.dist.{key} is unknown; the only key is sbom-files"),
+            ));
+        }
+        for file in checked_patterns(src, value, "tool.xtask.dist.sbom-files")? {
+            let base = file.rsplit('/').next().unwrap_or(&file).to_owned();
+            if sbom_files
+                .iter()
+                .any(|f: &String| f.rsplit('/').next() == Some(base.as_str()))
+            {
+                return Err(src.err(
+                    value,
+                    format!("tool.xtask.dist.sbom-files: two files are named {base:?}; each lands in .dist-info/sboms/ under its file name"),
+                ));
+            }
+            sbom_files.push(file);
+        }
+    }
+    Ok(sbom_files)
 }
 
 /// Validate a PEP 440 version and return its normal form.

@@ -64,6 +64,15 @@ impl Identity {
         installer_zip_name(self.version())
     }
 
+    /// The SBOM of the npm packages in the UI (the wheel's
+    /// `.dist-info/sboms/` document), as a release asset.
+    pub fn sbom(&self) -> String {
+        format!(
+            "{}-ui.cdx.json",
+            names::stem(&self.project, &self.version().to_string())
+        )
+    }
+
     /// The files uploaded to a package index: the wheel, then the sdist.
     pub fn index_files(&self) -> [String; 2] {
         [self.wheel(), self.sdist()]
@@ -72,7 +81,7 @@ impl Identity {
     /// Every artifact of the release, in the order SHA256SUMS lists them
     /// (sorted by name).
     pub fn artifacts(&self) -> Vec<String> {
-        let mut all = vec![self.installer(), self.wheel(), self.sdist()];
+        let mut all = vec![self.installer(), self.wheel(), self.sdist(), self.sbom()];
         all.sort();
         all
     }
@@ -162,6 +171,7 @@ mod tests {
             [
                 "InvokeAI-installer-v6.10.0rc1.zip",
                 "invokeai-6.10.0rc1-py3-none-any.whl",
+                "invokeai-6.10.0rc1-ui.cdx.json",
                 "invokeai-6.10.0rc1.tar.gz"
             ]
         );
