@@ -138,8 +138,7 @@ impl Lockfile {
 
 /// The package name at the end of a lockfile key (`node_modules/@s/b` → `@s/b`).
 fn package_name_of(key: &str) -> &str {
-    let tail = key.rsplit_once("node_modules/").map_or(key, |(_, t)| t);
-    tail
+    key.rsplit_once("node_modules/").map_or(key, |(_, t)| t)
 }
 
 /// Where a module's code comes from.

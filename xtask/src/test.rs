@@ -94,6 +94,7 @@ pub const SLOW: &[&str] = &[
     "real_projects",
     "release_build",
     "reproducible",
+    "sbom",
     "typegen",
     "verify",
 ];

@@ -60,6 +60,7 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
         "SHA256SUMS".to_owned(),
         "github-output".to_owned(),
         format!("invokeai-{version}-py3-none-any.whl"),
+        format!("invokeai-{version}-ui.cdx.json"),
         format!("invokeai-{version}.tar.gz"),
         "manifest.json".to_owned(),
         "notes.txt".to_owned(),
@@ -97,17 +98,19 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
             .lines()
             .filter(|l| l.ends_with(": OK"))
             .count(),
-        3,
+        4,
         "{}",
         stdout(&check)
     );
 
-    // Exactly the three step outputs.
+    // Exactly the five step outputs.
     let outputs = std::fs::read_to_string(&github_output).unwrap();
     let dir = out.path().to_string_lossy();
     assert_eq!(
         outputs,
-        format!("INSTALLER_FILENAME={zip}\nINSTALLER_PATH={dir}/{zip}\nDIST_PATH={dir}\n")
+        format!(
+            "INSTALLER_FILENAME={zip}\nINSTALLER_PATH={dir}/{zip}\nDIST_PATH={dir}\nSBOM_FILENAME=invokeai-{version}-ui.cdx.json\nSBOM_PATH={dir}/invokeai-{version}-ui.cdx.json\n"
+        )
     );
 
     // The summary table names every artifact with its sha256, and every step.

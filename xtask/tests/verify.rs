@@ -53,6 +53,8 @@ fn intact_artifacts_pass_every_check() {
         "RECORD lists every member",
         "byte for byte",
         "carries the UI",
+        "carries an SBOM of the",
+        "hold the same document",
         "agrees in 6 places",
     ] {
         assert!(text.contains(expected), "no {expected:?} in\n{text}");
@@ -61,7 +63,7 @@ fn intact_artifacts_pass_every_check() {
 
 #[test]
 fn a_flipped_byte_in_any_artifact_is_caught_and_named() {
-    for suffix in [".whl", ".tar.gz", ".zip"] {
+    for suffix in [".whl", ".tar.gz", ".zip", ".cdx.json"] {
         let dir = copy_of_build();
         let path = find(dir.path(), suffix);
         let mut bytes = std::fs::read(&path).unwrap();
@@ -126,6 +128,106 @@ with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(err.contains("RECORD") && err.contains("sha256="), "{err}");
+}
+
+/// The wheel's SBOM rewritten to claim another hash for a UI file, with RECORD,
+/// the installer's copy of the wheel and the checksum files updated to match:
+/// only the SBOM check can catch it.
+#[test]
+fn a_wheel_whose_sbom_does_not_describe_its_ui_is_caught() {
+    let dir = copy_of_build();
+    let wheel = find(dir.path(), ".whl");
+    let old = std::fs::read(&wheel).unwrap();
+    let script = r#"
+import base64, hashlib, json, sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+def record_hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+with zipfile.ZipFile(src) as zin:
+    members = [(info, zin.read(info)) for info in zin.infolist()]
+sbom_name = next(i.filename for i, _ in members if "/sboms/" in i.filename)
+out = []
+for info, data in members:
+    if info.filename == sbom_name:
+        doc = json.loads(data)
+        for c in doc["components"]:
+            if c["type"] == "file":
+                c["hashes"][0]["content"] = "0" * 64
+                break
+        data = json.dumps(doc, indent=2).encode()
+        sbom = data
+    out.append((info, data))
+with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    for info, data in out:
+        if info.filename.endswith(".dist-info/RECORD"):
+            lines = []
+            for line in data.decode().splitlines():
+                if line.startswith(sbom_name + ","):
+                    line = f"{sbom_name},{record_hash(sbom)},{len(sbom)}"
+                lines.append(line)
+            data = ("\n".join(lines) + "\n").encode()
+        zout.writestr(info, data)
+"#;
+    let repack = r#"
+import sys, zipfile
+zip_path, wheel_path, out_path = sys.argv[1:4]
+wheel_name = wheel_path.rsplit("/", 1)[1]
+with zipfile.ZipFile(zip_path) as zin, zipfile.ZipFile(out_path, "w", zipfile.ZIP_DEFLATED) as zout:
+    for info in zin.infolist():
+        data = zin.read(info)
+        if info.filename.endswith("/" + wheel_name):
+            data = open(wheel_path, "rb").read()
+        zout.writestr(info, data)
+"#;
+    let forged = dir.path().join("forged.whl");
+    run_ok(
+        std::process::Command::new(venv_python())
+            .args(["-c", script])
+            .arg(&wheel)
+            .arg(&forged),
+    );
+    std::fs::rename(&forged, &wheel).unwrap();
+    resum(dir.path(), &old, &std::fs::read(&wheel).unwrap());
+    let zip = find(dir.path(), ".zip");
+    let old_zip = std::fs::read(&zip).unwrap();
+    let forged_zip = dir.path().join("forged.zip");
+    run_ok(
+        std::process::Command::new(venv_python())
+            .args(["-c", repack])
+            .arg(&zip)
+            .arg(&wheel)
+            .arg(&forged_zip),
+    );
+    std::fs::rename(&forged_zip, &zip).unwrap();
+    resum(dir.path(), &old_zip, &std::fs::read(&zip).unwrap());
+    let out = verify(dir.path());
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("does not describe the UI it ships") && err.contains("another build"),
+        "{err}"
+    );
+}
+
+/// The release's SBOM asset swapped for another document (checksums kept in
+/// step): it must be the very document the wheel carries.
+#[test]
+fn a_release_sbom_other_than_the_wheels_is_caught() {
+    let dir = copy_of_build();
+    let path = find(dir.path(), ".cdx.json");
+    let old = std::fs::read(&path).unwrap();
+    let new = String::from_utf8(old.clone())
+        .unwrap()
+        .replacen("\"version\": 1", "\"version\": 2", 1)
+        .into_bytes();
+    assert_ne!(old, new);
+    std::fs::write(&path, &new).unwrap();
+    resum(dir.path(), &old, &new);
+    let out = verify(dir.path());
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(err.contains(&format!("{name} differs from the")), "{err}");
 }
 
 #[test]

@@ -658,10 +658,11 @@ fn publish_jobs_check_their_index_then_publish_with_trusted_publishing() {
 }
 
 /// Every artifact of a release, as the draft names them.
-const RELEASE_ASSETS: [&str; 5] = [
+const RELEASE_ASSETS: [&str; 6] = [
     "release-assets/*.tar.gz",
     "release-assets/*.whl",
     "release-assets/${{ needs.build.outputs.INSTALLER_FILENAME }}",
+    "release-assets/${{ needs.build.outputs.SBOM_FILENAME }}",
     "release-assets/SHA256SUMS",
     "release-assets/manifest.json",
 ];
@@ -1309,7 +1310,12 @@ fn pytest_runs_on_every_platform_and_supported_python() {
 fn build_uploads_the_pypi_files_and_the_installer_as_two_artifacts() {
     let doc = workflow("build-installer.yml");
     let job = doc.job("build");
-    for key in ["INSTALLER_FILENAME", "INSTALLER_PATH", "DIST_PATH"] {
+    for key in [
+        "INSTALLER_FILENAME",
+        "INSTALLER_PATH",
+        "DIST_PATH",
+        "SBOM_FILENAME",
+    ] {
         assert_eq!(
             scalar(&job["outputs"][key]),
             Some(format!("${{{{ steps.build.outputs.{key} }}}}")),
@@ -1363,6 +1369,7 @@ fn build_uploads_the_pypi_files_and_the_installer_as_two_artifacts() {
         installer,
         [
             "${{ steps.build.outputs.INSTALLER_PATH }}",
+            "${{ steps.build.outputs.SBOM_PATH }}",
             "${{ steps.build.outputs.DIST_PATH }}/SHA256SUMS",
             "${{ steps.build.outputs.DIST_PATH }}/manifest.json"
         ]
