@@ -45,17 +45,32 @@ impl Indexes {
 
 /// Run preflight; assert it changed nothing; return (exit code, stdout).
 fn preflight(repo: &Repo, testpypi: &str, pypi: &str) -> (Option<i32>, String) {
+    preflight_with(repo, testpypi, pypi, &[], "20")
+}
+
+/// [`preflight`] with extra environment variables and a timeout.
+fn preflight_with(
+    repo: &Repo,
+    testpypi: &str,
+    pypi: &str,
+    env: &[(&str, String)],
+    timeout: &str,
+) -> (Option<i32>, String) {
     let refs = repo.refs();
     let files = repo.snapshot();
-    let out = output(&mut repo.xtask(&[
+    let mut cmd = repo.xtask(&[
         "preflight",
         "--testpypi",
         testpypi,
         "--pypi",
         pypi,
         "--timeout",
-        "20",
-    ]));
+        timeout,
+    ]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = output(&mut cmd);
     assert_eq!(repo.refs(), refs, "preflight changed a ref");
     assert!(repo.snapshot() == files, "preflight changed a file");
     (out.status.code(), stdout(&out) + &stderr(&out))
@@ -216,4 +231,119 @@ fn a_broken_version_file_is_a_blocker() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("`one` is not a PEP 440 version"), "{text}");
     assert!(text.contains("way out: "), "{text}");
+}
+
+/// A stand-in `gh` on PATH that answers `gh api` from canned files, logs its
+/// arguments, and is told which repository to ask about by GH_REPO.
+struct FakeGh {
+    dir: tempfile::TempDir,
+}
+
+impl FakeGh {
+    /// `script` is the body of the shell script (`$4` is the API path).
+    fn new(script: &str) -> FakeGh {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempdir();
+        let gh = dir.path().join("gh");
+        std::fs::write(
+            &gh,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{}'\n{script}\n",
+                dir.path().join("calls.log").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+        FakeGh { dir }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let path = format!(
+            "{}:{}",
+            self.dir.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        vec![("PATH", path), ("GH_REPO", "invoke-ai/InvokeAI".to_owned())]
+    }
+
+    fn calls(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("calls.log")).unwrap_or_default()
+    }
+}
+
+#[test]
+fn environments_are_asked_of_github_through_gh_and_a_missing_reviewer_blocks() {
+    let indexes = Indexes::start();
+    let repo = ready_repo();
+    let (t, p) = (&indexes.testpypi.index, &indexes.pypi.index);
+
+    // testpypi with a reviewer and a v* tag rule; pypi without reviewers.
+    let gh = FakeGh::new(
+        r#"case "$4" in
+  */environments) echo '{"total_count": 2, "environments": [
+    {"name": "testpypi", "protection_rules": [{"type": "required_reviewers", "reviewers": [{"type": "User", "reviewer": {"login": "ann"}}]}],
+     "deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}},
+    {"name": "pypi", "protection_rules": [], "deployment_branch_policy": null}]}' ;;
+  */deployment-branch-policies) echo '{"total_count": 1, "branch_policies": [{"name": "v*", "type": "tag"}]}' ;;
+  *) echo "unexpected $4" >&2; exit 1 ;;
+esac"#,
+    );
+    let (code, text) = preflight_with(&repo, t, p, &gh.env(), "20");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("  environment testpypi: 1 required reviewer; deploys from tags v*\n              pypi: 0 required reviewers; deploys from any branch or tag\n"),
+        "{text}"
+    );
+    let blockers = blocker_lines(&text);
+    assert_eq!(blockers.len(), 1, "{text}");
+    assert!(
+        blockers[0]
+            .contains("the pypi environment of invoke-ai/InvokeAI has no required reviewers"),
+        "{text}"
+    );
+    // Only reads: `gh api` GETs of the two endpoints, nothing else.
+    let calls = gh.calls();
+    assert_eq!(
+        calls
+            .lines()
+            .map(|l| l.rsplit(' ').next().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "repos/invoke-ai/InvokeAI/environments",
+            "repos/invoke-ai/InvokeAI/environments/testpypi/deployment-branch-policies"
+        ],
+        "{calls}"
+    );
+    assert!(
+        calls
+            .lines()
+            .all(|l| l.starts_with("api ") && !l.contains("-X")),
+        "{calls}"
+    );
+
+    // Not logged in: preflight cannot tell, and that alone does not block.
+    let gh = FakeGh::new(
+        "echo 'To get started with GitHub CLI, please run:  gh auth login' >&2\nexit 4",
+    );
+    let (code, text) = preflight_with(&repo, t, p, &gh.env(), "20");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("  environment cannot tell: gh is not logged in (`gh auth login`)\n"),
+        "{text}"
+    );
+
+    // A gh that hangs is stopped at the timeout.
+    let gh = FakeGh::new("exec sleep 60");
+    let (code, text) = preflight_with(&repo, t, p, &gh.env(), "3");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("did not answer within 3s"), "{text}");
+
+    // A remote that is not on GitHub, and no GH_REPO: gh is not asked.
+    let gh = FakeGh::new("exit 1");
+    let mut env = gh.env();
+    env.retain(|(k, _)| *k != "GH_REPO");
+    let (code, text) = preflight_with(&repo, t, p, &env, "20");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("is not on github.com"), "{text}");
+    assert_eq!(gh.calls(), "");
 }

@@ -4,6 +4,7 @@
 
 pub mod check_published;
 pub mod check_version;
+pub mod environments;
 pub mod git;
 pub mod github_output;
 pub mod identity;

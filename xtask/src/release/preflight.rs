@@ -4,12 +4,15 @@
 //! It reads the version and the tag it gives, what the repository and the
 //! remote say about that tag, whether the working tree is clean, and whether
 //! TestPyPI and PyPI already have the version (check-published against both);
-//! then it lists the artifact names the build will produce and the steps the
+//! and, where the GitHub CLI is installed and logged in, whether the
+//! `testpypi` and `pypi` environments exist with required reviewers; then it
+//! lists the artifact names the build will produce and the steps the
 //! release workflow will take. Each blocker comes with its way out; the exit
 //! code is 0 only when a release could go ahead.
 //!
 //! Side effects: none. git is only asked (`status` without optional locks,
-//! `rev-parse`, `ls-remote`), the indexes only get one GET each.
+//! `rev-parse`, `ls-remote`), the indexes only get one GET each, GitHub only
+//! reads (`gh api`, GETs).
 
 use std::process::ExitCode;
 
@@ -19,6 +22,7 @@ use xshell::Shell;
 use crate::flags;
 use crate::paths::Layout;
 use crate::release::check_published::{self, Outcome, Question};
+use crate::release::environments::{self, Found};
 use crate::release::git::{Git, RemoteTag};
 use crate::release::identity;
 use crate::release::index;
@@ -78,8 +82,18 @@ impl flags::Preflight {
                 }
             })
             .collect();
-        let blockers = assess(&observed, &app, &question, &checked);
-        print!("{}", report(&project, &app, &observed, &question, &checked));
+        eprintln!("preflight: asking GitHub about the testpypi and pypi environments (gh api)");
+        let envs = environments::ask(
+            observed.remote.url.as_deref(),
+            std::env::var("GH_REPO").ok().as_deref(),
+            std::time::Duration::from_secs(self.timeout),
+        );
+        let mut blockers = assess(&observed, &app, &question, &checked);
+        blockers.extend(environment_blockers(&envs));
+        print!(
+            "{}",
+            report(&project, &app, &observed, &question, &checked, &envs)
+        );
         print!(
             "{}",
             verdict(
@@ -168,6 +182,19 @@ pub fn assess(
     blockers
 }
 
+/// The environments that block a release. Pure.
+pub fn environment_blockers(found: &Found) -> Vec<Blocker> {
+    environments::assess(found)
+        .1
+        .into_iter()
+        .map(|(cause, way_out)| Blocker {
+            kind: BlockerKind::Environment,
+            cause,
+            way_out,
+        })
+        .collect()
+}
+
 /// The state, the artifacts and the workflow's steps. Pure.
 pub fn report(
     project: &str,
@@ -175,6 +202,7 @@ pub fn report(
     observed: &Observed,
     question: &Question,
     indexes: &[IndexCheck],
+    envs: &Found,
 ) -> String {
     let Observed {
         tag, head, remote, ..
@@ -231,12 +259,18 @@ pub fn report(
         };
         text.push_str(&format!("  {:<11} {state} ({})\n", check.label, check.url));
     }
+    let (env_lines, _) = environments::assess(envs);
+    for (i, line) in env_lines.iter().enumerate() {
+        let label = if i == 0 { "environment" } else { "" };
+        text.push_str(&format!("  {label:<11} {line}\n"));
+    }
     text.push_str("artifacts the build will produce:\n");
+    let id = identity::Identity::new(project, app.version.clone());
     for name in question
         .artifacts
         .iter()
         .cloned()
-        .chain([identity::installer_zip_name(&app.version)])
+        .chain([id.installer(), id.sbom()])
     {
         text.push_str(&format!("  {name}\n"));
     }
@@ -250,11 +284,11 @@ pub fn report(
         ),
         "the xtask is built once per OS (locked, release profile, no caches) and handed to every later job with its sha256".to_owned(),
         "the code checks and the tests (Python, front end, xtask) and verify-reproducible run concurrently".to_owned(),
-        "build: the sdist, the wheel and the installer zip, with SHA256SUMS and manifest.json; then verify, and smoke-test of the zip on Linux, macOS and Windows".to_owned(),
+        "build: the sdist, the wheel and the installer zip, the UI's SBOM, with SHA256SUMS and manifest.json; then verify, and smoke-test of the zip on Linux, macOS and Windows".to_owned(),
         "publish to TestPyPI: `check-published --index testpypi` again, then the upload once a maintainer approves the `testpypi` environment".to_owned(),
         "publish to PyPI: `check-published` again, then the upload once a maintainer approves the `pypi` environment".to_owned(),
         format!(
-            "only after PyPI accepted it: a draft GitHub pre-release for {tag} with every artifact (sdist, wheel, zip, SHA256SUMS, manifest.json), each attested, and the notes of `cargo xtask release-notes`"
+            "only after PyPI accepted it: a draft GitHub pre-release for {tag} with every artifact (sdist, wheel, zip, SBOM, SHA256SUMS, manifest.json), each attested, and the notes of `cargo xtask release-notes`"
         ),
     ];
     text.push_str("then:\n");
@@ -401,6 +435,38 @@ mod tests {
     }
 
     #[test]
+    fn environments_without_reviewers_block_and_not_knowing_does_not() {
+        let env = |name: &str, reviewers| environments::Environment {
+            name: name.into(),
+            reviewers,
+            protected_branches_only: false,
+            custom_rules: true,
+        };
+        let found = Found::Known {
+            repo: "o/r".into(),
+            envs: vec![
+                ("testpypi", Some(env("testpypi", 0)), vec!["v*".into()]),
+                ("pypi", None, vec![]),
+            ],
+        };
+        let b = environment_blockers(&found);
+        assert_eq!(
+            kinds(&b),
+            [BlockerKind::Environment, BlockerKind::Environment]
+        );
+        assert!(
+            b[0].cause.contains("testpypi")
+                && b[1].cause.contains("pypi environment does not exist")
+        );
+        assert!(environment_blockers(&Found::Unknown("no gh".into())).is_empty());
+        let text = report("InvokeAI", &app(), &observed(), &question(), &[], &found);
+        assert!(
+            text.contains("  environment testpypi: 0 required reviewers; deploys from tags v*\n              pypi: missing in o/r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn the_report_lists_artifacts_and_steps() {
         let text = report(
             "InvokeAI",
@@ -408,13 +474,16 @@ mod tests {
             &observed(),
             &question(),
             &[free("PyPI")],
+            &Found::Unknown("the GitHub CLI (gh) is not installed".into()),
         );
         for line in [
             "  version     1.0rc1, a pre-release; tag v1.0rc1\n",
             "  invokeai-1.0rc1-py3-none-any.whl\n",
             "  invokeai-1.0rc1.tar.gz\n",
             "  InvokeAI-installer-v1.0rc1.zip\n",
+            "  invokeai-1.0rc1-ui.cdx.json\n",
             "  PyPI        free (http://i/simple/)\n",
+            "  environment cannot tell: the GitHub CLI (gh) is not installed\n",
         ] {
             assert!(text.contains(line), "{line:?} missing from\n{text}");
         }

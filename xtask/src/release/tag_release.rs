@@ -195,6 +195,9 @@ pub enum BlockerKind {
     IndexUnknown,
     /// Used by preflight: the version file or pyproject.toml is unusable.
     Project,
+    /// Used by preflight: a publish environment is missing or has no
+    /// required reviewers.
+    Environment,
 }
 
 /// The plan: steps in order, and what is worth saying about it.

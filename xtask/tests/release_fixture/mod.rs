@@ -35,6 +35,7 @@ pub fn isolate(cmd: &mut Command) -> &mut Command {
         .env("GIT_TERMINAL_PROMPT", "0")
         .env_remove("GITHUB_REF")
         .env_remove("GITHUB_OUTPUT")
+        .env_remove("GH_REPO")
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
 }
