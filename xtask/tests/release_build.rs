@@ -40,7 +40,7 @@ fn build() -> &'static Build {
         let summary = stdout(&result);
         let files = snapshot(&out);
         let names: Vec<&String> = files.keys().collect();
-        assert_eq!(files.len(), 5, "{names:?}\n{summary}");
+        assert_eq!(files.len(), 6, "{names:?}\n{summary}");
         for fixed in ["SHA256SUMS", "manifest.json"] {
             assert!(files.contains_key(fixed), "no {fixed} in {names:?}");
         }
@@ -245,7 +245,7 @@ fn a_failed_build_keeps_the_previous_dist(error: &str, breakage: impl FnOnce(&Pa
         stderr(&good)
     );
     let before = snapshot(&root.join("dist"));
-    assert_eq!(before.len(), 5, "{before:?}");
+    assert_eq!(before.len(), 6, "{before:?}");
 
     breakage(root);
     let bad = build_copy(root);

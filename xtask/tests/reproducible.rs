@@ -69,7 +69,7 @@ fn two_clones_built_differently_give_identical_sha256sums() {
         "{stderr}"
     );
 
-    // Identical SHA256SUMS over the sdist, the wheel and the installer zip,
+    // Identical SHA256SUMS over the sdist, the wheel, the installer zip and the SBOM,
     // listed in the command's output as they are in the files.
     let sums_a = std::fs::read_to_string(a.join("dist/SHA256SUMS")).unwrap();
     let sums_b = std::fs::read_to_string(b.join("dist/SHA256SUMS")).unwrap();
@@ -84,6 +84,7 @@ fn two_clones_built_differently_give_identical_sha256sums() {
         [
             format!("InvokeAI-installer-v{version}.zip"),
             format!("invokeai-{version}-py3-none-any.whl"),
+            format!("invokeai-{version}-ui.cdx.json"),
             format!("invokeai-{version}.tar.gz"),
         ]
     );

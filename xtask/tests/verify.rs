@@ -130,44 +130,41 @@ with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED
     assert!(err.contains("RECORD") && err.contains("sha256="), "{err}");
 }
 
-/// The wheel's SBOM rewritten to claim another hash for a UI file, with RECORD,
-/// the installer's copy of the wheel and the checksum files updated to match:
-/// only the SBOM check can catch it.
-#[test]
-fn a_wheel_whose_sbom_does_not_describe_its_ui_is_caught() {
-    let dir = copy_of_build();
-    let wheel = find(dir.path(), ".whl");
+/// Rewrite the wheel as an attacker who can write every artifact would:
+/// `edit` is Python defining `edit(members)`, which takes and returns a list
+/// of `(name, bytes)`; RECORD is then written anew to tell the truth about the
+/// result, the installer's copy of the wheel is replaced, and the checksum
+/// files are made to vouch for both. Only checks of the content can catch it.
+fn forge_wheel_everywhere(dir: &Path, edit: &str) {
+    let wheel = find(dir, ".whl");
     let old = std::fs::read(&wheel).unwrap();
-    let script = r#"
+    let script = format!(
+        r#"
 import base64, hashlib, json, sys, zipfile
 src, dst = sys.argv[1], sys.argv[2]
+{edit}
 def record_hash(data):
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 with zipfile.ZipFile(src) as zin:
-    members = [(info, zin.read(info)) for info in zin.infolist()]
-sbom_name = next(i.filename for i, _ in members if "/sboms/" in i.filename)
-out = []
-for info, data in members:
-    if info.filename == sbom_name:
-        doc = json.loads(data)
-        for c in doc["components"]:
-            if c["type"] == "file":
-                c["hashes"][0]["content"] = "0" * 64
-                break
-        data = json.dumps(doc, indent=2).encode()
-        sbom = data
-    out.append((info, data))
+    members = [(i.filename, zin.read(i)) for i in zin.infolist()]
+record = next(n for n, _ in members if n.endswith(".dist-info/RECORD"))
+members = [(n, d) for n, d in edit(members) if n != record]
+lines = [f"{{n}},{{record_hash(d)}},{{len(d)}}" for n, d in members] + [f"{{record}},,"]
+members.append((record, ("\n".join(lines) + "\n").encode()))
 with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-    for info, data in out:
-        if info.filename.endswith(".dist-info/RECORD"):
-            lines = []
-            for line in data.decode().splitlines():
-                if line.startswith(sbom_name + ","):
-                    line = f"{sbom_name},{record_hash(sbom)},{len(sbom)}"
-                lines.append(line)
-            data = ("\n".join(lines) + "\n").encode()
-        zout.writestr(info, data)
-"#;
+    for n, d in members:
+        zout.writestr(n, d)
+"#
+    );
+    let forged = dir.join("forged.whl");
+    run_ok(
+        std::process::Command::new(venv_python())
+            .args(["-c", &script])
+            .arg(&wheel)
+            .arg(&forged),
+    );
+    std::fs::rename(&forged, &wheel).unwrap();
+    resum(dir, &old, &std::fs::read(&wheel).unwrap());
     let repack = r#"
 import sys, zipfile
 zip_path, wheel_path, out_path = sys.argv[1:4]
@@ -179,18 +176,9 @@ with zipfile.ZipFile(zip_path) as zin, zipfile.ZipFile(out_path, "w", zipfile.ZI
             data = open(wheel_path, "rb").read()
         zout.writestr(info, data)
 "#;
-    let forged = dir.path().join("forged.whl");
-    run_ok(
-        std::process::Command::new(venv_python())
-            .args(["-c", script])
-            .arg(&wheel)
-            .arg(&forged),
-    );
-    std::fs::rename(&forged, &wheel).unwrap();
-    resum(dir.path(), &old, &std::fs::read(&wheel).unwrap());
-    let zip = find(dir.path(), ".zip");
+    let zip = find(dir, ".zip");
     let old_zip = std::fs::read(&zip).unwrap();
-    let forged_zip = dir.path().join("forged.zip");
+    let forged_zip = dir.join("forged.zip");
     run_ok(
         std::process::Command::new(venv_python())
             .args(["-c", repack])
@@ -199,12 +187,53 @@ with zipfile.ZipFile(zip_path) as zin, zipfile.ZipFile(out_path, "w", zipfile.ZI
             .arg(&forged_zip),
     );
     std::fs::rename(&forged_zip, &zip).unwrap();
-    resum(dir.path(), &old_zip, &std::fs::read(&zip).unwrap());
+    resum(dir, &old_zip, &std::fs::read(&zip).unwrap());
+}
+
+/// The wheel's SBOM claims another hash for a UI file.
+#[test]
+fn a_wheel_whose_sbom_does_not_describe_its_ui_is_caught() {
+    let dir = copy_of_build();
+    forge_wheel_everywhere(
+        dir.path(),
+        r#"
+def edit(members):
+    out = []
+    for name, data in members:
+        if "/sboms/" in name:
+            doc = json.loads(data)
+            next(c for c in doc["components"] if c["type"] == "file")["hashes"][0]["content"] = "0" * 64
+            data = json.dumps(doc, indent=2).encode()
+        out.append((name, data))
+    return out
+"#,
+    );
     let out = verify(dir.path());
     assert!(!out.status.success(), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(
         err.contains("does not describe the UI it ships") && err.contains("another build"),
+        "{err}"
+    );
+}
+
+/// A second SBOM slipped into the wheel's `.dist-info/sboms/`.
+#[test]
+fn a_wheel_with_an_sbom_of_its_own_is_caught() {
+    let dir = copy_of_build();
+    forge_wheel_everywhere(
+        dir.path(),
+        r#"
+def edit(members):
+    info = next(n for n, _ in members if n.endswith(".dist-info/METADATA")).rsplit("/", 1)[0]
+    return members + [(info + "/sboms/extra.cdx.json", b'{"bomFormat": "CycloneDX"}')]
+"#,
+    );
+    let out = verify(dir.path());
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("sboms/extra.cdx.json is an SBOM this build does not write"),
         "{err}"
     );
 }

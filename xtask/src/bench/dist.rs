@@ -59,6 +59,13 @@ pub fn run(sh: &Shell, args: &flags::BenchDist) -> Result<()> {
         } else {
             "UI not built: run `cargo xtask frontend build` for the shipped figure"
         };
+        // dist needs the SBOM the UI build writes; without a build, a stand-in.
+        let sbom = app.join("sboms").join(crate::sbom::FILE_NAME);
+        if !sbom.is_file() {
+            std::fs::create_dir_all(app.join("sboms"))
+                .with_context(|| format!("cannot create {}", app.join("sboms")))?;
+            std::fs::write(&sbom, "{}\n").with_context(|| format!("cannot write {sbom}"))?;
+        }
         eprintln!("bench: python/ copied ({ui})");
         projects.push(("python/".into(), app));
     }

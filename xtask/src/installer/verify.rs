@@ -270,6 +270,17 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
     let sbom_text = wheel.kept.get(&wheel_sbom).with_context(|| {
         format!("{wheel_name} has no {wheel_sbom}: python/pyproject.toml must keep it in [tool.xtask.dist] sbom-files")
     })?;
+    let sboms_dir = format!("{dist_info}/sboms/");
+    if let Some(other) = wheel
+        .members
+        .iter()
+        .find(|m| m.name.starts_with(&sboms_dir) && m.name != wheel_sbom)
+    {
+        bail!(
+            "{wheel_name}: {} is an SBOM this build does not write; the wheel's only SBOM is {wheel_sbom}",
+            other.name
+        );
+    }
     let ui_files: Vec<(String, String)> = wheel
         .members
         .iter()
