@@ -707,9 +707,71 @@ fn command_options_are_judged_by_content() {
         &["setup.cfg:5:", "[bdist_wheel] python_tag"],
     );
     assert!(!line.contains("flake8"), "{line}");
+    // setup.cfg metadata beside [project]: what setuptools lets through and
+    // this builder does not reproduce is refused with its place and key.
     refused(
-        |p| std::fs::write(p.join("setup.cfg"), "[metadata]\nname = other\n").unwrap(),
-        &["setup.cfg:2:", "[metadata] name"],
+        |p| {
+            std::fs::write(
+                p.join("setup.cfg"),
+                "[metadata]\nname = other\ndownload_url = https://example.org/dl\n",
+            )
+            .unwrap()
+        },
+        &["setup.cfg:3:1:", "[metadata] download_url"],
+    );
+    refused(
+        |p| {
+            let path = p.join("pyproject.toml");
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text: String = text
+                .lines()
+                .filter(|l| !l.starts_with("requires-python"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(path, text).unwrap();
+            std::fs::write(p.join("setup.cfg"), "[options]\npython_requires = >=3.8\n").unwrap();
+        },
+        &[
+            "setup.cfg:2:1:",
+            "[options] python_requires",
+            "setuptools 84 fails",
+        ],
+    );
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("setup.cfg"),
+                "[options]\npackages = find:\npy_modules = extra\n",
+            )
+            .unwrap()
+        },
+        &["setup.cfg:3:1:", "[options] py_modules"],
+    );
+    // Without [project], setup.cfg is the metadata: out of scope, said so.
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("pyproject.toml"),
+                "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+            )
+            .unwrap();
+            std::fs::write(p.join("setup.cfg"), "[metadata]\nname = tiny-dist\n").unwrap();
+        },
+        &["no [project] table", "setup.cfg:2:1: [metadata] name"],
+    );
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("setup.cfg"),
+                "[options]\nsetup_requires = setuptools_scm\n",
+            )
+            .unwrap()
+        },
+        &[
+            "setup.cfg:2:1:",
+            "[options] setup_requires",
+            "a setuptools plugin",
+        ],
     );
     refused(
         |p| {
@@ -726,7 +788,7 @@ fn command_options_are_judged_by_content() {
     copy_tree(&fixture_dir("tiny"), &proj, &[]);
     std::fs::write(
         proj.join("setup.cfg"),
-        "[tool:pytest]\naddopts = -q\n\n[egg_info]\ntag_build =\ntag_date = 0\n",
+        "[metadata]\nname = tiny-old\nversion = 0.1\n\n[tool:pytest]\naddopts = -q\n\n[egg_info]\ntag_build =\ntag_date = 0\n\n[bdist_wheel]\npython_tag = py3\n",
     )
     .unwrap();
     let path = proj.join("pyproject.toml");

@@ -50,6 +50,7 @@ const FIXTURES: &[(&str, &[Script])] = &[
     ("single-module", &[("solo", &[], "solo ok")]),
     ("oddities", &[("oddities", &[], "oddities ok")]),
     ("srcauto", &[("srcauto", &[], "srcauto ok")]),
+    ("cfgmeta", &[("cfgmeta", &[], "cfgmeta ok")]),
     (
         "python",
         &[("invokeai-web", &["--version"], "invokeai-web {app_version}")],
@@ -361,6 +362,18 @@ fn conformance_oddities() {
 #[test]
 fn conformance_src_layout_automatic_discovery() {
     conformance("srcauto");
+}
+
+/// A setup.cfg `[metadata]` and `[options]` beside `[project]`, as real
+/// projects ship them (pycparser's `license_file`, old releases' metadata
+/// left in place): what pyproject.toml overwrites or resets changes nothing,
+/// what setuptools lets through (the author's name beside an address-only
+/// project.authors, the maintainer's address, `url`, `platform`,
+/// `license_file`, `zip_safe`, `include_package_data = False`, a `file:`
+/// long_description shipped in the sdist) is reproduced.
+#[test]
+fn conformance_setup_cfg_beside_project() {
+    conformance("cfgmeta");
 }
 
 /// `dist --compare` does the comparison above in one command: the same on a

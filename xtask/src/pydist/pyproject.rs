@@ -283,6 +283,9 @@ pub struct Project {
     pub author_email: Option<String>,
     pub maintainer: Option<String>,
     pub maintainer_email: Option<String>,
+    /// setup.cfg's `[metadata] url` (`Home-page`), which `[project]` has
+    /// no field for.
+    pub home_page: Option<String>,
     pub keywords: Vec<String>,
     pub classifiers: Vec<String>,
     pub urls: Vec<(String, String)>,
@@ -414,6 +417,7 @@ impl Project {
             author_email: None,
             maintainer: None,
             maintainer_email: None,
+            home_page: None,
             keywords: vec![],
             classifiers: vec![],
             urls: vec![],
@@ -447,9 +451,22 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         )
     })?;
     let top = convert_item(doc.as_item());
-    let (mut command_effects, setup_py_name) = check_legacy_files(root)?;
+    let legacy = check_legacy_files(root)?;
+    let mut command_effects = legacy.effects.clone();
+    let setup_py_name = legacy.setup_py_name.clone();
     let vouched_build_requires = check_build_system(&src, &top, allowed)?;
     let Some(project) = top.get("project") else {
+        if let Some(o) = legacy.metadata.first() {
+            bail!(
+                "{}: no [project] table; the metadata is in setup.cfg ({}:{}:{}: [{}] {}), which this builder reads only beside a [project] table",
+                src.path,
+                legacy.setup_cfg,
+                o.line,
+                o.col,
+                o.section,
+                o.key
+            );
+        }
         bail!(
             "{}: no [project] table; this builder reads the PEP 621 metadata in [project] (name, version, ...)",
             src.path
@@ -804,7 +821,7 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     let setuptools = read_setuptools(&src, st)?;
 
-    Ok(Project {
+    let mut built = Project {
         root: root.to_path_buf(),
         name,
         canonical_name,
@@ -830,7 +847,14 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         vouched_build_requires,
         warnings,
         universal_wheel,
-    })
+        home_page: None,
+    };
+    let given = Given {
+        project,
+        tool_setuptools: st,
+    };
+    apply_setup_cfg(&legacy, &given, allowed, &mut built)?;
+    Ok(built)
 }
 
 /// Validate a PEP 440 version and return its normal form.
@@ -1302,6 +1326,8 @@ fn command_option(command: &str, key: &str, value: &str) -> Result<CommandEffect
         ("bdist_wheel", "universal") if truthy(value) => Ok(CommandEffect::Universal),
         ("bdist_wheel", "universal") if falsy(value) => Ok(CommandEffect::None),
         ("sdist", "formats") if value == "gztar" => Ok(CommandEffect::None),
+        // The tag a pure wheel gets anyway (`universal` wins over it).
+        ("bdist_wheel", "python_tag") if value == "py3" => Ok(CommandEffect::None),
         _ => Err(format!(
             "[{command}] {key} = {value:?} changes what setuptools builds and is not reproduced by this builder"
         )),
@@ -1588,9 +1614,71 @@ pub fn bare_setup_py(text: &str) -> Result<Option<String>, String> {
     Ok(Some(name))
 }
 
-/// Read setup.py (a bare `setup()` only) and setup.cfg: the options that
-/// matter to the build, refused or understood, and setup.py's `name=`.
-fn check_legacy_files(root: &Utf8Path) -> Result<(Vec<CommandEffect>, Option<String>)> {
+/// One `key = value` of setup.cfg as configparser reads it: the key
+/// lowercased with `-` spelled `_` (as setuptools does), continuation lines
+/// joined by newlines, and where the key is written.
+#[derive(Debug, Clone)]
+struct CfgOption {
+    section: String,
+    key: String,
+    value: String,
+    line: usize,
+    col: usize,
+}
+
+/// setup.cfg's options in file order (comments and blank lines skipped).
+fn read_setup_cfg(text: &str) -> Vec<CfgOption> {
+    let mut out: Vec<CfgOption> = Vec::new();
+    let mut section = String::new();
+    let mut open = false;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if line.starts_with([' ', '\t']) && open {
+            // A continuation line belongs to the option above it.
+            if let Some(last) = out.last_mut() {
+                last.value.push('\n');
+                last.value.push_str(trimmed);
+            }
+            continue;
+        }
+        if trimmed.starts_with('[') {
+            section = trimmed.trim_matches(['[', ']']).trim().to_owned();
+            open = false;
+            continue;
+        }
+        let (key, value) = trimmed.split_once(['=', ':']).unwrap_or((trimmed, ""));
+        out.push(CfgOption {
+            section: section.clone(),
+            key: key.trim().to_lowercase().replace('-', "_"),
+            value: value.trim().to_owned(),
+            line: n + 1,
+            col: line.len() - line.trim_start().len() + 1,
+        });
+        open = true;
+    }
+    for o in &mut out {
+        o.value = o.value.trim().to_owned();
+    }
+    out
+}
+
+/// What setup.py and setup.cfg hold for the build.
+struct Legacy {
+    effects: Vec<CommandEffect>,
+    setup_py_name: Option<String>,
+    setup_cfg: Utf8PathBuf,
+    /// setup.cfg's `[metadata]`, `[options]` and `[options.*]` options,
+    /// judged once pyproject.toml is read (see [`apply_setup_cfg`]).
+    metadata: Vec<CfgOption>,
+}
+
+/// Read setup.py (a bare `setup()` only) and setup.cfg: the command options
+/// that matter to the build, refused or understood, setup.py's `name=`, and
+/// setup.cfg's metadata and options.
+fn check_legacy_files(root: &Utf8Path) -> Result<Legacy> {
     let setup_py = root.join("setup.py");
     let mut setup_py_name = None;
     if setup_py.exists() {
@@ -1603,31 +1691,278 @@ fn check_legacy_files(root: &Utf8Path) -> Result<(Vec<CommandEffect>, Option<Str
         })?;
     }
     let mut effects = Vec::new();
+    let mut metadata = Vec::new();
     let setup_cfg = root.join("setup.cfg");
     if setup_cfg.exists() {
         let text = std::fs::read_to_string(&setup_cfg)
             .with_context(|| format!("cannot read {setup_cfg}"))?;
-        let mut section = String::new();
-        for (n, line) in text.lines().enumerate() {
-            let trimmed = line.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+        for o in read_setup_cfg(&text) {
+            if o.section == "metadata"
+                || o.section == "options"
+                || o.section.starts_with("options.")
+            {
+                metadata.push(o);
                 continue;
             }
-            if trimmed.starts_with('[') {
-                section = trimmed.trim_matches(['[', ']']).trim().to_owned();
+            if !read_by_setuptools(&o.section) {
                 continue;
             }
-            // A continuation line belongs to the option above it.
-            if line.starts_with([' ', '\t']) || !read_by_setuptools(&section) {
-                continue;
-            }
-            let (key, value) = trimmed.split_once(['=', ':']).unwrap_or((trimmed, ""));
-            let effect = command_option(&section, key, value)
-                .map_err(|why| anyhow::anyhow!("{setup_cfg}:{}: {why}", n + 1))?;
+            let effect = command_option(&o.section, &o.key, &o.value)
+                .map_err(|why| anyhow::anyhow!("{setup_cfg}:{}:{}: {why}", o.line, o.col))?;
             effects.push(effect);
         }
     }
-    Ok((effects, setup_py_name))
+    Ok(Legacy {
+        effects,
+        setup_py_name,
+        setup_cfg,
+        metadata,
+    })
+}
+
+/// What pyproject.toml gives already, for judging setup.cfg's options.
+struct Given<'a> {
+    project: &'a Tv,
+    tool_setuptools: Option<&'a Tv>,
+}
+
+impl Given<'_> {
+    fn project(&self, key: &str) -> bool {
+        self.project.get(key).is_some()
+    }
+    fn tool(&self, key: &str) -> bool {
+        self.tool_setuptools.and_then(|t| t.get(key)).is_some()
+    }
+}
+
+/// setuptools' `_parse_list`: lines if the value has several, else split
+/// on `sep`; each item stripped, empty ones dropped.
+fn cfg_list(value: &str, sep: char) -> Vec<String> {
+    let items: Vec<&str> = if value.contains('\n') {
+        value.lines().collect()
+    } else {
+        value.split(sep).collect()
+    };
+    items
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// setuptools' `_parse_bool`.
+fn cfg_bool(value: &str) -> bool {
+    matches!(value.to_lowercase().as_str(), "1" | "true" | "yes")
+}
+
+/// setup.cfg's `[metadata]` and `[options]` beside a `[project]` table, as
+/// setuptools 84 applies them: setup.cfg is read first, then pyproject.toml
+/// overwrites what `[project]` and `[tool.setuptools]` give, and resets
+/// (with a warning) the fields it lists in `_PREVIOUSLY_DEFINED` that
+/// `[project]` neither gives nor lists in `dynamic`. What is left through
+/// reaches the build, and is reproduced here or refused with its place.
+fn apply_setup_cfg(
+    legacy: &Legacy,
+    given: &Given,
+    allowed: &[String],
+    p: &mut Project,
+) -> Result<()> {
+    let path = &legacy.setup_cfg;
+    for o in &legacy.metadata {
+        let here = format!("{path}:{}:{}", o.line, o.col);
+        let shown = format!("[{}] {} = {:?}", o.section, o.key, o.value);
+        let refuse = |why: &str| anyhow::anyhow!("{here}: {shown} {why}");
+        let ignored = |why: &str| format!("{here}: {shown} is ignored: {why} (as setuptools does)");
+        // `file:` values name files setuptools adds to the sdist.
+        let file_refs = |o: &CfgOption, refs: &mut Vec<String>| -> Result<()> {
+            if let Some(spec) = o.value.strip_prefix("file:") {
+                for f in spec.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                    check_relative(f).map_err(|e| anyhow::anyhow!("{here}: {e}"))?;
+                    if !refs.iter().any(|r| r == f) {
+                        refs.push(f.to_owned());
+                    }
+                }
+            }
+            Ok(())
+        };
+        let key = match (o.section.as_str(), o.key.as_str()) {
+            ("metadata", "home_page") => "url",
+            ("metadata", "summary") => "description",
+            ("metadata", "classifier") => "classifiers",
+            ("metadata", "platform") => "platforms",
+            (_, k) => k,
+        };
+        match (o.section.as_str(), key) {
+            // Given by [project] (name always; the version in [project] or by
+            // tool.setuptools.dynamic, which this builder requires).
+            ("metadata", "name") => {}
+            ("metadata", "version") => file_refs(o, &mut p.referenced_files)?,
+            (
+                "metadata",
+                "description" | "keywords" | "classifiers" | "project_urls" | "license",
+            ) => {
+                if key != "license" {
+                    file_refs(o, &mut p.referenced_files)?;
+                }
+                let field = match key {
+                    "project_urls" => "urls",
+                    other => other,
+                };
+                if !given.project(field) {
+                    p.warnings.push(ignored(&format!(
+                        "[project] has no {field} and does not list it in dynamic"
+                    )));
+                }
+            }
+            ("metadata", "long_description") => {
+                if !given.project("readme") {
+                    return Err(refuse(
+                        "is not reproduced by this builder: with [project] and no readme there, setuptools 84 fails on it; give project.readme",
+                    ));
+                }
+                file_refs(o, &mut p.referenced_files)?;
+            }
+            ("metadata", "long_description_content_type") => {
+                if p.readme
+                    .as_ref()
+                    .and_then(|r| r.content_type.as_ref())
+                    .is_none()
+                {
+                    return Err(refuse(
+                        "reaches METADATA (Description-Content-Type) when project.readme gives no content type, which this builder does not reproduce",
+                    ));
+                }
+            }
+            // project.authors / maintainers write a name, an address or both;
+            // setup.cfg's value stays in the field [project] leaves empty.
+            ("metadata", "author" | "author_email" | "maintainer" | "maintainer_email" | "url") => {
+                if o.value.contains('\n') {
+                    return Err(refuse(
+                        "spans several lines, which this builder does not reproduce",
+                    ));
+                }
+                let slot = match key {
+                    "author" => &mut p.author,
+                    "author_email" => &mut p.author_email,
+                    "maintainer" => &mut p.maintainer,
+                    "maintainer_email" => &mut p.maintainer_email,
+                    _ => &mut p.home_page,
+                };
+                if slot.is_none() && !o.value.is_empty() {
+                    *slot = Some(o.value.clone());
+                }
+            }
+            ("metadata", "license_files") => {
+                if given.project("license-files") || given.tool("license-files") {
+                    continue;
+                }
+                let mut patterns = cfg_list(&o.value, ',');
+                for pat in &patterns {
+                    check_relative(pat).map_err(|e| anyhow::anyhow!("{here}: {e}"))?;
+                }
+                // A license_file given earlier stays after these patterns.
+                if let Some(old) = p.license_files.take() {
+                    patterns.extend(
+                        old.into_iter()
+                            .filter(|o| !patterns.contains(o))
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                p.license_files = Some(patterns);
+            }
+            // Deprecated, but still added to whatever patterns there are.
+            ("metadata", "license_file") => {
+                check_relative(&o.value).map_err(|e| anyhow::anyhow!("{here}: {e}"))?;
+                let patterns = p.license_files.get_or_insert_with(Vec::new);
+                if !patterns.contains(&o.value) {
+                    patterns.push(o.value.clone());
+                }
+            }
+            ("metadata", "platforms") => {
+                if !given.tool("platforms") {
+                    p.setuptools.platforms = cfg_list(&o.value, ',');
+                }
+            }
+            ("options", "install_requires") => {
+                file_refs(o, &mut p.referenced_files)?;
+                if !given.project("dependencies") {
+                    p.warnings.push(ignored(
+                        "[project] has no dependencies and does not list them in dynamic",
+                    ));
+                }
+            }
+            ("options.extras_require", _) => {
+                file_refs(o, &mut p.referenced_files)?;
+            }
+            ("options.entry_points", _) => {}
+            ("options", "python_requires") => {
+                if !given.project("requires-python") {
+                    return Err(refuse(
+                        "is not reproduced by this builder: with [project] and no requires-python there, setuptools 84 fails on it; give project.requires-python",
+                    ));
+                }
+            }
+            ("options", "zip_safe") => {
+                if !given.tool("zip-safe") {
+                    p.setuptools.zip_safe = Some(cfg_bool(&o.value));
+                }
+            }
+            ("options", "include_package_data") => {
+                if !given.tool("include-package-data") {
+                    p.setuptools.include_package_data = cfg_bool(&o.value);
+                }
+            }
+            ("options", "setup_requires") => {
+                for req in cfg_list(&o.value, ';') {
+                    let name: String = req
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                        .collect();
+                    let canonical = names::canonicalize(&name);
+                    let row = BUILD_REQUIRES.iter().find(|(n, _, _)| *n == canonical);
+                    match row {
+                        Some((_, Verdict::Harmless, _)) => {}
+                        _ if allowed.iter().any(|a| names::canonicalize(a) == canonical) => {
+                            if !p.vouched_build_requires.contains(&canonical) {
+                                p.vouched_build_requires.push(canonical);
+                            }
+                        }
+                        Some((_, _, why)) => {
+                            return Err(refuse(&format!(
+                                "lists {req:?}: {why}, which this builder does not reproduce; build this project with setuptools"
+                            )));
+                        }
+                        None => {
+                            return Err(refuse(&format!(
+                                "lists {req:?}, which this builder does not know; if setuptools does not need it to decide what gets built, vouch for it with --allow-build-requires {canonical}"
+                            )));
+                        }
+                    }
+                }
+            }
+            // The file selection, unless [tool.setuptools] gives its own.
+            ("options", "packages") if given.tool("packages") => {}
+            ("options", "py_modules") if given.tool("py-modules") => {}
+            ("options", "package_dir") if given.tool("package-dir") => {}
+            ("options.package_data", _) if given.tool("package-data") => {}
+            ("options.exclude_package_data", _) if given.tool("exclude-package-data") => {}
+            ("options.packages.find", _) => {}
+            ("options", "entry_points") => {
+                return Err(refuse(
+                    "is not reproduced by this builder: written inline beside [project], setuptools 84 fails on it; use [project.scripts] or [project.entry-points]",
+                ));
+            }
+            _ => {
+                return Err(refuse(
+                    "changes what setuptools builds and is not reproduced by this builder",
+                ));
+            }
+        }
+    }
+    // `packages = find:` reads [options.packages.find]: refused above with
+    // `packages` unless tool.setuptools.packages replaces both.
+    Ok(())
 }
 
 /// The requirement names that passed only because `--allow-build-requires`
@@ -1710,6 +2045,29 @@ mod tests {
             assert_eq!(normalize_version(raw).unwrap(), normal, "{raw}");
         }
         assert!(normalize_version("one").is_err());
+    }
+
+    #[test]
+    fn setup_cfg_reads_as_configparser_does() {
+        let text = "# comment\n[metadata]\nName = demo\nlicense-file: LICENSE\nclassifiers =\n\tA :: B\n    C :: D\n\n; note\n[options]\n  zip_safe = False\n";
+        let got: Vec<(String, String, String, usize, usize)> = read_setup_cfg(text)
+            .into_iter()
+            .map(|o| (o.section, o.key, o.value, o.line, o.col))
+            .collect();
+        let want =
+            |s: &str, k: &str, v: &str, l, c| (s.to_owned(), k.to_owned(), v.to_owned(), l, c);
+        assert_eq!(
+            got,
+            [
+                want("metadata", "name", "demo", 3, 1),
+                want("metadata", "license_file", "LICENSE", 4, 1),
+                want("metadata", "classifiers", "A :: B\nC :: D", 5, 1),
+                want("options", "zip_safe", "False", 11, 3),
+            ]
+        );
+        assert_eq!(cfg_list("a, b,,c", ','), ["a", "b", "c"]);
+        assert_eq!(cfg_list("\na; b\nc", ';'), ["a; b", "c"]);
+        assert!(cfg_bool("True") && cfg_bool("1") && !cfg_bool("off"));
     }
 
     #[test]
