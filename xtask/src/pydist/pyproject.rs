@@ -27,6 +27,7 @@ struct Tv {
 enum TvKind {
     Str(String),
     Bool(bool),
+    Int(i64),
     Arr(Vec<Tv>),
     Table(Vec<(String, Tv)>),
     Other(&'static str),
@@ -36,6 +37,7 @@ fn convert_value(v: &toml_edit::Value) -> Tv {
     let kind = match v {
         toml_edit::Value::String(s) => TvKind::Str(s.value().clone()),
         toml_edit::Value::Boolean(b) => TvKind::Bool(*b.value()),
+        toml_edit::Value::Integer(i) => TvKind::Int(*i.value()),
         toml_edit::Value::Array(a) => TvKind::Arr(a.iter().map(convert_value).collect()),
         toml_edit::Value::InlineTable(t) => TvKind::Table(
             t.iter()
@@ -95,6 +97,7 @@ impl Tv {
         match &self.kind {
             TvKind::Str(_) => "a string",
             TvKind::Bool(_) => "a boolean",
+            TvKind::Int(_) => "an integer",
             TvKind::Arr(_) => "an array",
             TvKind::Table(_) => "a table",
             TvKind::Other(t) => t,
@@ -494,10 +497,19 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
                             "0".into()
                         }
                     }
+                    // setuptools sets a non-string value as it is: an
+                    // integer flag is as true as Python finds it.
+                    TvKind::Int(n) => {
+                        if *n != 0 {
+                            "1".into()
+                        } else {
+                            "0".into()
+                        }
+                    }
                     _ => {
                         return Err(src.err(
                             value,
-                            format!("tool.distutils.{command}.{key} must be a string or a boolean"),
+                            format!("tool.distutils.{command}.{key} must be a string, a boolean or an integer"),
                         ));
                     }
                 };
