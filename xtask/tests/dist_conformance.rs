@@ -335,6 +335,8 @@ fn conformance_package_data_globs() {
     conformance("datadir");
 }
 
+/// Every MANIFEST.in directive, and malformed lines (a directive without
+/// its pattern), which setuptools skips with a warning.
 #[test]
 fn conformance_manifest_in_directives() {
     conformance("manifest");
@@ -351,7 +353,9 @@ fn conformance_single_module() {
 /// `recursive-include DIR *` (shipped in the sdist), MANIFEST.in paths with
 /// a trailing `/` or a leading `./`, `platforms` and `zip-safe`, a dynamic
 /// readme that project.dynamic does not list (ignored), and a setup.cfg of
-/// tool sections plus `[bdist_wheel] universal = 1` (a py2.py3 wheel).
+/// tool sections plus `[bdist_wheel] universal = 1` (a py2.py3 wheel),
+/// `[tool.distutils.egg_info] tag-svn-revision`, which setuptools keeps
+/// and ignores.
 #[test]
 fn conformance_oddities() {
     conformance("oddities");

@@ -1335,6 +1335,8 @@ fn command_option(command: &str, key: &str, value: &str) -> Result<CommandEffect
     match (command, key.as_str()) {
         ("egg_info", "tag_build") if value.is_empty() => Ok(CommandEffect::None),
         ("egg_info", "tag_date") if falsy(value) => Ok(CommandEffect::None),
+        // Kept by setuptools for old sdists; setting it does nothing.
+        ("egg_info", "tag_svn_revision") => Ok(CommandEffect::None),
         ("bdist_wheel", "universal") if truthy(value) => Ok(CommandEffect::Universal),
         ("bdist_wheel", "universal") if falsy(value) => Ok(CommandEffect::None),
         ("sdist", "formats") if value == "gztar" => Ok(CommandEffect::None),
@@ -1814,7 +1816,8 @@ fn apply_setup_cfg(
                 "metadata",
                 "description" | "keywords" | "classifiers" | "project_urls" | "license",
             ) => {
-                if key != "license" {
+                // Only these two read `file:`.
+                if key == "description" || key == "classifiers" {
                     file_refs(o, &mut p.referenced_files)?;
                 }
                 let field = match key {
@@ -1892,7 +1895,8 @@ fn apply_setup_cfg(
                 }
             }
             ("metadata", "platforms") => {
-                if !given.tool("platforms") {
+                // The first of `platform` and `platforms` is kept.
+                if !given.tool("platforms") && p.setuptools.platforms.is_empty() {
                     p.setuptools.platforms = cfg_list(&o.value, ',');
                 }
             }
