@@ -799,6 +799,47 @@ fn command_options_are_judged_by_content() {
     assert!(only(&tmp.path().join("out"), ".whl").ends_with("tiny_dist-1.0.0rc1-py3-none-any.whl"));
 }
 
+/// A dynamic field is taken from `[tool.setuptools.dynamic]` by `file`, or
+/// from setup.cfg; one nothing gives, or given by `attr`, is refused.
+#[test]
+fn dynamic_fields_need_a_source_we_reproduce() {
+    let add_dynamic = |p: &Path, fields: &str, tool: &str| {
+        let path = p.join("pyproject.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replacen(
+            "[project]\n",
+            &format!("[project]\ndynamic = [{fields}]\n"),
+            1,
+        );
+        std::fs::write(path, format!("{text}\n[tool.setuptools.dynamic]\n{tool}")).unwrap();
+    };
+    refused(
+        |p| add_dynamic(p, "\"keywords\"", ""),
+        &[
+            "project.dynamic lists \"keywords\"",
+            "neither [tool.setuptools.dynamic] nor setup.cfg gives it",
+        ],
+    );
+    refused(
+        |p| {
+            let path = p.join("pyproject.toml");
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text: String = text
+                .lines()
+                .filter(|l| !l.starts_with("readme"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            std::fs::write(&path, text).unwrap();
+            add_dynamic(p, "\"readme\"", "readme = { attr = \"tiny_dist.DOC\" }\n");
+        },
+        &["tool.setuptools.dynamic.readme = {attr = ...} is not reproduced"],
+    );
+    refused(
+        |p| add_dynamic(p, "\"license\"", ""),
+        &["project.dynamic lists \"license\": only version"],
+    );
+}
+
 /// A setup.py that only calls setup() is read (never run) and shipped; one
 /// that does more, or names another project, is refused with its line.
 #[test]

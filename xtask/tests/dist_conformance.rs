@@ -51,6 +51,8 @@ const FIXTURES: &[(&str, &[Script])] = &[
     ("oddities", &[("oddities", &[], "oddities ok")]),
     ("srcauto", &[("srcauto", &[], "srcauto ok")]),
     ("cfgmeta", &[("cfgmeta", &[], "cfgmeta ok")]),
+    ("dynfiles", &[("dynfiles", &[], "dynfiles 1.4.0")]),
+    ("cfgdynamic", &[("cfgdynamic", &[], "cfgdynamic ok")]),
     (
         "python",
         &[("invokeai-web", &["--version"], "invokeai-web {app_version}")],
@@ -378,6 +380,22 @@ fn conformance_src_layout_automatic_discovery() {
 #[test]
 fn conformance_setup_cfg_beside_project() {
     conformance("cfgmeta");
+}
+
+/// The readme, dependencies and extras read from files by
+/// `[tool.setuptools.dynamic]` (slack_sdk's shape), a missing file among
+/// them skipped.
+#[test]
+fn conformance_dynamic_fields_from_files() {
+    conformance("dynfiles");
+}
+
+/// Fields listed in project.dynamic that `[tool.setuptools.dynamic]` does
+/// not give, taken from setup.cfg as setuptools takes them (slack_bolt's
+/// authors, and every other field setup.cfg can fill).
+#[test]
+fn conformance_dynamic_fields_from_setup_cfg() {
+    conformance("cfgdynamic");
 }
 
 /// `dist --compare` does the comparison above in one command: the same on a

@@ -557,14 +557,25 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // Dynamic.
     let mut dynamic = Vec::new();
+    let mut from_setup_cfg: Vec<String> = Vec::new();
     if let Some(tv) = project.get("dynamic") {
         for item in src.array(tv, "project.dynamic")? {
             let field = src.str(item, "each entry of project.dynamic")?;
-            if field != "version" {
+            if !DYNAMIC_FIELDS.contains(&field) && !FROM_SETUP_CFG.contains(&field) {
                 return Err(src.err(
                     item,
-                    format!("project.dynamic lists {field:?}: only \"version\" can be dynamic with this builder; write {field} in [project]"),
+                    format!("project.dynamic lists {field:?}: only {} (by [tool.setuptools.dynamic]) and {} (by setup.cfg) can be dynamic with this builder; write {field} in [project]", DYNAMIC_FIELDS.join(", "), FROM_SETUP_CFG.join(", ")),
                 ));
+            }
+            if field != "version" && st_get("dynamic").and_then(|d| d.get(field)).is_none() {
+                // setuptools keeps what setup.cfg set (checked there).
+                if !FROM_SETUP_CFG.contains(&field) {
+                    return Err(src.err(
+                        item,
+                        format!("project.dynamic lists {field:?} but [tool.setuptools.dynamic] does not give it; setuptools would take it from setup.py or setup.cfg, which this builder does not reproduce: give {field} = {{file = ...}} there"),
+                    ));
+                }
+                from_setup_cfg.push(field.to_owned());
             }
             if project.get(field).is_some() {
                 return Err(src.err(
@@ -590,6 +601,13 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         }
     }
     let mut referenced_files = Vec::new();
+    // A field listed in project.dynamic, given by tool.setuptools.dynamic.
+    let dynamic_spec = |field: &str| -> Option<&Tv> {
+        if field == "version" || !dynamic.iter().any(|d| d == field) {
+            return None;
+        }
+        st_dynamic.and_then(|d| d.get(field))
+    };
 
     // Version.
     let version = if dynamic.iter().any(|d| d == "version") {
@@ -644,6 +662,31 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         VersionSource::Static(normal)
     };
 
+    // Dependencies and extras from files (tool.setuptools.dynamic).
+    let dynamic_requirements = |key: &str,
+                                spec: &Tv,
+                                referenced: &mut Vec<String>,
+                                warnings: &mut Vec<String>|
+     -> Result<Vec<Req>> {
+        let what = format!("tool.setuptools.dynamic.{key}");
+        let text = dynamic_file_text(&src, root, spec, &what, referenced, warnings)?;
+        let mut reqs = Vec::new();
+        // setuptools: non-blank lines not starting with `#`, each cut at ` #`.
+        for line in text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
+        {
+            let line = line.split(" #").next().unwrap_or(line).trim();
+            reqs.push(Req::parse(line).map_err(|e| {
+                src.err(
+                    spec,
+                    format!("invalid requirement {line:?} in a file of {what}: {e}"),
+                )
+            })?);
+        }
+        Ok(reqs)
+    };
+
     // Description.
     let summary = match project.get("description") {
         Some(tv) => Some(src.str(tv, "project.description")?.to_owned()),
@@ -651,9 +694,28 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     };
 
     // Readme.
-    let readme = match project.get("readme") {
-        None => None,
-        Some(tv) => Some(read_readme(&src, root, tv, &mut referenced_files)?),
+    let readme = match (project.get("readme"), dynamic_spec("readme")) {
+        (_, Some(spec)) => {
+            let text = dynamic_file_text(
+                &src,
+                root,
+                spec,
+                "tool.setuptools.dynamic.readme",
+                &mut referenced_files,
+                &mut warnings,
+            )?;
+            let content_type = match spec.get("content-type") {
+                Some(ct) => src.str(ct, "tool.setuptools.dynamic.readme.content-type")?,
+                None => "text/x-rst",
+            };
+            Some(Readme {
+                text,
+                content_type: Some(content_type.to_owned()),
+                file: None,
+            })
+        }
+        (None, None) => None,
+        (Some(tv), None) => Some(read_readme(&src, root, tv, &mut referenced_files)?),
     };
 
     // Requires-Python.
@@ -762,6 +824,12 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // Dependencies.
     let mut dependencies = Vec::new();
+    if let Some(spec) = dynamic_spec("dependencies") {
+        for req in dynamic_requirements("dependencies", spec, &mut referenced_files, &mut warnings)?
+        {
+            dependencies.push(req.render());
+        }
+    }
     if let Some(tv) = project.get("dependencies") {
         for item in src.array(tv, "project.dependencies")? {
             let text = src.str(item, "each dependency")?;
@@ -771,6 +839,32 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         }
     }
     let mut extras: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(spec) = dynamic_spec("optional-dependencies") {
+        for (key, group) in src.table(spec, "tool.setuptools.dynamic.optional-dependencies")? {
+            if !names::is_valid(key) {
+                return Err(src.err(group, format!("invalid extra name {key:?}")));
+            }
+            let extra = reqs::safe_extra(key);
+            if extras.iter().any(|(e, _)| *e == extra) {
+                return Err(src.err(
+                    group,
+                    format!(
+                        "the extra {key:?} normalises to {extra:?}, like an earlier one (PEP 685)"
+                    ),
+                ));
+            }
+            let rendered = dynamic_requirements(
+                &format!("optional-dependencies.{key}"),
+                group,
+                &mut referenced_files,
+                &mut warnings,
+            )?
+            .iter()
+            .map(|r| r.render_for_extra(&extra))
+            .collect();
+            extras.push((extra, rendered));
+        }
+    }
     if let Some(tv) = project.get("optional-dependencies") {
         for (key, list) in src.table(tv, "project.optional-dependencies")? {
             if !names::is_valid(key) {
@@ -864,9 +958,74 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     let given = Given {
         project,
         tool_setuptools: st,
+        dynamic: &dynamic,
+        from_setup_cfg: &from_setup_cfg,
     };
     apply_setup_cfg(&legacy, &given, allowed, &mut built)?;
     Ok(built)
+}
+
+/// The fields `project.dynamic` may list: `version` by attr or file, the
+/// others by `file` in `[tool.setuptools.dynamic]`.
+const DYNAMIC_FIELDS: &[&str] = &["version", "readme", "dependencies", "optional-dependencies"];
+
+/// The fields `project.dynamic` may list with no `[tool.setuptools.dynamic]`
+/// entry: setuptools keeps the value setup.cfg gave them.
+const FROM_SETUP_CFG: &[&str] = &[
+    "readme",
+    "description",
+    "authors",
+    "maintainers",
+    "keywords",
+    "classifiers",
+    "urls",
+    "dependencies",
+    "optional-dependencies",
+];
+
+/// A `{file = ...}` of `[tool.setuptools.dynamic]`: the files' text joined
+/// by newlines, as setuptools' `read_files` gives it (a missing file is
+/// skipped with a warning). Each file ships in the sdist.
+fn dynamic_file_text(
+    src: &Source,
+    root: &Utf8Path,
+    spec: &Tv,
+    what: &str,
+    referenced: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<String> {
+    src.table(spec, what)?;
+    if spec.get("attr").is_some() {
+        return Err(src.err(
+            spec,
+            format!(
+                "{what} = {{attr = ...}} is not reproduced by this builder; use {{file = ...}}"
+            ),
+        ));
+    }
+    let Some(file) = spec.get("file") else {
+        return Err(src.err(spec, format!("{what} needs `file`")));
+    };
+    let files = match &file.kind {
+        TvKind::Str(s) => vec![s.clone()],
+        _ => src.str_list(file, &format!("{what}.file"))?,
+    };
+    let mut texts = Vec::new();
+    for f in &files {
+        check_relative(f).map_err(|e| src.err(file, e))?;
+        if !referenced.contains(f) {
+            referenced.push(f.clone());
+        }
+        if root.join(f).is_file() {
+            texts.push(read_text(root, f).map_err(|e| src.err(file, e))?);
+        } else {
+            warnings.push(format!(
+                "{}: {what}: {f:?} cannot be found and is skipped (as setuptools does)",
+                src.location(file.span.as_ref().map(|s| s.start))
+            ));
+        }
+    }
+    Ok(texts.join("\n"))
 }
 
 /// Validate a PEP 440 version and return its normal form.
@@ -1647,7 +1806,14 @@ fn read_setup_cfg(text: &str) -> Vec<CfgOption> {
     let mut open = false;
     for (n, line) in text.lines().enumerate() {
         let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+        if trimmed.is_empty() {
+            // Kept inside a value; trailing ones are trimmed below.
+            if let Some(last) = out.last_mut().filter(|_| open) {
+                last.value.push('\n');
+            }
+            continue;
+        }
+        if trimmed.starts_with('#') || trimmed.starts_with(';') {
             continue;
         }
         if line.starts_with([' ', '\t']) && open {
@@ -1738,11 +1904,21 @@ fn check_legacy_files(root: &Utf8Path) -> Result<Legacy> {
 struct Given<'a> {
     project: &'a Tv,
     tool_setuptools: Option<&'a Tv>,
+    /// project.dynamic.
+    dynamic: &'a [String],
+    /// The fields of project.dynamic that `[tool.setuptools.dynamic]` does
+    /// not give: setuptools keeps what setup.cfg set for them.
+    from_setup_cfg: &'a [String],
 }
 
 impl Given<'_> {
+    /// Given in [project], or by tool.setuptools.dynamic.
     fn project(&self, key: &str) -> bool {
         self.project.get(key).is_some()
+            || (self.dynamic.iter().any(|d| d == key) && !self.setup_cfg_fills(key))
+    }
+    fn setup_cfg_fills(&self, field: &str) -> bool {
+        self.from_setup_cfg.iter().any(|d| d == field)
     }
     fn tool(&self, key: &str) -> bool {
         self.tool_setuptools.and_then(|t| t.get(key)).is_some()
@@ -1783,6 +1959,9 @@ fn apply_setup_cfg(
     p: &mut Project,
 ) -> Result<()> {
     let path = &legacy.setup_cfg;
+    let mut provided: Vec<&str> = Vec::new();
+    let mut long_description: Option<String> = None;
+    let mut long_description_type: Option<String> = None;
     for o in &legacy.metadata {
         let here = format!("{path}:{}:{}", o.line, o.col);
         let shown = format!("[{}] {} = {:?}", o.section, o.key, o.value);
@@ -1812,6 +1991,79 @@ fn apply_setup_cfg(
             // tool.setuptools.dynamic, which this builder requires).
             ("metadata", "name") => {}
             ("metadata", "version") => file_refs(o, &mut p.referenced_files)?,
+            // Listed in project.dynamic and not in tool.setuptools.dynamic:
+            // setup.cfg's value is the field's value.
+            ("metadata", "description") if given.setup_cfg_fills("description") => {
+                if o.value.contains('\n') || o.value.starts_with("file:") {
+                    return Err(refuse(
+                        "(a dynamic description) spans several lines or reads a file, which this builder does not reproduce",
+                    ));
+                }
+                p.summary = Some(o.value.clone());
+                provided.push("description");
+            }
+            ("metadata", "keywords") if given.setup_cfg_fills("keywords") => {
+                p.keywords = cfg_list(&o.value, ',');
+                provided.push("keywords");
+            }
+            ("metadata", "classifiers") if given.setup_cfg_fills("classifiers") => {
+                if o.value.starts_with("file:") {
+                    return Err(refuse(
+                        "(dynamic classifiers) reads a file, which this builder does not reproduce",
+                    ));
+                }
+                p.classifiers = cfg_list(&o.value, ',');
+                provided.push("classifiers");
+            }
+            ("metadata", "project_urls") if given.setup_cfg_fills("urls") => {
+                p.urls = cfg_list(&o.value, ',')
+                    .iter()
+                    .map(|line| {
+                        let (k, v) = line.split_once('=').unwrap_or((line, ""));
+                        (k.trim().to_owned(), v.trim().to_owned())
+                    })
+                    .collect();
+            }
+            ("metadata", "long_description") if given.setup_cfg_fills("readme") => {
+                file_refs(o, &mut p.referenced_files)?;
+                long_description = Some(match o.value.strip_prefix("file:") {
+                    None => o.value.clone(),
+                    Some(spec) => {
+                        let mut texts = Vec::new();
+                        for f in spec.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                            if p.root.join(f).is_file() {
+                                texts.push(
+                                    read_text(&p.root, f)
+                                        .map_err(|e| anyhow::anyhow!("{here}: {e}"))?,
+                                );
+                            }
+                        }
+                        texts.join("\n")
+                    }
+                });
+            }
+            ("metadata", "long_description_content_type") if given.setup_cfg_fills("readme") => {
+                long_description_type = Some(o.value.clone());
+            }
+            ("options", "install_requires") if given.setup_cfg_fills("dependencies") => {
+                p.dependencies = cfg_requirements(&o.value)
+                    .map_err(|e| refuse(&e))?
+                    .iter()
+                    .map(Req::render)
+                    .collect();
+            }
+            ("options.extras_require", k) if given.setup_cfg_fills("optional-dependencies") => {
+                if k.contains(':') || !names::is_valid(k) {
+                    return Err(refuse("names an extra this builder does not reproduce"));
+                }
+                let extra = reqs::safe_extra(k);
+                let rendered = cfg_requirements(&o.value)
+                    .map_err(|e| refuse(&e))?
+                    .iter()
+                    .map(|r| r.render_for_extra(&extra))
+                    .collect();
+                p.extras.push((extra, rendered));
+            }
             (
                 "metadata",
                 "description" | "keywords" | "classifiers" | "project_urls" | "license",
@@ -1856,6 +2108,11 @@ fn apply_setup_cfg(
                     return Err(refuse(
                         "spans several lines, which this builder does not reproduce",
                     ));
+                }
+                if key.starts_with("author") {
+                    provided.push("authors");
+                } else if key.starts_with("maintainer") {
+                    provided.push("maintainers");
                 }
                 let slot = match key {
                     "author" => &mut p.author,
@@ -1978,7 +2235,45 @@ fn apply_setup_cfg(
     }
     // `packages = find:` reads [options.packages.find]: refused above with
     // `packages` unless tool.setuptools.packages replaces both.
+    if let Some(text) = long_description {
+        p.readme = Some(Readme {
+            text,
+            content_type: long_description_type,
+            file: None,
+        });
+        provided.push("readme");
+    }
+    // setuptools fails on a dynamic field nothing gives, but for those whose
+    // empty value is not None (dependencies, extras, urls).
+    for field in given.from_setup_cfg {
+        let empty_ok = matches!(
+            field.as_str(),
+            "dependencies" | "optional-dependencies" | "urls"
+        );
+        if !empty_ok && !provided.contains(&field.as_str()) {
+            bail!(
+                "{}: project.dynamic lists {field:?}, but neither [tool.setuptools.dynamic] nor setup.cfg gives it; setuptools fails on that too",
+                p.root.join("pyproject.toml")
+            );
+        }
+    }
     Ok(())
+}
+
+/// setup.cfg's `install_requires` or an extra's requirements, as setuptools
+/// reads them: split on lines or `;`, `#` lines dropped, each cut at ` #`.
+fn cfg_requirements(value: &str) -> Result<Vec<Req>, String> {
+    if value.starts_with("file:") {
+        return Err("reads a file, which this builder does not reproduce here".to_owned());
+    }
+    cfg_list(value, ';')
+        .iter()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let l = l.split(" #").next().unwrap_or(l).trim();
+            Req::parse(l).map_err(|e| format!("holds an invalid requirement {l:?}: {e}"))
+        })
+        .collect()
 }
 
 /// The requirement names that passed only because `--allow-build-requires`
@@ -2065,7 +2360,7 @@ mod tests {
 
     #[test]
     fn setup_cfg_reads_as_configparser_does() {
-        let text = "# comment\n[metadata]\nName = demo\nlicense-file: LICENSE\nclassifiers =\n\tA :: B\n    C :: D\n\n; note\n[options]\n  zip_safe = False\n";
+        let text = "# comment\n[metadata]\nName = demo\nlicense-file: LICENSE\nclassifiers =\n\tA :: B\n\n    C :: D\n\n; note\n[options]\n  zip_safe = False\n";
         let got: Vec<(String, String, String, usize, usize)> = read_setup_cfg(text)
             .into_iter()
             .map(|o| (o.section, o.key, o.value, o.line, o.col))
@@ -2077,8 +2372,8 @@ mod tests {
             [
                 want("metadata", "name", "demo", 3, 1),
                 want("metadata", "license_file", "LICENSE", 4, 1),
-                want("metadata", "classifiers", "A :: B\nC :: D", 5, 1),
-                want("options", "zip_safe", "False", 11, 3),
+                want("metadata", "classifiers", "A :: B\n\nC :: D", 5, 1),
+                want("options", "zip_safe", "False", 12, 3),
             ]
         );
         assert_eq!(cfg_list("a, b,,c", ','), ["a", "b", "c"]);
