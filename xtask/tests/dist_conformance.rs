@@ -50,6 +50,9 @@ const FIXTURES: &[(&str, &[Script])] = &[
     ("single-module", &[("solo", &[], "solo ok")]),
     ("oddities", &[("oddities", &[], "oddities ok")]),
     ("srcauto", &[("srcauto", &[], "srcauto ok")]),
+    ("cfgmeta", &[("cfgmeta", &[], "cfgmeta ok")]),
+    ("dynfiles", &[("dynfiles", &[], "dynfiles 1.4.0")]),
+    ("cfgdynamic", &[("cfgdynamic", &[], "cfgdynamic ok")]),
     (
         "python",
         &[("invokeai-web", &["--version"], "invokeai-web {app_version}")],
@@ -371,6 +374,8 @@ fn conformance_package_data_globs() {
     conformance("datadir");
 }
 
+/// Every MANIFEST.in directive, and malformed lines (a directive without
+/// its pattern), which setuptools skips with a warning.
 #[test]
 fn conformance_manifest_in_directives() {
     conformance("manifest");
@@ -387,7 +392,9 @@ fn conformance_single_module() {
 /// `recursive-include DIR *` (shipped in the sdist), MANIFEST.in paths with
 /// a trailing `/` or a leading `./`, `platforms` and `zip-safe`, a dynamic
 /// readme that project.dynamic does not list (ignored), and a setup.cfg of
-/// tool sections plus `[bdist_wheel] universal = 1` (a py2.py3 wheel).
+/// tool sections plus `[bdist_wheel] universal = 1` (a py2.py3 wheel),
+/// `[tool.distutils.egg_info] tag-svn-revision`, which setuptools keeps
+/// and ignores.
 #[test]
 fn conformance_oddities() {
     conformance("oddities");
@@ -398,6 +405,34 @@ fn conformance_oddities() {
 #[test]
 fn conformance_src_layout_automatic_discovery() {
     conformance("srcauto");
+}
+
+/// A setup.cfg `[metadata]` and `[options]` beside `[project]`, as real
+/// projects ship them (pycparser's `license_file`, old releases' metadata
+/// left in place): what pyproject.toml overwrites or resets changes nothing,
+/// what setuptools lets through (the author's name beside an address-only
+/// project.authors, the maintainer's address, `url`, `platform`,
+/// `license_file`, `zip_safe`, `include_package_data = False`, a `file:`
+/// long_description shipped in the sdist) is reproduced.
+#[test]
+fn conformance_setup_cfg_beside_project() {
+    conformance("cfgmeta");
+}
+
+/// The readme, dependencies and extras read from files by
+/// `[tool.setuptools.dynamic]` (slack_sdk's shape), a missing file among
+/// them skipped.
+#[test]
+fn conformance_dynamic_fields_from_files() {
+    conformance("dynfiles");
+}
+
+/// Fields listed in project.dynamic that `[tool.setuptools.dynamic]` does
+/// not give, taken from setup.cfg as setuptools takes them (slack_bolt's
+/// authors, and every other field setup.cfg can fill).
+#[test]
+fn conformance_dynamic_fields_from_setup_cfg() {
+    conformance("cfgdynamic");
 }
 
 /// `dist --compare` does the comparison above in one command: the same on a

@@ -362,7 +362,11 @@ pub fn select(
     if let Some(text) = manifest_in {
         list.push("MANIFEST.in".into());
         let template = project.root.join("MANIFEST.in");
-        apply_manifest_template(tree, text, &mut list).with_context(|| format!("in {template}"))?;
+        for skipped in apply_manifest_template(tree, text, &mut list)
+            .with_context(|| format!("in {template}"))?
+        {
+            warnings.push(format!("{template}, {skipped}"));
+        }
     }
     list.extend(license_files.iter().cloned());
     for f in &project.referenced_files {
@@ -710,10 +714,21 @@ pub fn parse_directive(line: &str) -> Result<Directive> {
 }
 
 /// Apply MANIFEST.in to the file list, as setuptools' `FileList` does.
-fn apply_manifest_template(tree: &Tree, text: &str, list: &mut Vec<String>) -> Result<()> {
+/// Returns the lines skipped: a malformed line (a word missing, an unknown
+/// action, an absolute path) is skipped with a warning, as setuptools does.
+fn apply_manifest_template(tree: &Tree, text: &str, list: &mut Vec<String>) -> Result<Vec<String>> {
     let mut allfiles: Option<Vec<String>> = None;
+    let mut skipped = Vec::new();
     for (lineno, line) in manifest_lines(text) {
-        let directive = parse_directive(&line).with_context(|| format!("line {lineno}: {line}"))?;
+        let directive = match parse_directive(&line) {
+            Ok(d) => d,
+            Err(err) => {
+                skipped.push(format!(
+                    "line {lineno}: {err}; the line is skipped (as setuptools does)"
+                ));
+                continue;
+            }
+        };
         let files_only = |hits: Vec<String>| -> Result<Vec<String>> {
             let mut out = Vec::new();
             for h in hits {
@@ -774,7 +789,7 @@ fn apply_manifest_template(tree: &Tree, text: &str, list: &mut Vec<String>) -> R
             }
         }
     }
-    Ok(())
+    Ok(skipped)
 }
 
 #[cfg(test)]
@@ -948,10 +963,23 @@ mod tests {
                 "scripts/x.txt",
             ]
         );
-        let err = apply_manifest_template(&tree, "frobnicate x\n", &mut list).unwrap_err();
+        // Malformed lines are skipped with a warning, as setuptools does.
+        let before = list.clone();
+        let skipped = apply_manifest_template(
+            &tree,
+            "frobnicate x\nrecursive-exclude docs/\nrecursive-include pkg\ninclude /etc/passwd\n",
+            &mut list,
+        )
+        .unwrap();
+        assert_eq!(list, before);
+        assert_eq!(skipped.len(), 4, "{skipped:?}");
         assert!(
-            format!("{err:#}").contains("unknown action 'frobnicate'"),
-            "{err:#}"
+            skipped[0].contains("unknown action 'frobnicate'"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].starts_with("line 2: 'recursive-exclude' expects"),
+            "{skipped:?}"
         );
     }
 

@@ -62,6 +62,9 @@ impl Metadata<'_> {
         if let Some(summary) = p.summary.as_deref().filter(|s| !s.is_empty()) {
             field("Summary", summary);
         }
+        if let Some(url) = &p.home_page {
+            field("Home-page", url);
+        }
         for (key, value) in [
             ("Author", &p.author),
             ("Author-email", &p.author_email),

@@ -468,16 +468,20 @@ impl flags::Dist {
     }
 }
 
-/// `dist --compare`: both builds into target/xtask/dist-compare/, the
-/// differences printed; exit 1 when something differs that is not named as
-/// deliberate.
+/// `dist --compare`: both builds into target/xtask/dist-compare/<folder>/
+/// (one folder per project folder name, so that projects can be compared
+/// side by side), the differences printed; exit 1 when something differs
+/// that is not named as deliberate.
 fn run_compare(
     layout: &Layout,
     project: &Utf8Path,
     args: &flags::Dist,
 ) -> Result<std::process::ExitCode> {
     let project = absolute(project)?;
-    let work = layout.xtask_target().join("dist-compare");
+    let work = layout
+        .xtask_target()
+        .join("dist-compare")
+        .join(project.file_name().unwrap_or("project"));
     let _ = std::fs::remove_dir_all(&work);
     let (ours_out, ref_out) = (work.join("ours"), work.join("setuptools"));
     // One timestamp for both, so that nothing differs by the clock.

@@ -27,6 +27,7 @@ struct Tv {
 enum TvKind {
     Str(String),
     Bool(bool),
+    Int(i64),
     Arr(Vec<Tv>),
     Table(Vec<(String, Tv)>),
     Other(&'static str),
@@ -36,6 +37,7 @@ fn convert_value(v: &toml_edit::Value) -> Tv {
     let kind = match v {
         toml_edit::Value::String(s) => TvKind::Str(s.value().clone()),
         toml_edit::Value::Boolean(b) => TvKind::Bool(*b.value()),
+        toml_edit::Value::Integer(i) => TvKind::Int(*i.value()),
         toml_edit::Value::Array(a) => TvKind::Arr(a.iter().map(convert_value).collect()),
         toml_edit::Value::InlineTable(t) => TvKind::Table(
             t.iter()
@@ -95,6 +97,7 @@ impl Tv {
         match &self.kind {
             TvKind::Str(_) => "a string",
             TvKind::Bool(_) => "a boolean",
+            TvKind::Int(_) => "an integer",
             TvKind::Arr(_) => "an array",
             TvKind::Table(_) => "a table",
             TvKind::Other(t) => t,
@@ -283,6 +286,9 @@ pub struct Project {
     pub author_email: Option<String>,
     pub maintainer: Option<String>,
     pub maintainer_email: Option<String>,
+    /// setup.cfg's `[metadata] url` (`Home-page`), which `[project]` has
+    /// no field for.
+    pub home_page: Option<String>,
     pub keywords: Vec<String>,
     pub classifiers: Vec<String>,
     pub urls: Vec<(String, String)>,
@@ -417,6 +423,7 @@ impl Project {
             author_email: None,
             maintainer: None,
             maintainer_email: None,
+            home_page: None,
             keywords: vec![],
             classifiers: vec![],
             urls: vec![],
@@ -451,9 +458,22 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         )
     })?;
     let top = convert_item(doc.as_item());
-    let (mut command_effects, setup_py_name) = check_legacy_files(root)?;
+    let legacy = check_legacy_files(root)?;
+    let mut command_effects = legacy.effects.clone();
+    let setup_py_name = legacy.setup_py_name.clone();
     let vouched_build_requires = check_build_system(&src, &top, allowed)?;
     let Some(project) = top.get("project") else {
+        if let Some(o) = legacy.metadata.first() {
+            bail!(
+                "{}: no [project] table; the metadata is in setup.cfg ({}:{}:{}: [{}] {}), which this builder reads only beside a [project] table",
+                src.path,
+                legacy.setup_cfg,
+                o.line,
+                o.col,
+                o.section,
+                o.key
+            );
+        }
         bail!(
             "{}: no [project] table; this builder reads the PEP 621 metadata in [project] (name, version, ...)",
             src.path
@@ -481,10 +501,19 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
                             "0".into()
                         }
                     }
+                    // setuptools sets a non-string value as it is: an
+                    // integer flag is as true as Python finds it.
+                    TvKind::Int(n) => {
+                        if *n != 0 {
+                            "1".into()
+                        } else {
+                            "0".into()
+                        }
+                    }
                     _ => {
                         return Err(src.err(
                             value,
-                            format!("tool.distutils.{command}.{key} must be a string or a boolean"),
+                            format!("tool.distutils.{command}.{key} must be a string, a boolean or an integer"),
                         ));
                     }
                 };
@@ -533,14 +562,25 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // Dynamic.
     let mut dynamic = Vec::new();
+    let mut from_setup_cfg: Vec<String> = Vec::new();
     if let Some(tv) = project.get("dynamic") {
         for item in src.array(tv, "project.dynamic")? {
             let field = src.str(item, "each entry of project.dynamic")?;
-            if field != "version" {
+            if !DYNAMIC_FIELDS.contains(&field) && !FROM_SETUP_CFG.contains(&field) {
                 return Err(src.err(
                     item,
-                    format!("project.dynamic lists {field:?}: only \"version\" can be dynamic with this builder; write {field} in [project]"),
+                    format!("project.dynamic lists {field:?}: only {} (by [tool.setuptools.dynamic]) and {} (by setup.cfg) can be dynamic with this builder; write {field} in [project]", DYNAMIC_FIELDS.join(", "), FROM_SETUP_CFG.join(", ")),
                 ));
+            }
+            if field != "version" && st_get("dynamic").and_then(|d| d.get(field)).is_none() {
+                // setuptools keeps what setup.cfg set (checked there).
+                if !FROM_SETUP_CFG.contains(&field) {
+                    return Err(src.err(
+                        item,
+                        format!("project.dynamic lists {field:?} but [tool.setuptools.dynamic] does not give it; setuptools would take it from setup.py or setup.cfg, which this builder does not reproduce: give {field} = {{file = ...}} there"),
+                    ));
+                }
+                from_setup_cfg.push(field.to_owned());
             }
             if project.get(field).is_some() {
                 return Err(src.err(
@@ -566,6 +606,13 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         }
     }
     let mut referenced_files = Vec::new();
+    // A field listed in project.dynamic, given by tool.setuptools.dynamic.
+    let dynamic_spec = |field: &str| -> Option<&Tv> {
+        if field == "version" || !dynamic.iter().any(|d| d == field) {
+            return None;
+        }
+        st_dynamic.and_then(|d| d.get(field))
+    };
 
     // Version.
     let version = if dynamic.iter().any(|d| d == "version") {
@@ -620,6 +667,31 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         VersionSource::Static(normal)
     };
 
+    // Dependencies and extras from files (tool.setuptools.dynamic).
+    let dynamic_requirements = |key: &str,
+                                spec: &Tv,
+                                referenced: &mut Vec<String>,
+                                warnings: &mut Vec<String>|
+     -> Result<Vec<Req>> {
+        let what = format!("tool.setuptools.dynamic.{key}");
+        let text = dynamic_file_text(&src, root, spec, &what, referenced, warnings)?;
+        let mut reqs = Vec::new();
+        // setuptools: non-blank lines not starting with `#`, each cut at ` #`.
+        for line in text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
+        {
+            let line = line.split(" #").next().unwrap_or(line).trim();
+            reqs.push(Req::parse(line).map_err(|e| {
+                src.err(
+                    spec,
+                    format!("invalid requirement {line:?} in a file of {what}: {e}"),
+                )
+            })?);
+        }
+        Ok(reqs)
+    };
+
     // Description.
     let summary = match project.get("description") {
         Some(tv) => Some(src.str(tv, "project.description")?.to_owned()),
@@ -627,9 +699,28 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     };
 
     // Readme.
-    let readme = match project.get("readme") {
-        None => None,
-        Some(tv) => Some(read_readme(&src, root, tv, &mut referenced_files)?),
+    let readme = match (project.get("readme"), dynamic_spec("readme")) {
+        (_, Some(spec)) => {
+            let text = dynamic_file_text(
+                &src,
+                root,
+                spec,
+                "tool.setuptools.dynamic.readme",
+                &mut referenced_files,
+                &mut warnings,
+            )?;
+            let content_type = match spec.get("content-type") {
+                Some(ct) => src.str(ct, "tool.setuptools.dynamic.readme.content-type")?,
+                None => "text/x-rst",
+            };
+            Some(Readme {
+                text,
+                content_type: Some(content_type.to_owned()),
+                file: None,
+            })
+        }
+        (None, None) => None,
+        (Some(tv), None) => Some(read_readme(&src, root, tv, &mut referenced_files)?),
     };
 
     // Requires-Python.
@@ -738,6 +829,12 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // Dependencies.
     let mut dependencies = Vec::new();
+    if let Some(spec) = dynamic_spec("dependencies") {
+        for req in dynamic_requirements("dependencies", spec, &mut referenced_files, &mut warnings)?
+        {
+            dependencies.push(req.render());
+        }
+    }
     if let Some(tv) = project.get("dependencies") {
         for item in src.array(tv, "project.dependencies")? {
             let text = src.str(item, "each dependency")?;
@@ -747,6 +844,32 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         }
     }
     let mut extras: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(spec) = dynamic_spec("optional-dependencies") {
+        for (key, group) in src.table(spec, "tool.setuptools.dynamic.optional-dependencies")? {
+            if !names::is_valid(key) {
+                return Err(src.err(group, format!("invalid extra name {key:?}")));
+            }
+            let extra = reqs::safe_extra(key);
+            if extras.iter().any(|(e, _)| *e == extra) {
+                return Err(src.err(
+                    group,
+                    format!(
+                        "the extra {key:?} normalises to {extra:?}, like an earlier one (PEP 685)"
+                    ),
+                ));
+            }
+            let rendered = dynamic_requirements(
+                &format!("optional-dependencies.{key}"),
+                group,
+                &mut referenced_files,
+                &mut warnings,
+            )?
+            .iter()
+            .map(|r| r.render_for_extra(&extra))
+            .collect();
+            extras.push((extra, rendered));
+        }
+    }
     if let Some(tv) = project.get("optional-dependencies") {
         for (key, list) in src.table(tv, "project.optional-dependencies")? {
             if !names::is_valid(key) {
@@ -809,7 +932,7 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     let setuptools = read_setuptools(&src, st)?;
 
-    Ok(Project {
+    let mut built = Project {
         root: root.to_path_buf(),
         name,
         canonical_name,
@@ -835,8 +958,80 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
         vouched_build_requires,
         warnings,
         universal_wheel,
+        home_page: None,
         sbom_files,
-    })
+    };
+    let given = Given {
+        project,
+        tool_setuptools: st,
+        dynamic: &dynamic,
+        from_setup_cfg: &from_setup_cfg,
+    };
+    apply_setup_cfg(&legacy, &given, allowed, &mut built)?;
+    Ok(built)
+}
+
+/// The fields `project.dynamic` may list: `version` by attr or file, the
+/// others by `file` in `[tool.setuptools.dynamic]`.
+const DYNAMIC_FIELDS: &[&str] = &["version", "readme", "dependencies", "optional-dependencies"];
+
+/// The fields `project.dynamic` may list with no `[tool.setuptools.dynamic]`
+/// entry: setuptools keeps the value setup.cfg gave them.
+const FROM_SETUP_CFG: &[&str] = &[
+    "readme",
+    "description",
+    "authors",
+    "maintainers",
+    "keywords",
+    "classifiers",
+    "urls",
+    "dependencies",
+    "optional-dependencies",
+];
+
+/// A `{file = ...}` of `[tool.setuptools.dynamic]`: the files' text joined
+/// by newlines, as setuptools' `read_files` gives it (a missing file is
+/// skipped with a warning). Each file ships in the sdist.
+fn dynamic_file_text(
+    src: &Source,
+    root: &Utf8Path,
+    spec: &Tv,
+    what: &str,
+    referenced: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<String> {
+    src.table(spec, what)?;
+    if spec.get("attr").is_some() {
+        return Err(src.err(
+            spec,
+            format!(
+                "{what} = {{attr = ...}} is not reproduced by this builder; use {{file = ...}}"
+            ),
+        ));
+    }
+    let Some(file) = spec.get("file") else {
+        return Err(src.err(spec, format!("{what} needs `file`")));
+    };
+    let files = match &file.kind {
+        TvKind::Str(s) => vec![s.clone()],
+        _ => src.str_list(file, &format!("{what}.file"))?,
+    };
+    let mut texts = Vec::new();
+    for f in &files {
+        check_relative(f).map_err(|e| src.err(file, e))?;
+        if !referenced.contains(f) {
+            referenced.push(f.clone());
+        }
+        if root.join(f).is_file() {
+            texts.push(read_text(root, f).map_err(|e| src.err(file, e))?);
+        } else {
+            warnings.push(format!(
+                "{}: {what}: {f:?} cannot be found and is skipped (as setuptools does)",
+                src.location(file.span.as_ref().map(|s| s.start))
+            ));
+        }
+    }
+    Ok(texts.join("\n"))
 }
 
 /// `[tool.xtask.dist]`: this builder's own options. `sbom-files` lists SBOM
@@ -1340,9 +1535,13 @@ fn command_option(command: &str, key: &str, value: &str) -> Result<CommandEffect
     match (command, key.as_str()) {
         ("egg_info", "tag_build") if value.is_empty() => Ok(CommandEffect::None),
         ("egg_info", "tag_date") if falsy(value) => Ok(CommandEffect::None),
+        // Kept by setuptools for old sdists; setting it does nothing.
+        ("egg_info", "tag_svn_revision") => Ok(CommandEffect::None),
         ("bdist_wheel", "universal") if truthy(value) => Ok(CommandEffect::Universal),
         ("bdist_wheel", "universal") if falsy(value) => Ok(CommandEffect::None),
         ("sdist", "formats") if value == "gztar" => Ok(CommandEffect::None),
+        // The tag a pure wheel gets anyway (`universal` wins over it).
+        ("bdist_wheel", "python_tag") if value == "py3" => Ok(CommandEffect::None),
         _ => Err(format!(
             "[{command}] {key} = {value:?} changes what setuptools builds and is not reproduced by this builder"
         )),
@@ -1629,9 +1828,78 @@ pub fn bare_setup_py(text: &str) -> Result<Option<String>, String> {
     Ok(Some(name))
 }
 
-/// Read setup.py (a bare `setup()` only) and setup.cfg: the options that
-/// matter to the build, refused or understood, and setup.py's `name=`.
-fn check_legacy_files(root: &Utf8Path) -> Result<(Vec<CommandEffect>, Option<String>)> {
+/// One `key = value` of setup.cfg as configparser reads it: the key
+/// lowercased with `-` spelled `_` (as setuptools does), continuation lines
+/// joined by newlines, and where the key is written.
+#[derive(Debug, Clone)]
+struct CfgOption {
+    section: String,
+    key: String,
+    value: String,
+    line: usize,
+    col: usize,
+}
+
+/// setup.cfg's options in file order (comments and blank lines skipped).
+fn read_setup_cfg(text: &str) -> Vec<CfgOption> {
+    let mut out: Vec<CfgOption> = Vec::new();
+    let mut section = String::new();
+    let mut open = false;
+    for (n, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            // Kept inside a value; trailing ones are trimmed below.
+            if let Some(last) = out.last_mut().filter(|_| open) {
+                last.value.push('\n');
+            }
+            continue;
+        }
+        if trimmed.starts_with('#') || trimmed.starts_with(';') {
+            continue;
+        }
+        if line.starts_with([' ', '\t']) && open {
+            // A continuation line belongs to the option above it.
+            if let Some(last) = out.last_mut() {
+                last.value.push('\n');
+                last.value.push_str(trimmed);
+            }
+            continue;
+        }
+        if trimmed.starts_with('[') {
+            section = trimmed.trim_matches(['[', ']']).trim().to_owned();
+            open = false;
+            continue;
+        }
+        let (key, value) = trimmed.split_once(['=', ':']).unwrap_or((trimmed, ""));
+        out.push(CfgOption {
+            section: section.clone(),
+            key: key.trim().to_lowercase().replace('-', "_"),
+            value: value.trim().to_owned(),
+            line: n + 1,
+            col: line.len() - line.trim_start().len() + 1,
+        });
+        open = true;
+    }
+    for o in &mut out {
+        o.value = o.value.trim().to_owned();
+    }
+    out
+}
+
+/// What setup.py and setup.cfg hold for the build.
+struct Legacy {
+    effects: Vec<CommandEffect>,
+    setup_py_name: Option<String>,
+    setup_cfg: Utf8PathBuf,
+    /// setup.cfg's `[metadata]`, `[options]` and `[options.*]` options,
+    /// judged once pyproject.toml is read (see [`apply_setup_cfg`]).
+    metadata: Vec<CfgOption>,
+}
+
+/// Read setup.py (a bare `setup()` only) and setup.cfg: the command options
+/// that matter to the build, refused or understood, setup.py's `name=`, and
+/// setup.cfg's metadata and options.
+fn check_legacy_files(root: &Utf8Path) -> Result<Legacy> {
     let setup_py = root.join("setup.py");
     let mut setup_py_name = None;
     if setup_py.exists() {
@@ -1644,31 +1912,409 @@ fn check_legacy_files(root: &Utf8Path) -> Result<(Vec<CommandEffect>, Option<Str
         })?;
     }
     let mut effects = Vec::new();
+    let mut metadata = Vec::new();
     let setup_cfg = root.join("setup.cfg");
     if setup_cfg.exists() {
         let text = std::fs::read_to_string(&setup_cfg)
             .with_context(|| format!("cannot read {setup_cfg}"))?;
-        let mut section = String::new();
-        for (n, line) in text.lines().enumerate() {
-            let trimmed = line.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+        for o in read_setup_cfg(&text) {
+            if o.section == "metadata"
+                || o.section == "options"
+                || o.section.starts_with("options.")
+            {
+                metadata.push(o);
                 continue;
             }
-            if trimmed.starts_with('[') {
-                section = trimmed.trim_matches(['[', ']']).trim().to_owned();
+            if !read_by_setuptools(&o.section) {
                 continue;
             }
-            // A continuation line belongs to the option above it.
-            if line.starts_with([' ', '\t']) || !read_by_setuptools(&section) {
-                continue;
-            }
-            let (key, value) = trimmed.split_once(['=', ':']).unwrap_or((trimmed, ""));
-            let effect = command_option(&section, key, value)
-                .map_err(|why| anyhow::anyhow!("{setup_cfg}:{}: {why}", n + 1))?;
+            let effect = command_option(&o.section, &o.key, &o.value)
+                .map_err(|why| anyhow::anyhow!("{setup_cfg}:{}:{}: {why}", o.line, o.col))?;
             effects.push(effect);
         }
     }
-    Ok((effects, setup_py_name))
+    Ok(Legacy {
+        effects,
+        setup_py_name,
+        setup_cfg,
+        metadata,
+    })
+}
+
+/// What pyproject.toml gives already, for judging setup.cfg's options.
+struct Given<'a> {
+    project: &'a Tv,
+    tool_setuptools: Option<&'a Tv>,
+    /// project.dynamic.
+    dynamic: &'a [String],
+    /// The fields of project.dynamic that `[tool.setuptools.dynamic]` does
+    /// not give: setuptools keeps what setup.cfg set for them.
+    from_setup_cfg: &'a [String],
+}
+
+impl Given<'_> {
+    /// Given in [project], or by tool.setuptools.dynamic.
+    fn project(&self, key: &str) -> bool {
+        self.project.get(key).is_some()
+            || (self.dynamic.iter().any(|d| d == key) && !self.setup_cfg_fills(key))
+    }
+    fn setup_cfg_fills(&self, field: &str) -> bool {
+        self.from_setup_cfg.iter().any(|d| d == field)
+    }
+    fn tool(&self, key: &str) -> bool {
+        self.tool_setuptools.and_then(|t| t.get(key)).is_some()
+    }
+}
+
+/// setuptools' `_parse_list`: lines if the value has several, else split
+/// on `sep`; each item stripped, empty ones dropped.
+fn cfg_list(value: &str, sep: char) -> Vec<String> {
+    let items: Vec<&str> = if value.contains('\n') {
+        value.lines().collect()
+    } else {
+        value.split(sep).collect()
+    };
+    items
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// setuptools' `_parse_bool`.
+fn cfg_bool(value: &str) -> bool {
+    matches!(value.to_lowercase().as_str(), "1" | "true" | "yes")
+}
+
+/// setup.cfg's `[metadata]` and `[options]` beside a `[project]` table, as
+/// setuptools 84 applies them: setup.cfg is read first, then pyproject.toml
+/// overwrites what `[project]` and `[tool.setuptools]` give, and resets
+/// (with a warning) the fields it lists in `_PREVIOUSLY_DEFINED` that
+/// `[project]` neither gives nor lists in `dynamic`. What is left through
+/// reaches the build, and is reproduced here or refused with its place.
+fn apply_setup_cfg(
+    legacy: &Legacy,
+    given: &Given,
+    allowed: &[String],
+    p: &mut Project,
+) -> Result<()> {
+    let path = &legacy.setup_cfg;
+    let mut provided: Vec<&str> = Vec::new();
+    let mut long_description: Option<String> = None;
+    let mut long_description_type: Option<String> = None;
+    for o in &legacy.metadata {
+        let here = format!("{path}:{}:{}", o.line, o.col);
+        let shown = format!("[{}] {} = {:?}", o.section, o.key, o.value);
+        let refuse = |why: &str| anyhow::anyhow!("{here}: {shown} {why}");
+        let ignored = |why: &str| format!("{here}: {shown} is ignored: {why} (as setuptools does)");
+        // `file:` values name files setuptools adds to the sdist.
+        let file_refs = |o: &CfgOption, refs: &mut Vec<String>| -> Result<()> {
+            if let Some(spec) = o.value.strip_prefix("file:") {
+                for f in spec.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                    check_relative(f).map_err(|e| anyhow::anyhow!("{here}: {e}"))?;
+                    if !refs.iter().any(|r| r == f) {
+                        refs.push(f.to_owned());
+                    }
+                }
+            }
+            Ok(())
+        };
+        let key = match (o.section.as_str(), o.key.as_str()) {
+            ("metadata", "home_page") => "url",
+            ("metadata", "summary") => "description",
+            ("metadata", "classifier") => "classifiers",
+            ("metadata", "platform") => "platforms",
+            (_, k) => k,
+        };
+        match (o.section.as_str(), key) {
+            // Given by [project] (name always; the version in [project] or by
+            // tool.setuptools.dynamic, which this builder requires).
+            ("metadata", "name") => {}
+            ("metadata", "version") => file_refs(o, &mut p.referenced_files)?,
+            // Listed in project.dynamic and not in tool.setuptools.dynamic:
+            // setup.cfg's value is the field's value.
+            ("metadata", "description") if given.setup_cfg_fills("description") => {
+                if o.value.contains('\n') || o.value.starts_with("file:") {
+                    return Err(refuse(
+                        "(a dynamic description) spans several lines or reads a file, which this builder does not reproduce",
+                    ));
+                }
+                p.summary = Some(o.value.clone());
+                provided.push("description");
+            }
+            ("metadata", "keywords") if given.setup_cfg_fills("keywords") => {
+                p.keywords = cfg_list(&o.value, ',');
+                provided.push("keywords");
+            }
+            ("metadata", "classifiers") if given.setup_cfg_fills("classifiers") => {
+                if o.value.starts_with("file:") {
+                    return Err(refuse(
+                        "(dynamic classifiers) reads a file, which this builder does not reproduce",
+                    ));
+                }
+                p.classifiers = cfg_list(&o.value, ',');
+                provided.push("classifiers");
+            }
+            ("metadata", "project_urls") if given.setup_cfg_fills("urls") => {
+                p.urls = cfg_list(&o.value, ',')
+                    .iter()
+                    .map(|line| {
+                        let (k, v) = line.split_once('=').unwrap_or((line, ""));
+                        (k.trim().to_owned(), v.trim().to_owned())
+                    })
+                    .collect();
+            }
+            ("metadata", "long_description") if given.setup_cfg_fills("readme") => {
+                file_refs(o, &mut p.referenced_files)?;
+                long_description = Some(match o.value.strip_prefix("file:") {
+                    None => o.value.clone(),
+                    Some(spec) => {
+                        let mut texts = Vec::new();
+                        for f in spec.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                            if p.root.join(f).is_file() {
+                                texts.push(
+                                    read_text(&p.root, f)
+                                        .map_err(|e| anyhow::anyhow!("{here}: {e}"))?,
+                                );
+                            }
+                        }
+                        texts.join("\n")
+                    }
+                });
+            }
+            ("metadata", "long_description_content_type") if given.setup_cfg_fills("readme") => {
+                long_description_type = Some(o.value.clone());
+            }
+            ("options", "install_requires") if given.setup_cfg_fills("dependencies") => {
+                p.dependencies = cfg_requirements(&o.value)
+                    .map_err(|e| refuse(&e))?
+                    .iter()
+                    .map(Req::render)
+                    .collect();
+            }
+            ("options.extras_require", k) if given.setup_cfg_fills("optional-dependencies") => {
+                if k.contains(':') || !names::is_valid(k) {
+                    return Err(refuse("names an extra this builder does not reproduce"));
+                }
+                let extra = reqs::safe_extra(k);
+                let rendered = cfg_requirements(&o.value)
+                    .map_err(|e| refuse(&e))?
+                    .iter()
+                    .map(|r| r.render_for_extra(&extra))
+                    .collect();
+                p.extras.push((extra, rendered));
+            }
+            (
+                "metadata",
+                "description" | "keywords" | "classifiers" | "project_urls" | "license",
+            ) => {
+                // Only these two read `file:`.
+                if key == "description" || key == "classifiers" {
+                    file_refs(o, &mut p.referenced_files)?;
+                }
+                let field = match key {
+                    "project_urls" => "urls",
+                    other => other,
+                };
+                if !given.project(field) {
+                    p.warnings.push(ignored(&format!(
+                        "[project] has no {field} and does not list it in dynamic"
+                    )));
+                }
+            }
+            ("metadata", "long_description") => {
+                if !given.project("readme") {
+                    return Err(refuse(
+                        "is not reproduced by this builder: with [project] and no readme there, setuptools 84 fails on it; give project.readme",
+                    ));
+                }
+                file_refs(o, &mut p.referenced_files)?;
+            }
+            ("metadata", "long_description_content_type") => {
+                if p.readme
+                    .as_ref()
+                    .and_then(|r| r.content_type.as_ref())
+                    .is_none()
+                {
+                    return Err(refuse(
+                        "reaches METADATA (Description-Content-Type) when project.readme gives no content type, which this builder does not reproduce",
+                    ));
+                }
+            }
+            // project.authors / maintainers write a name, an address or both;
+            // setup.cfg's value stays in the field [project] leaves empty.
+            ("metadata", "author" | "author_email" | "maintainer" | "maintainer_email" | "url") => {
+                if o.value.contains('\n') {
+                    return Err(refuse(
+                        "spans several lines, which this builder does not reproduce",
+                    ));
+                }
+                if key.starts_with("author") {
+                    provided.push("authors");
+                } else if key.starts_with("maintainer") {
+                    provided.push("maintainers");
+                }
+                let slot = match key {
+                    "author" => &mut p.author,
+                    "author_email" => &mut p.author_email,
+                    "maintainer" => &mut p.maintainer,
+                    "maintainer_email" => &mut p.maintainer_email,
+                    _ => &mut p.home_page,
+                };
+                if slot.is_none() && !o.value.is_empty() {
+                    *slot = Some(o.value.clone());
+                }
+            }
+            ("metadata", "license_files") => {
+                if given.project("license-files") || given.tool("license-files") {
+                    continue;
+                }
+                let mut patterns = cfg_list(&o.value, ',');
+                for pat in &patterns {
+                    check_relative(pat).map_err(|e| anyhow::anyhow!("{here}: {e}"))?;
+                }
+                // A license_file given earlier stays after these patterns.
+                if let Some(old) = p.license_files.take() {
+                    patterns.extend(
+                        old.into_iter()
+                            .filter(|o| !patterns.contains(o))
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                p.license_files = Some(patterns);
+            }
+            // Deprecated, but still added to whatever patterns there are.
+            ("metadata", "license_file") => {
+                check_relative(&o.value).map_err(|e| anyhow::anyhow!("{here}: {e}"))?;
+                let patterns = p.license_files.get_or_insert_with(Vec::new);
+                if !patterns.contains(&o.value) {
+                    patterns.push(o.value.clone());
+                }
+            }
+            ("metadata", "platforms") => {
+                // The first of `platform` and `platforms` is kept.
+                if !given.tool("platforms") && p.setuptools.platforms.is_empty() {
+                    p.setuptools.platforms = cfg_list(&o.value, ',');
+                }
+            }
+            ("options", "install_requires") => {
+                file_refs(o, &mut p.referenced_files)?;
+                if !given.project("dependencies") {
+                    p.warnings.push(ignored(
+                        "[project] has no dependencies and does not list them in dynamic",
+                    ));
+                }
+            }
+            ("options.extras_require", _) => {
+                file_refs(o, &mut p.referenced_files)?;
+            }
+            ("options.entry_points", _) => {}
+            ("options", "python_requires") => {
+                if !given.project("requires-python") {
+                    return Err(refuse(
+                        "is not reproduced by this builder: with [project] and no requires-python there, setuptools 84 fails on it; give project.requires-python",
+                    ));
+                }
+            }
+            ("options", "zip_safe") => {
+                if !given.tool("zip-safe") {
+                    p.setuptools.zip_safe = Some(cfg_bool(&o.value));
+                }
+            }
+            ("options", "include_package_data") => {
+                if !given.tool("include-package-data") {
+                    p.setuptools.include_package_data = cfg_bool(&o.value);
+                }
+            }
+            ("options", "setup_requires") => {
+                for req in cfg_list(&o.value, ';') {
+                    let name: String = req
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                        .collect();
+                    let canonical = names::canonicalize(&name);
+                    let row = BUILD_REQUIRES.iter().find(|(n, _, _)| *n == canonical);
+                    match row {
+                        Some((_, Verdict::Harmless, _)) => {}
+                        _ if allowed.iter().any(|a| names::canonicalize(a) == canonical) => {
+                            if !p.vouched_build_requires.contains(&canonical) {
+                                p.vouched_build_requires.push(canonical);
+                            }
+                        }
+                        Some((_, _, why)) => {
+                            return Err(refuse(&format!(
+                                "lists {req:?}: {why}, which this builder does not reproduce; build this project with setuptools"
+                            )));
+                        }
+                        None => {
+                            return Err(refuse(&format!(
+                                "lists {req:?}, which this builder does not know; if setuptools does not need it to decide what gets built, vouch for it with --allow-build-requires {canonical}"
+                            )));
+                        }
+                    }
+                }
+            }
+            // The file selection, unless [tool.setuptools] gives its own.
+            ("options", "packages") if given.tool("packages") => {}
+            ("options", "py_modules") if given.tool("py-modules") => {}
+            ("options", "package_dir") if given.tool("package-dir") => {}
+            ("options.package_data", _) if given.tool("package-data") => {}
+            ("options.exclude_package_data", _) if given.tool("exclude-package-data") => {}
+            ("options.packages.find", _) => {}
+            ("options", "entry_points") => {
+                return Err(refuse(
+                    "is not reproduced by this builder: written inline beside [project], setuptools 84 fails on it; use [project.scripts] or [project.entry-points]",
+                ));
+            }
+            _ => {
+                return Err(refuse(
+                    "changes what setuptools builds and is not reproduced by this builder",
+                ));
+            }
+        }
+    }
+    // `packages = find:` reads [options.packages.find]: refused above with
+    // `packages` unless tool.setuptools.packages replaces both.
+    if let Some(text) = long_description {
+        p.readme = Some(Readme {
+            text,
+            content_type: long_description_type,
+            file: None,
+        });
+        provided.push("readme");
+    }
+    // setuptools fails on a dynamic field nothing gives, but for those whose
+    // empty value is not None (dependencies, extras, urls).
+    for field in given.from_setup_cfg {
+        let empty_ok = matches!(
+            field.as_str(),
+            "dependencies" | "optional-dependencies" | "urls"
+        );
+        if !empty_ok && !provided.contains(&field.as_str()) {
+            bail!(
+                "{}: project.dynamic lists {field:?}, but neither [tool.setuptools.dynamic] nor setup.cfg gives it; setuptools fails on that too",
+                p.root.join("pyproject.toml")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// setup.cfg's `install_requires` or an extra's requirements, as setuptools
+/// reads them: split on lines or `;`, `#` lines dropped, each cut at ` #`.
+fn cfg_requirements(value: &str) -> Result<Vec<Req>, String> {
+    if value.starts_with("file:") {
+        return Err("reads a file, which this builder does not reproduce here".to_owned());
+    }
+    cfg_list(value, ';')
+        .iter()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let l = l.split(" #").next().unwrap_or(l).trim();
+            Req::parse(l).map_err(|e| format!("holds an invalid requirement {l:?}: {e}"))
+        })
+        .collect()
 }
 
 /// The requirement names that passed only because `--allow-build-requires`
@@ -1751,6 +2397,29 @@ mod tests {
             assert_eq!(normalize_version(raw).unwrap(), normal, "{raw}");
         }
         assert!(normalize_version("one").is_err());
+    }
+
+    #[test]
+    fn setup_cfg_reads_as_configparser_does() {
+        let text = "# comment\n[metadata]\nName = demo\nlicense-file: LICENSE\nclassifiers =\n\tA :: B\n\n    C :: D\n\n; note\n[options]\n  zip_safe = False\n";
+        let got: Vec<(String, String, String, usize, usize)> = read_setup_cfg(text)
+            .into_iter()
+            .map(|o| (o.section, o.key, o.value, o.line, o.col))
+            .collect();
+        let want =
+            |s: &str, k: &str, v: &str, l, c| (s.to_owned(), k.to_owned(), v.to_owned(), l, c);
+        assert_eq!(
+            got,
+            [
+                want("metadata", "name", "demo", 3, 1),
+                want("metadata", "license_file", "LICENSE", 4, 1),
+                want("metadata", "classifiers", "A :: B\n\nC :: D", 5, 1),
+                want("options", "zip_safe", "False", 12, 3),
+            ]
+        );
+        assert_eq!(cfg_list("a, b,,c", ','), ["a", "b", "c"]);
+        assert_eq!(cfg_list("\na; b\nc", ';'), ["a; b", "c"]);
+        assert!(cfg_bool("True") && cfg_bool("1") && !cfg_bool("off"));
     }
 
     #[test]
