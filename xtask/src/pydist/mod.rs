@@ -2,7 +2,8 @@
 //! project's own pyproject.toml, byte-for-byte reproducible, with the content
 //! setuptools 84 would give them.
 //!
-//! The steps: read and validate pyproject.toml ([`pyproject`]); walk the
+//! The steps: read and validate pyproject.toml ([`pyproject`], with
+//! setup.py, setup.cfg and `[tool.distutils]` in [`legacy`]); walk the
 //! project once ([`tree`]); choose the files as setuptools does ([`files`],
 //! with [`pyglob`] for its pattern languages); plan the two archives
 //! ([`plan`], with [`metadata`] and [`wheel`]'s dist-info files); carry the
@@ -12,6 +13,7 @@
 mod compare;
 mod exec;
 mod files;
+mod legacy;
 mod license;
 mod metadata;
 pub mod names;
