@@ -286,10 +286,19 @@ pub fn plan(graph: &Graph, lock: &Lockfile, files: &[(String, String)]) -> Resul
         }
     }
     let app_ref = lock.root_name.clone();
-    let mut by_purl: BTreeMap<String, Value> = BTreeMap::new();
-    for (key, carried_in) in &bundled {
-        let p = &lock.packages[key];
-        let purl = purl(&p.name, &p.version);
+    // One component per purl: the same version installed in two folders is
+    // one package, carried in the union of their files.
+    let mut by_purl: BTreeMap<String, (&Locked, BTreeSet<String>)> = BTreeMap::new();
+    for (key, carried_in) in bundled {
+        let p = &lock.packages[&key];
+        by_purl
+            .entry(purl(&p.name, &p.version))
+            .or_insert_with(|| (p, BTreeSet::new()))
+            .1
+            .extend(carried_in);
+    }
+    let mut components: Vec<Value> = Vec::new();
+    for (purl, (p, carried_in)) in &by_purl {
         let mut c = json!({
             "type": "library",
             "bom-ref": purl,
@@ -311,25 +320,14 @@ pub fn plan(graph: &Graph, lock: &Lockfile, files: &[(String, String)]) -> Resul
         if let Some(url) = &p.resolved {
             c["externalReferences"] = json!([{ "type": "distribution", "url": url }]);
         }
-        let props = by_purl
-            .get(&purl)
-            .and_then(|old| old.get("properties").cloned())
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default();
-        let mut values: BTreeSet<String> = props
-            .iter()
-            .filter_map(|p| p.get("value").and_then(Value::as_str).map(str::to_owned))
-            .collect();
-        values.extend(carried_in.iter().cloned());
         c["properties"] = Value::Array(
-            values
+            carried_in
                 .iter()
                 .map(|f| json!({ "name": BUNDLED_IN, "value": f }))
                 .collect(),
         );
-        by_purl.insert(purl, c);
+        components.push(c);
     }
-    let mut components: Vec<Value> = by_purl.values().cloned().collect();
     for (file, sha) in files {
         components.push(json!({
             "type": "file",

@@ -240,6 +240,18 @@ fn golden_bytes_of_the_tiny_project() {
 
 /// A project that must be refused: one line on stderr naming the problem,
 /// exit code 1, nothing written to --out, nothing left in the project.
+/// Remove the lines of `p/pyproject.toml` that start with `prefix`.
+fn drop_pyproject_lines(p: &Path, prefix: &str) {
+    let path = p.join("pyproject.toml");
+    let text: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with(prefix))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(path, text).unwrap();
+}
+
 fn refused(mutate: impl FnOnce(&Path), expected: &[&str]) -> String {
     let tmp = tempdir();
     let proj = tmp.path().join("proj");
@@ -738,14 +750,7 @@ fn command_options_are_judged_by_content() {
     );
     refused(
         |p| {
-            let path = p.join("pyproject.toml");
-            let text = std::fs::read_to_string(&path).unwrap();
-            let text: String = text
-                .lines()
-                .filter(|l| !l.starts_with("requires-python"))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            std::fs::write(path, text).unwrap();
+            drop_pyproject_lines(p, "requires-python");
             std::fs::write(p.join("setup.cfg"), "[options]\npython_requires = >=3.8\n").unwrap();
         },
         &[
@@ -839,14 +844,7 @@ fn dynamic_fields_need_a_source_we_reproduce() {
     );
     refused(
         |p| {
-            let path = p.join("pyproject.toml");
-            let text = std::fs::read_to_string(&path).unwrap();
-            let text: String = text
-                .lines()
-                .filter(|l| !l.starts_with("readme"))
-                .map(|l| format!("{l}\n"))
-                .collect();
-            std::fs::write(&path, text).unwrap();
+            drop_pyproject_lines(p, "readme");
             add_dynamic(p, "\"readme\"", "readme = { attr = \"tiny_dist.DOC\" }\n");
         },
         &["tool.setuptools.dynamic.readme = {attr = ...} is not reproduced"],

@@ -170,11 +170,10 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
             ),
         "{MANIFEST} gives the wrong kind to a file: wheel {wheel_name}, sdist {sdist_name}, installer {zip_name}"
     );
-    let wheel_sha = &sums
-        .iter()
-        .find(|(n, _)| n == wheel_name)
-        .expect("listed")
-        .1;
+    // The sha256 SHA256SUMS gives a file of the release (checked above to list every one).
+    let listed_sha =
+        |name: &str| -> &str { &sums.iter().find(|(n, _)| n == name).expect("listed").1 };
+    let wheel_sha = listed_sha(wheel_name);
 
     // 2. The wheel's RECORD.
     let dist_info = format!(
@@ -236,7 +235,7 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
         .with_context(|| format!("{zip_name} has no {bundled}"))?;
     let inner_sha = hex(&inner.sha256);
     ensure!(
-        &inner_sha == wheel_sha,
+        inner_sha == wheel_sha,
         "{zip_name}: {bundled} differs from {wheel_name} (sha256 {inner_sha} vs {wheel_sha})"
     );
     done.push(format!("{zip_name} carries {wheel_name} byte for byte"));
@@ -294,9 +293,8 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
     let checked = sbom::check(&String::from_utf8_lossy(sbom_text), &ui_files)
         .with_context(|| format!("{wheel_name}: {wheel_sbom} does not describe the UI it ships"))?;
     let sbom_sha = crate::util::hash::sha256_hex(sbom_text);
-    let sbom_listed = &sums.iter().find(|(n, _)| n == sbom_name).expect("listed").1;
     ensure!(
-        &sbom_sha == sbom_listed,
+        sbom_sha == listed_sha(sbom_name),
         "{sbom_name} differs from the {wheel_sbom} of {wheel_name}"
     );
     let in_installer = format!("{BUNDLE}/{}", staging::sbom_member());

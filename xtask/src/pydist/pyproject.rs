@@ -849,18 +849,7 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     let mut extras: Vec<(String, Vec<String>)> = Vec::new();
     if let Some(spec) = dynamic_spec("optional-dependencies") {
         for (key, group) in src.table(spec, "tool.setuptools.dynamic.optional-dependencies")? {
-            if !names::is_valid(key) {
-                return Err(src.err(group, format!("invalid extra name {key:?}")));
-            }
-            let extra = reqs::safe_extra(key);
-            if extras.iter().any(|(e, _)| *e == extra) {
-                return Err(src.err(
-                    group,
-                    format!(
-                        "the extra {key:?} normalises to {extra:?}, like an earlier one (PEP 685)"
-                    ),
-                ));
-            }
+            let extra = new_extra(&src, key, group, &extras)?;
             let rendered = dynamic_requirements(
                 &format!("optional-dependencies.{key}"),
                 group,
@@ -875,18 +864,7 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     }
     if let Some(tv) = project.get("optional-dependencies") {
         for (key, list) in src.table(tv, "project.optional-dependencies")? {
-            if !names::is_valid(key) {
-                return Err(src.err(list, format!("invalid extra name {key:?}")));
-            }
-            let extra = reqs::safe_extra(key);
-            if extras.iter().any(|(e, _)| *e == extra) {
-                return Err(src.err(
-                    list,
-                    format!(
-                        "the extra {key:?} normalises to {extra:?}, like an earlier one (PEP 685)"
-                    ),
-                ));
-            }
+            let extra = new_extra(&src, key, list, &extras)?;
             let mut rendered = Vec::new();
             for item in src.array(list, &format!("project.optional-dependencies.{key}"))? {
                 let text = src.str(item, "each dependency")?;
@@ -972,6 +950,22 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     };
     apply_setup_cfg(&legacy, &given, allowed, &mut built)?;
     Ok(built)
+}
+
+/// An extra's normalised name (PEP 685), refused when invalid or when it
+/// normalises to the name of one already in `extras`.
+fn new_extra(src: &Source, key: &str, at: &Tv, extras: &[(String, Vec<String>)]) -> Result<String> {
+    if !names::is_valid(key) {
+        return Err(src.err(at, format!("invalid extra name {key:?}")));
+    }
+    let extra = reqs::safe_extra(key);
+    if extras.iter().any(|(e, _)| *e == extra) {
+        return Err(src.err(
+            at,
+            format!("the extra {key:?} normalises to {extra:?}, like an earlier one (PEP 685)"),
+        ));
+    }
+    Ok(extra)
 }
 
 /// The fields `project.dynamic` may list: `version` by attr or file, the

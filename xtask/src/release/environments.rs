@@ -140,11 +140,9 @@ pub enum Found {
 /// the way out. Pure.
 pub fn assess(found: &Found) -> (Vec<String>, Vec<(String, String)>) {
     let setup = "create it as docs/RELEASE.md (One-time setup) says: Settings → Environments, required reviewers, deployment only from tags v*";
-    let Found::Known { repo, envs } = found else {
-        let Found::Unknown(why) = found else {
-            unreachable!()
-        };
-        return (vec![format!("cannot tell: {why}")], Vec::new());
+    let (repo, envs) = match found {
+        Found::Unknown(why) => return (vec![format!("cannot tell: {why}")], Vec::new()),
+        Found::Known { repo, envs } => (repo, envs),
     };
     let mut lines = Vec::new();
     let mut problems = Vec::new();
