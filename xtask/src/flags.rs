@@ -34,7 +34,7 @@ pub enum Command {
     CheckVersion(CheckVersion),
     /// Create the annotated release tag v<version> after checks, and push just that tag with --push.
     TagRelease(TagRelease),
-    /// Ask a package index whether this version is already published (exit 0 free, 1 published, 3 index error).
+    /// Ask a package index whether this version is already published (exit 0 free or published by us, 1 published, 3 index error).
     #[command(disable_version_flag = true)]
     CheckPublished(CheckPublished),
     /// Markdown release notes from the commits since the previous version tag.
@@ -187,6 +187,9 @@ pub struct CheckPublished {
     /// Give up on the index after SECS seconds (connecting and reading together).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    /// The wheel and sdist about to be uploaded: a version whose files on the index all have their sha256 is published by us (exit 0).
+    #[arg(long, value_name = "DIR")]
+    pub dist: Option<Utf8PathBuf>,
     #[command(flatten)]
     pub repo: RepoArg,
 }

@@ -59,8 +59,14 @@ fn pypiserver_free_and_existing_versions() {
         "{text}"
     );
 
-    // 1.1.0 is there, under both spellings of its name.
-    for asked in ["1.1.0", "1.1", "1.1.0.0", "v1.1.0"] {
+    // 1.1.0 is there, under both spellings of its name. Asked as 1.1.0 its
+    // files carry our file names; asked as 1.1 they are the same version.
+    for (asked, why) in [
+        ("1.1.0", "our file name, version 1.1.0"),
+        ("1.1", "version 1.1.0"),
+        ("1.1.0.0", "version 1.1.0"),
+        ("v1.1.0", "our file name, version 1.1.0"),
+    ] {
         let out = check(&repo, &server.index, &["--version", asked]);
         let text = stdout(&out);
         assert_eq!(
@@ -75,11 +81,11 @@ fn pypiserver_free_and_existing_versions() {
             "{asked}: {text}"
         );
         assert!(
-            text.contains("  InvokeAI-1.1.0.tar.gz (version 1.1.0)"),
+            text.contains(&format!("  InvokeAI-1.1.0.tar.gz ({why})")),
             "{asked}: {text}"
         );
         assert!(
-            text.contains("  invokeai-1.1.0-py3-none-any.whl (version 1.1.0)"),
+            text.contains(&format!("  invokeai-1.1.0-py3-none-any.whl ({why})")),
             "{asked}: {text}"
         );
         assert!(
@@ -146,7 +152,7 @@ fn name_normalisation_against_a_static_pep503_tree() {
         "{text}"
     );
     assert!(
-        text.contains("  InvokeAI-1.2.0-py3-none-any.whl (version 1.2.0)"),
+        text.contains("  InvokeAI-1.2.0-py3-none-any.whl (our file name, version 1.2.0)"),
         "{text}"
     );
 
@@ -163,7 +169,7 @@ fn name_normalisation_against_a_static_pep503_tree() {
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(1), "{name}: {text}");
         assert!(
-            text.contains("InvokeAI-1.1.0.tar.gz (version 1.1.0)"),
+            text.contains("InvokeAI-1.1.0.tar.gz (our file name, version 1.1.0)"),
             "{name}: {text}"
         );
     }
@@ -215,7 +221,12 @@ fn json_simple_api() {
     );
     let out = check(&repo, &server.index, &["--version", "1.2.0RC1"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    assert!(stdout(&out).contains("invokeai-1.2.0rc1-py3-none-any.whl (version 1.2.0rc1)"));
+    assert!(
+        stdout(&out)
+            .contains("invokeai-1.2.0rc1-py3-none-any.whl (our file name, version 1.2.0rc1)"),
+        "{}",
+        stdout(&out)
+    );
     // A release listed with no files left is still taken.
     let out = check(&repo, &server.index, &["--version", "1.0.0"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
@@ -378,4 +389,166 @@ fn credentials_in_the_index_url_are_never_printed() {
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(3), "{all}");
     assert!(!all.contains("s3cr3t"), "{all}");
+}
+
+/// Our build of 1.2.0 in `dir/dist`: the folder `--dist` reads.
+fn our_dist(dir: &Path) -> std::path::PathBuf {
+    let dist = dir.join("dist");
+    write_dists(
+        &dist,
+        "invokeai-1.2.0.tar.gz",
+        "invokeai-1.2.0-py3-none-any.whl",
+        "1.2.0",
+    );
+    dist
+}
+
+/// pypiserver holding `files` (name, bytes), as an index that took them.
+fn index_holding(dir: &Path, files: &[(&str, Vec<u8>)]) -> Server {
+    let packages = dir.join("packages");
+    std::fs::create_dir_all(&packages).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(packages.join(name), bytes).unwrap();
+    }
+    Server::pypiserver(&packages)
+}
+
+/// A re-run after an upload that went through (or stopped half-way): the
+/// index holds our exact files, the check says so and succeeds; without
+/// `--dist` the same index is "published". A file of ours is recognised by
+/// its name (the "our file name" match), then compared by sha256.
+#[test]
+fn our_exact_files_on_the_index_are_published_by_us() {
+    let repo = checkout();
+    let dir = tempdir();
+    let dist = our_dist(dir.path());
+    let dist_arg = dist.to_str().unwrap();
+    let wheel = std::fs::read(dist.join("invokeai-1.2.0-py3-none-any.whl")).unwrap();
+    let sdist = std::fs::read(dist.join("invokeai-1.2.0.tar.gz")).unwrap();
+
+    let full = index_holding(
+        &dir.path().join("full"),
+        &[
+            ("invokeai-1.2.0-py3-none-any.whl", wheel.clone()),
+            ("invokeai-1.2.0.tar.gz", sdist.clone()),
+        ],
+    );
+    let out = check(&repo, &full.index, &["--dist", dist_arg]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("published by us: every file of InvokeAI 1.2.0 on http://127.0.0.1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("is ours, byte for byte (sha256): invokeai-1.2.0-py3-none-any.whl, invokeai-1.2.0.tar.gz"),
+        "{text}"
+    );
+    assert!(text.contains("nothing is left to upload"), "{text}");
+    assert!(text.contains("  sha256 "), "{text}");
+
+    // Without our files' bytes the version is simply taken; each of our
+    // files is named as ours.
+    let out = check(&repo, &full.index, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("  invokeai-1.2.0.tar.gz (our file name, version 1.2.0)"),
+        "{text}"
+    );
+
+    // Half-uploaded: the wheel went through, the sdist did not.
+    let half = index_holding(
+        &dir.path().join("half"),
+        &[("invokeai-1.2.0-py3-none-any.whl", wheel.clone())],
+    );
+    let out = check(&repo, &half.index, &["--dist", dist_arg]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("not there yet: invokeai-1.2.0.tar.gz; the upload adds it"),
+        "{text}"
+    );
+}
+
+/// Anything but our bytes under the version is still refused: another
+/// build's sdist under our name, or a file of the version we do not make.
+#[test]
+fn other_bytes_under_the_version_are_still_published() {
+    let repo = checkout();
+    let dir = tempdir();
+    let dist = our_dist(dir.path());
+    let dist_arg = dist.to_str().unwrap();
+    let wheel = std::fs::read(dist.join("invokeai-1.2.0-py3-none-any.whl")).unwrap();
+    let mut other = std::fs::read(dist.join("invokeai-1.2.0.tar.gz")).unwrap();
+    other.extend_from_slice(b"another build");
+
+    let index = index_holding(
+        &dir.path().join("other-bytes"),
+        &[
+            ("invokeai-1.2.0-py3-none-any.whl", wheel.clone()),
+            ("invokeai-1.2.0.tar.gz", other),
+        ],
+    );
+    let out = check(&repo, &index.index, &["--dist", dist_arg]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("invokeai-1.2.0.tar.gz (our file name, version 1.2.0; other bytes: sha256 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("invokeai-1.2.0-py3-none-any.whl (our file name, version 1.2.0; our bytes)"),
+        "{text}"
+    );
+    assert!(text.contains("way out: "), "{text}");
+
+    let index = index_holding(
+        &dir.path().join("other-file"),
+        &[
+            ("invokeai-1.2.0-py3-none-any.whl", wheel.clone()),
+            ("invokeai-1.2.0-py2-none-any.whl", wheel),
+        ],
+    );
+    let out = check(&repo, &index.index, &["--dist", dist_arg]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(
+            "invokeai-1.2.0-py2-none-any.whl (version 1.2.0; not a file the build makes)"
+        ),
+        "{text}"
+    );
+}
+
+/// A `--dist` folder that is not our build: exit 2 before the index is asked.
+#[test]
+fn a_dist_folder_without_our_files_is_exit_2() {
+    let repo = checkout();
+    let dir = tempdir();
+    let dist = our_dist(dir.path());
+    let closed = format!("http://127.0.0.1:{}/simple/", release_fixture::free_port());
+
+    std::fs::copy(
+        dist.join("invokeai-1.2.0-py3-none-any.whl"),
+        dist.join("invokeai-1.2.0-py2-none-any.whl"),
+    )
+    .unwrap();
+    let out = check(&repo, &closed, &["--dist", dist.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("invokeai-1.2.0-py2-none-any.whl is not a file the build makes"),
+        "{err}"
+    );
+    assert!(err.contains("remove it"), "{err}");
+
+    std::fs::remove_file(dist.join("invokeai-1.2.0-py2-none-any.whl")).unwrap();
+    std::fs::remove_file(dist.join("invokeai-1.2.0.tar.gz")).unwrap();
+    let out = check(&repo, &closed, &["--dist", dist.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cannot read invokeai-1.2.0.tar.gz"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
 }

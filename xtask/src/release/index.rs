@@ -4,9 +4,10 @@
 //! `fetch` asks `<index>/<normalised name>/` for the project's files with
 //! `Accept: application/vnd.pypi.simple.v1+json, text/html;q=0.2`; the
 //! answer is classified (`classify`, pure) into a listing, "no such project",
-//! or a protocol error. `find` then says which listed files are this version
-//! (PEP 440 equality of the version parsed from their names) or carry one of
-//! our artifact names.
+//! or a protocol error, with the sha256 the index gives for each file (PEP 691
+//! `hashes.sha256`, PEP 503 `#sha256=` fragments). `find` then says which
+//! listed files carry one of our artifact names or are this version (PEP 440
+//! equality of the version parsed from their names).
 
 use std::fmt;
 use std::time::Duration;
@@ -163,13 +164,19 @@ fn ask(
     })
 }
 
-/// Ask the index for the project's listing. A 404 for the project means
-/// "never published" only when the index root itself answers as a simple
-/// API; a mistyped root (`/simpel/`) answers 404 for everything.
+/// Ask the index for the project's listing.
 pub fn fetch(index: &str, project: &str, timeout_secs: u64) -> Result<Listing, IndexError> {
+    fetch_page(index, project, timeout_secs).map(|page| page.listing)
+}
+
+/// Ask the index for the project's listing and the sha256 of each file. A
+/// 404 for the project means "never published" only when the index root
+/// itself answers as a simple API; a mistyped root (`/simpel/`) answers 404
+/// for everything.
+pub fn fetch_page(index: &str, project: &str, timeout_secs: u64) -> Result<Page, IndexError> {
     let url = project_url(index, project);
     let answer = ask(&url, timeout_secs, MAX_BODY, false)?;
-    let listing = classify(
+    let page = classify(
         answer.status,
         answer.content_type.as_deref(),
         &answer.text(),
@@ -178,7 +185,7 @@ pub fn fetch(index: &str, project: &str, timeout_secs: u64) -> Result<Listing, I
         url: shown(&url),
         why,
     })?;
-    if listing == Listing::NoProject {
+    if page.listing == Listing::NoProject {
         // The root of PyPI lists every project: its first bytes are enough.
         let root = ask(index, timeout_secs, 64 * 1024, true)?;
         if let Err(why) = is_simple_root(root.status, root.content_type.as_deref()) {
@@ -191,7 +198,7 @@ pub fn fetch(index: &str, project: &str, timeout_secs: u64) -> Result<Listing, I
             });
         }
     }
-    Ok(listing)
+    Ok(page)
 }
 
 /// Whether an answer to the index root is a simple API root. Pure.
@@ -223,11 +230,28 @@ fn mime(content_type: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// Turn an HTTP answer into a listing. Pure.
-pub fn classify(status: u16, content_type: Option<&str>, body: &str) -> Result<Listing, String> {
+/// A project page as read: the listing, and the sha256 the index gives for
+/// each of its files (same order as `files`; `None` when it gives none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub listing: Listing,
+    pub sha256: Vec<Option<String>>,
+}
+
+impl Page {
+    fn no_project() -> Page {
+        Page {
+            listing: Listing::NoProject,
+            sha256: Vec::new(),
+        }
+    }
+}
+
+/// Turn an HTTP answer into a listing with its files' sha256. Pure.
+pub fn classify(status: u16, content_type: Option<&str>, body: &str) -> Result<Page, String> {
     match status {
         200 => {}
-        404 => return Ok(Listing::NoProject),
+        404 => return Ok(Page::no_project()),
         other => return Err(format!("answered HTTP {other}")),
     }
     match mime(content_type).as_str() {
@@ -244,8 +268,8 @@ pub fn classify(status: u16, content_type: Option<&str>, body: &str) -> Result<L
     }
 }
 
-/// A PEP 691 project page.
-pub fn parse_json(body: &str) -> Result<Listing, String> {
+/// A PEP 691 project page, with each file's `hashes.sha256`.
+pub fn parse_json(body: &str) -> Result<Page, String> {
     let bad = |why: &str| format!("answered JSON that is not a PEP 691 project page: {why}");
     let value: serde_json::Value =
         serde_json::from_str(body).map_err(|e| bad(&format!("invalid JSON ({e})")))?;
@@ -256,18 +280,26 @@ pub fn parse_json(body: &str) -> Result<Listing, String> {
     if api.split('.').next() != Some("1") {
         return Err(bad(&format!("API version {api} (only 1.x is understood)")));
     }
-    let files = value
+    let (files, sha256): (Vec<String>, Vec<Option<String>>) = value
         .get("files")
         .and_then(|v| v.as_array())
         .ok_or_else(|| bad("no `files` list"))?
         .iter()
         .map(|file| {
-            file.get("filename")
+            let name = file
+                .get("filename")
                 .and_then(|v| v.as_str())
                 .map(str::to_owned)
-                .ok_or_else(|| bad("a file without a `filename`"))
+                .ok_or_else(|| bad("a file without a `filename`"))?;
+            let sha = file
+                .pointer("/hashes/sha256")
+                .and_then(|v| v.as_str())
+                .and_then(sha256_hex);
+            Ok((name, sha))
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, String>>()?
+        .into_iter()
+        .unzip();
     let versions = value
         .get("versions")
         .and_then(|v| v.as_array())
@@ -277,33 +309,58 @@ pub fn parse_json(body: &str) -> Result<Listing, String> {
                 .collect()
         })
         .unwrap_or_default();
-    Ok(Listing::Files {
-        format: Format::Json,
-        files,
-        versions,
+    Ok(Page {
+        listing: Listing::Files {
+            format: Format::Json,
+            files,
+            versions,
+        },
+        sha256,
     })
 }
 
 /// A PEP 503 project page: the file names of its `<a>` links (the last path
-/// segment of `href`, else the link text).
-pub fn parse_html(body: &str) -> Result<Listing, String> {
+/// segment of `href`, else the link text), with the `#sha256=` fragment of
+/// each link.
+pub fn parse_html(body: &str) -> Result<Page, String> {
     let lower = body.to_ascii_lowercase();
     if !(lower.contains("<!doctype html") || lower.contains("<html") || lower.contains("<a ")) {
         return Err("answered text/html that is not an HTML page".to_owned());
     }
-    let files = html::start_tags(body)
+    let (files, sha256) = html::start_tags(body)
         .filter(|tag| tag.name == "a")
         .filter_map(|tag| {
-            let from_href = tag.attr("href").and_then(file_name_of_href);
+            let href = tag.attr("href");
+            let from_href = href.and_then(file_name_of_href);
             let name = from_href.unwrap_or_else(|| html::text_until_tag(body, tag.end, "a"));
-            (!name.is_empty()).then_some(name)
+            let sha = href.and_then(sha256_of_href);
+            (!name.is_empty()).then_some((name, sha))
         })
-        .collect();
-    Ok(Listing::Files {
-        format: Format::Html,
-        files,
-        versions: Vec::new(),
+        .unzip();
+    Ok(Page {
+        listing: Listing::Files {
+            format: Format::Html,
+            files,
+            versions: Vec::new(),
+        },
+        sha256,
     })
+}
+
+/// The `#sha256=<hex>` fragment of a link, lowercased; `None` without one.
+fn sha256_of_href(href: &str) -> Option<String> {
+    let (_, fragment) = href.split_once('#')?;
+    let (name, value) = fragment.split_once('=')?;
+    if !name.eq_ignore_ascii_case("sha256") {
+        return None;
+    }
+    sha256_hex(value)
+}
+
+/// A sha256 as 64 hex digits, lowercased; `None` for anything else.
+fn sha256_hex(value: &str) -> Option<String> {
+    (value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| value.to_ascii_lowercase())
 }
 
 /// The percent-decoded last path segment of a link, without query and fragment.
@@ -372,48 +429,83 @@ pub struct Hit {
     pub why: String,
 }
 
-/// The listed files (or versions) that are ours: the same version by PEP 440
-/// equality, or one of our artifact names (compared case-insensitively, the
-/// way the index compares them).
+/// A listed file of this release: the hit, its position in the listing, and
+/// which of our artifacts it is by name (`None`: this version, another name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub hit: Hit,
+    pub listed: usize,
+    pub ours: Option<usize>,
+}
+
+/// The listed files (or versions) that are ours: one of our artifact names
+/// (compared case-insensitively and in normal form, the way the index
+/// compares them), or the same version by PEP 440 equality.
 pub fn find(listing: &Listing, project: &str, wanted: &Version, ours: &[String]) -> Vec<Hit> {
-    let Listing::Files {
-        files, versions, ..
-    } = listing
-    else {
+    let mut hits: Vec<Hit> = matches(listing, project, wanted, ours)
+        .into_iter()
+        .map(|m| m.hit)
+        .collect();
+    if hits.is_empty() {
+        if let Listing::Files { versions, .. } = listing {
+            if let Some(listed) = versions
+                .iter()
+                .find(|v| version::parse(v).is_ok_and(|v| &v == wanted))
+            {
+                hits.push(Hit {
+                    filename: format!("(release {listed}, no files listed)"),
+                    why: "the index lists the release".to_owned(),
+                });
+            }
+        }
+    }
+    hits
+}
+
+/// The listed files that are one of ours by name or of this version, in
+/// listing order. A file with one of our names is matched as ours first:
+/// its bytes can then be compared with ours.
+pub fn matches(listing: &Listing, project: &str, wanted: &Version, ours: &[String]) -> Vec<Match> {
+    let Listing::Files { files, .. } = listing else {
         return Vec::new();
     };
-    let mut hits: Vec<Hit> = files
+    let ours_normal: Vec<String> = ours
         .iter()
-        .filter_map(|filename| {
-            let same_name = ours.iter().any(|ours| {
-                normalize_file_name(ours, project) == normalize_file_name(filename, project)
-            });
+        .map(|name| normalize_file_name(name, project))
+        .collect();
+    files
+        .iter()
+        .enumerate()
+        .filter_map(|(listed, filename)| {
+            let normal = normalize_file_name(filename, project);
             let found = file_version(filename, project);
+            let why = |what: &str| match &found {
+                Some(v) => format!("{what}, version {v}"),
+                None => what.to_owned(),
+            };
+            if let Some(i) = ours_normal.iter().position(|o| *o == normal) {
+                return Some(Match {
+                    hit: Hit {
+                        filename: filename.clone(),
+                        why: why("our file name"),
+                    },
+                    listed,
+                    ours: Some(i),
+                });
+            }
             match found {
-                Some(v) if &v == wanted => Some(Hit {
-                    filename: filename.clone(),
-                    why: format!("version {v}"),
-                }),
-                _ if same_name => Some(Hit {
-                    filename: filename.clone(),
-                    why: "the same file name".to_owned(),
+                Some(v) if &v == wanted => Some(Match {
+                    hit: Hit {
+                        filename: filename.clone(),
+                        why: format!("version {v}"),
+                    },
+                    listed,
+                    ours: None,
                 }),
                 _ => None,
             }
         })
-        .collect();
-    if hits.is_empty() {
-        if let Some(listed) = versions
-            .iter()
-            .find(|v| version::parse(v).is_ok_and(|v| &v == wanted))
-        {
-            hits.push(Hit {
-                filename: format!("(release {listed}, no files listed)"),
-                why: "the index lists the release".to_owned(),
-            });
-        }
-    }
-    hits
+        .collect()
 }
 
 /// A file name with its project part escaped the way wheels spell it and the
@@ -496,16 +588,16 @@ mod tests {
     #[test]
     fn classify_by_status_and_content_type() {
         assert_eq!(
-            classify(404, Some("text/html"), "nope"),
+            classify(404, Some("text/html"), "nope").map(|p| p.listing),
             Ok(Listing::NoProject)
         );
         assert_eq!(
-            classify(500, Some("text/html"), ""),
+            classify(500, Some("text/html"), "").map(|p| p.listing),
             Err("answered HTTP 500".to_owned())
         );
         let json = r#"{"meta":{"api-version":"1.1"},"name":"invokeai","files":[{"filename":"InvokeAI-1.0.tar.gz","url":"x","hashes":{}}],"versions":["1.0"]}"#;
         assert_eq!(
-            classify(200, Some("application/vnd.pypi.simple.v1+json"), json),
+            classify(200, Some("application/vnd.pypi.simple.v1+json"), json).map(|p| p.listing),
             Ok(Listing::Files {
                 format: Format::Json,
                 files: vec!["InvokeAI-1.0.tar.gz".into()],
@@ -550,7 +642,7 @@ mod tests {
             <abbr>not a link</abbr><a>text-only-2.0.tar.gz</a>
             </body></html>"#;
         assert_eq!(
-            files(parse_html(page).unwrap()),
+            files(parse_html(page).unwrap().listing),
             [
                 "InvokeAI-6.9.0.tar.gz",
                 "invokeai-6.9.0-py3-none-any.whl",
@@ -560,7 +652,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            files(parse_html("<!DOCTYPE html><html><body></body></html>").unwrap()),
+            files(
+                parse_html("<!DOCTYPE html><html><body></body></html>")
+                    .unwrap()
+                    .listing
+            ),
             Vec::<String>::new()
         );
     }
@@ -630,6 +726,56 @@ mod tests {
             versions: vec!["6.9.0".into()],
         };
         assert_eq!(find(&bare, "InvokeAI", &v("6.9"), &ours).len(), 1);
+    }
+
+    #[test]
+    fn pages_carry_each_files_sha256() {
+        let a = "a".repeat(64);
+        let upper = "AB".repeat(32);
+        let json = format!(
+            r#"{{"meta":{{"api-version":"1.1"}},"files":[
+                {{"filename":"invokeai-1.0.tar.gz","hashes":{{"sha256":"{a}"}}}},
+                {{"filename":"invokeai-1.0-py3-none-any.whl","hashes":{{"md5":"00"}}}},
+                {{"filename":"invokeai-0.9.tar.gz","hashes":{{"sha256":"short"}}}}]}}"#
+        );
+        let page = parse_json(&json).unwrap();
+        assert_eq!(page.sha256, [Some(a.clone()), None, None]);
+        let html = format!(
+            r#"<html><a href="/f/invokeai-1.0.tar.gz#SHA256={upper}">x</a>
+            <a href="/f/invokeai-1.0-py3-none-any.whl#md5=00">y</a>
+            <a href="/f/invokeai-0.9.tar.gz">z</a></html>"#
+        );
+        let page = parse_html(&html).unwrap();
+        assert_eq!(page.sha256, [Some(upper.to_ascii_lowercase()), None, None]);
+        assert_eq!(files(page.listing).len(), 3);
+    }
+
+    #[test]
+    fn a_file_with_one_of_our_names_is_matched_as_ours() {
+        let listing = Listing::Files {
+            format: Format::Html,
+            files: vec![
+                "InvokeAI-6.9.0.tar.gz".into(),
+                "invokeai-6.9.0-cp312-none-any.whl".into(),
+                "invokeai-6.8.0.tar.gz".into(),
+                "invokeai-6.9.0-py3-none-any.whl".into(),
+            ],
+            versions: vec![],
+        };
+        let ours = Identity::new("InvokeAI", v("6.9.0")).index_files();
+        let found = matches(&listing, "InvokeAI", &v("6.9.0"), &ours);
+        let summary: Vec<(usize, Option<usize>, &str)> = found
+            .iter()
+            .map(|m| (m.listed, m.ours, m.hit.why.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (0, Some(1), "our file name, version 6.9.0"),
+                (1, None, "version 6.9.0"),
+                (3, Some(0), "our file name, version 6.9.0"),
+            ]
+        );
     }
 
     #[test]
