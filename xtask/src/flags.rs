@@ -290,7 +290,7 @@ pub struct BuildInstaller {
     /// Build the UI even when its inputs have not changed since the last build.
     #[arg(long)]
     pub rebuild_frontend: bool,
-    /// Append INSTALLER_FILENAME, INSTALLER_PATH and DIST_PATH to FILE [default: $GITHUB_OUTPUT].
+    /// Append INSTALLER_FILENAME, INSTALLER_PATH, DIST_PATH, SBOM_FILENAME and SBOM_PATH to FILE [default: $GITHUB_OUTPUT].
     #[arg(long, value_name = "FILE")]
     pub github_output: Option<Utf8PathBuf>,
     /// Print the plan (names, commit, timestamp, steps with their inputs and outputs) and write nothing.

@@ -4,12 +4,18 @@
 //!   environment, report nothing;
 //! - the release's job graph: each publish job needs every gate (the xtask's build, the
 //!   version check, every code check and test, verify-reproducible, the build, verify,
-//!   the smoke test on three OSes, check-published), PyPI comes after TestPyPI and the
-//!   draft after PyPI, and the conditions are evaluated for the ways a release can run;
+//!   the smoke test on three OSes, the release notes) and its own index check, run in
+//!   an unprivileged job right before it; PyPI comes after TestPyPI but never depends
+//!   on how TestPyPI went, the draft follows PyPI whatever started the run, and the
+//!   conditions are evaluated for the ways a release can run;
 //! - the release run, step by step (called workflows and local actions expanded): no
-//!   step restores a cache, the xtask is compiled once per OS and every later job runs
-//!   that binary after checking its sha256, and the jobs holding `id-token: write` or
-//!   `contents: write` run no cargo, pip, npm or checked-out code;
+//!   step restores a cache, the xtask is compiled once per OS with the Rust of
+//!   rust-toolchain.toml, every artifact is downloaded by the id its upload output
+//!   (its digest checked), and the jobs holding `id-token: write` or `contents: write`
+//!   run nothing of ours: no checkout, no xtask, no cargo, pip or npm;
+//! - the jobs that touch an index or the release share a concurrency group named after
+//!   the normalised version, and the release's tag and title come from it;
+//! - Dependabot keeps the pins current and CODEOWNERS covers the release automation;
 //! - every xtask line of a `run:` script is a real command whose flags parse;
 //! - every third-party action is pinned to a full commit SHA, its version in a comment;
 //! - permissions are read-only unless a job widens them, every job has a timeout;
@@ -84,6 +90,17 @@ impl Doc {
 
 fn workflows_dir() -> PathBuf {
     repo_root().join(".github/workflows")
+}
+
+/// A document written in the test itself, named `name` in messages.
+fn fixture_text(name: &str, text: &str) -> Doc {
+    let mut docs =
+        YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{name} is not valid YAML: {e}"));
+    Doc {
+        name: name.to_owned(),
+        text: text.to_owned(),
+        yaml: docs.remove(0),
+    }
 }
 
 fn fixture(name: &str) -> Doc {
@@ -195,8 +212,6 @@ fn skippable() -> Vec<&'static str> {
     all
 }
 
-const PUBLISH_JOBS: [&str; 2] = ["publish-testpypi", "publish-pypi"];
-
 /// The job that compiles the xtask, once per runner OS.
 const XTASK_JOB: &str = "xtask";
 
@@ -204,9 +219,39 @@ const XTASK_JOB: &str = "xtask";
 fn publish_prerequisites() -> Vec<&'static str> {
     let mut all = vec![XTASK_JOB, "check-version"];
     all.extend(skippable());
-    all.extend(["build", "verify", "smoke-test", "check-published"]);
+    all.extend(["build", "verify", "smoke-test", "release-notes"]);
     all
 }
+
+/// Each publish job, the unprivileged job that asks its index right before it, the
+/// index's simple API and its upload URL (`None`: the PyPA action's default, PyPI).
+const PUBLISH: [(&str, &str, &str, Option<&str>); 2] = [
+    (
+        "publish-testpypi",
+        "check-testpypi",
+        "https://test.pypi.org/simple/",
+        Some("https://test.pypi.org/legacy/"),
+    ),
+    (
+        "publish-pypi",
+        "check-pypi",
+        "https://pypi.org/simple/",
+        None,
+    ),
+];
+
+/// The jobs that ask an index, upload to it or draft the release: one concurrency
+/// group per version.
+const VERSION_GROUP_JOBS: [&str; 5] = [
+    "check-testpypi",
+    "publish-testpypi",
+    "check-pypi",
+    "publish-pypi",
+    "draft-release",
+];
+
+/// How the release's jobs pass the xtask job's outputs (each OS's artifact id) on.
+const XTASK_ARTIFACTS: &str = "${{ toJSON(needs.xtask.outputs) }}";
 
 #[test]
 fn release_calls_each_check_workflow_and_the_build_with_always_run_and_the_prebuilt_xtask() {
@@ -237,6 +282,11 @@ fn release_calls_each_check_workflow_and_the_build_with_always_run_and_the_prebu
                 "release job {id} must pass {input}: true"
             );
         }
+        assert_eq!(
+            scalar(&job["with"]["xtask_artifacts"]).as_deref(),
+            Some(XTASK_ARTIFACTS),
+            "release job {id} must pass the xtask job's artifact ids"
+        );
         assert!(
             needs(job).iter().any(|n| n == XTASK_JOB),
             "release job {id} must need the {XTASK_JOB} job, whose binary it runs"
@@ -245,17 +295,30 @@ fn release_calls_each_check_workflow_and_the_build_with_always_run_and_the_prebu
 }
 
 #[test]
-fn publish_needs_every_gate_testpypi_comes_first_and_the_draft_needs_pypi() {
+fn publish_needs_every_gate_its_own_index_check_and_testpypi_comes_first() {
     let release = workflow("release.yml");
-    for job in PUBLISH_JOBS {
-        let has = needs(release.job(job));
-        let missing: Vec<_> = publish_prerequisites()
-            .into_iter()
-            .filter(|need| !has.iter().any(|h| h == need))
-            .collect();
+    for (job, check, _, _) in PUBLISH {
+        for id in [job, check] {
+            let has = needs(release.job(id));
+            let missing: Vec<_> = publish_prerequisites()
+                .into_iter()
+                .filter(|need| !has.iter().any(|h| h == need))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "release.yml: job {id} does not need {missing:?} (it needs {has:?})"
+            );
+        }
         assert!(
-            missing.is_empty(),
-            "release.yml: job {job} does not need {missing:?} (it needs {has:?})"
+            needs(release.job(job)).iter().any(|n| n == check),
+            "{job} needs {check}, its own index check"
+        );
+    }
+    // The release notes are a gate: written before anything is uploaded.
+    for (job, ..) in PUBLISH {
+        assert!(
+            needs(release.job(job)).iter().any(|n| n == "release-notes"),
+            "{job} must need release-notes"
         );
     }
     // The smoke test that gates publishing runs on every OS users install on.
@@ -269,11 +332,13 @@ fn publish_needs_every_gate_testpypi_comes_first_and_the_draft_needs_pypi() {
         scalar(&smoke["runs-on"]).as_deref(),
         Some("${{ matrix.os }}")
     );
+    // TestPyPI first: PyPI's check waits for the TestPyPI upload to be over; PyPI's
+    // upload needs its check only, not the TestPyPI upload's success.
     assert!(
-        needs(release.job("publish-pypi"))
+        needs(release.job("check-pypi"))
             .iter()
             .any(|n| n == "publish-testpypi"),
-        "publish-pypi runs after publish-testpypi"
+        "check-pypi runs after publish-testpypi"
     );
     assert!(
         needs(release.job("draft-release"))
@@ -320,9 +385,28 @@ impl Run {
     }
 }
 
+/// Every job `id` needs, directly or through the jobs it needs.
+fn ancestors(jobs: &[(String, &Yaml)], id: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut todo = vec![id.to_owned()];
+    while let Some(next) = todo.pop() {
+        let Some((_, job)) = jobs.iter().find(|(j, _)| *j == next) else {
+            continue;
+        };
+        for need in needs(job) {
+            if found.insert(need.clone()) {
+                todo.push(need);
+            }
+        }
+    }
+    found
+}
+
 /// What each job of `workflow` ends as in `run` (`success`, `failure`, `skipped`),
 /// following GitHub's rules: a job's `if:` without a status function is implicitly
-/// `success() && (...)`, and `success()` holds when every job it needs succeeded.
+/// `success() && (...)`, and `success()` holds when every job it needs, directly or
+/// through the jobs those need, succeeded (a failed or skipped job far up the graph
+/// skips it unless its condition says otherwise, e.g. with `!cancelled()`).
 fn simulate(workflow: &Doc, run: &Run) -> BTreeMap<String, &'static str> {
     let jobs = workflow.jobs();
     let mut results: BTreeMap<String, &'static str> = BTreeMap::new();
@@ -336,12 +420,14 @@ fn simulate(workflow: &Doc, run: &Run) -> BTreeMap<String, &'static str> {
             if !job_needs.iter().all(|n| results.contains_key(n)) {
                 continue;
             }
+            let above = ancestors(&jobs, id);
             let ctx = JobContext {
                 run,
                 needs: &job_needs,
+                ancestors: &above,
                 results: &results,
             };
-            let all_succeeded = job_needs.iter().all(|n| results[n] == "success");
+            let all_succeeded = above.iter().all(|n| results[n] == "success");
             let runs = match scalar(&job["if"]) {
                 None => all_succeeded,
                 Some(cond) => {
@@ -374,6 +460,7 @@ fn simulate(workflow: &Doc, run: &Run) -> BTreeMap<String, &'static str> {
 struct JobContext<'a> {
     run: &'a Run,
     needs: &'a [String],
+    ancestors: &'a BTreeSet<String>,
     results: &'a BTreeMap<String, &'static str>,
 }
 
@@ -399,11 +486,11 @@ impl gha_expr::Context for JobContext<'_> {
     }
 
     fn status(&self, function: &str) -> bool {
-        let all_succeeded = self.needs.iter().all(|n| self.results[n] == "success");
+        let all_succeeded = self.ancestors.iter().all(|n| self.results[n] == "success");
         match function {
             "success" => all_succeeded,
             "always" => true,
-            "failure" => self.needs.iter().any(|n| self.results[n] == "failure"),
+            "failure" => self.ancestors.iter().any(|n| self.results[n] == "failure"),
             "cancelled" => false,
             other => panic!("unknown status function {other}()"),
         }
@@ -446,32 +533,34 @@ fn publish_jobs_run_only_when_every_gate_succeeded() {
         ("build", "success"),
         ("verify", "success"),
         ("smoke-test", "success"),
+        ("check-testpypi", "skipped"),
         ("publish-testpypi", "skipped"),
+        ("check-pypi", "skipped"),
         ("publish-pypi", "skipped"),
         ("draft-release", "skipped"),
     ];
     expected.extend(skippable().into_iter().map(|c| (c, "skipped")));
     assert_outcomes(&results, &run, &expected);
 
-    // A manual run with the checks: they run and the publish jobs can be approved;
-    // only a tag push drafts the GitHub release.
+    // A manual run with the checks, on the tag: it publishes, and it drafts the
+    // GitHub release too (the draft follows the upload, whatever started the run).
     let run = Run::manual(false);
     let results = simulate(&release, &run);
     let mut expected = vec![
         ("build", "success"),
         ("publish-testpypi", "success"),
         ("publish-pypi", "success"),
-        ("draft-release", "skipped"),
+        ("draft-release", "success"),
     ];
     expected.extend(skippable().into_iter().map(|c| (c, "success")));
     assert_outcomes(&results, &run, &expected);
 
     // Any one gate failing (the xtask's build, a check, a test, the build, verify, a
-    // smoke test, a version already on an index, or a tag that does not match the
-    // version) skips both publish jobs and the draft.
+    // smoke test, the release notes, or a tag that does not match the version) skips
+    // both index checks, both publish jobs and the draft.
     for failing in publish_prerequisites() {
         let run = Run {
-            what: "tag push with a failing job",
+            what: "tag push with a failing gate",
             failing: vec![failing],
             ..Run::tag_push()
         };
@@ -481,22 +570,45 @@ fn publish_jobs_run_only_when_every_gate_succeeded() {
             &run,
             &[
                 (failing, "failure"),
+                ("check-testpypi", "skipped"),
                 ("publish-testpypi", "skipped"),
+                ("check-pypi", "skipped"),
                 ("publish-pypi", "skipped"),
                 ("draft-release", "skipped"),
             ],
         );
     }
 
-    // The order after the approvals: TestPyPI, then PyPI, then the draft. A failed
-    // upload stops everything after it.
+    // TestPyPI is optional: its check failing (the version there with other bytes, or
+    // TestPyPI down) or its upload failing (or refused by a maintainer) skips nothing
+    // on PyPI's side.
     for (failing, skipped) in [
-        ("publish-testpypi", &["publish-pypi", "draft-release"][..]),
-        ("publish-pypi", &["draft-release"][..]),
-        ("release-notes", &["draft-release"][..]),
+        ("check-testpypi", &["publish-testpypi"][..]),
+        ("publish-testpypi", &[][..]),
     ] {
         let run = Run {
-            what: "tag push with a failing upload",
+            what: "tag push, TestPyPI failing",
+            failing: vec![failing],
+            ..Run::tag_push()
+        };
+        let results = simulate(&release, &run);
+        let mut expected = vec![
+            (failing, "failure"),
+            ("check-pypi", "success"),
+            ("publish-pypi", "success"),
+            ("draft-release", "success"),
+        ];
+        expected.extend(skipped.iter().map(|job| (*job, "skipped")));
+        assert_outcomes(&results, &run, &expected);
+    }
+
+    // PyPI's own check or upload failing stops everything after it.
+    for (failing, skipped) in [
+        ("check-pypi", &["publish-pypi", "draft-release"][..]),
+        ("publish-pypi", &["draft-release"][..]),
+    ] {
+        let run = Run {
+            what: "tag push with a failing PyPI job",
             failing: vec![failing],
             ..Run::tag_push()
         };
@@ -523,6 +635,36 @@ fn publish_jobs_run_only_when_every_gate_succeeded() {
             ("smoke-test", "success"),
             ("publish-testpypi", "skipped"),
             ("publish-pypi", "skipped"),
+            ("draft-release", "skipped"),
+        ],
+    );
+}
+
+/// The simulation follows GitHub's rule that a job is skipped when a job it needs
+/// only indirectly failed, unless its condition says otherwise.
+#[test]
+fn the_job_graph_simulation_skips_on_an_indirect_failure() {
+    let doc = fixture_text(
+        "graph.yml",
+        "name: graph\non: push\njobs:\n  a: {runs-on: x, steps: [{run: x}]}\n  \
+         b: {needs: [a], if: always(), runs-on: x, steps: [{run: x}]}\n  \
+         c: {needs: [b], runs-on: x, steps: [{run: x}]}\n  \
+         d: {needs: [b], if: \"!cancelled() && needs.b.result == 'success'\", runs-on: x, steps: [{run: x}]}\n",
+    );
+    let run = Run {
+        what: "a fails",
+        failing: vec!["a"],
+        ..Run::tag_push()
+    };
+    let results = simulate(&doc, &run);
+    assert_outcomes(
+        &results,
+        &run,
+        &[
+            ("a", "failure"),
+            ("b", "success"),
+            ("c", "skipped"),
+            ("d", "success"),
         ],
     );
 }
@@ -553,7 +695,7 @@ fn release_triggers_on_version_tags_and_manual_runs() {
 }
 
 #[test]
-fn the_xtask_is_compiled_once_per_os_and_uploaded_with_its_sha256() {
+fn the_xtask_is_compiled_once_per_os_and_its_artifact_id_and_digest_are_outputs() {
     let release = workflow("release.yml");
     let job = release.job(XTASK_JOB);
     assert_eq!(
@@ -568,11 +710,10 @@ fn the_xtask_is_compiled_once_per_os_and_uploaded_with_its_sha256() {
         [&"cargo build --locked --release -p xtask".to_owned()],
         "the xtask job compiles the xtask once, from the lockfile, and nothing else"
     );
+    // No checksum file travels inside the artifact it would vouch for.
     assert!(
-        scripts
-            .iter()
-            .any(|s| s.contains("sha256sum \"$exe\" > xtask.sha256")),
-        "the xtask job writes the binary's sha256 beside it"
+        !release.text.contains("xtask.sha256"),
+        "the xtask's artifact is checked by its digest, not by a file inside it"
     );
     let (_, upload) =
         step_using(steps, "actions/upload-artifact").expect("the xtask job uploads the binary");
@@ -580,26 +721,193 @@ fn the_xtask_is_compiled_once_per_os_and_uploaded_with_its_sha256() {
         scalar(&upload["with"]["name"]).as_deref(),
         Some("xtask-${{ runner.os }}")
     );
+    assert_eq!(upload["id"].as_str(), Some("upload"));
+    let record = steps
+        .iter()
+        .find(|s| s["id"].as_str() == Some("artifact"))
+        .expect("a step that records the artifact's id and digest");
     assert_eq!(
-        scalar(&upload["with"]["path"]).as_deref(),
-        Some("${{ runner.temp }}/xtask/"),
-        "the artifact holds the binary and xtask.sha256"
+        scalar(&record["env"]["ARTIFACT_ID"]).as_deref(),
+        Some("${{ steps.upload.outputs.artifact-id }}")
     );
+    assert_eq!(
+        scalar(&record["env"]["ARTIFACT_DIGEST"]).as_deref(),
+        Some("${{ steps.upload.outputs.artifact-digest }}")
+    );
+    let script = scalar(&record["run"]).unwrap_or_default();
+    for line in [
+        "echo \"id-$RUNNER_OS=$ARTIFACT_ID\" >> \"$GITHUB_OUTPUT\"",
+        "echo \"digest-$RUNNER_OS=$ARTIFACT_DIGEST\" >> \"$GITHUB_OUTPUT\"",
+    ] {
+        assert!(script.contains(line), "{script}");
+    }
+    // One output per OS: the legs of the matrix do not overwrite each other.
+    for os in ["Linux", "macOS", "Windows"] {
+        for what in ["id", "digest"] {
+            assert_eq!(
+                scalar(&job["outputs"][format!("{what}-{os}").as_str()]),
+                Some(format!("${{{{ steps.artifact.outputs.{what}-{os} }}}}")),
+                "the xtask job outputs {what}-{os}"
+            );
+        }
+    }
+}
+
+/// The downloads of the release run: each by the id its upload output, never by
+/// name, with download-artifact's digest check failing the step on a mismatch.
+#[test]
+fn every_artifact_is_downloaded_by_the_id_its_upload_output() {
+    let release = workflow("release.yml");
+    // Where each id comes from.
+    let build = workflow("build-installer.yml");
+    let build_job = build.job("build");
+    for (artifact, step) in [("DIST", "upload-dist"), ("INSTALLER", "upload-installer")] {
+        for (what, output) in [("ID", "artifact-id"), ("DIGEST", "artifact-digest")] {
+            let key = format!("{artifact}_ARTIFACT_{what}");
+            assert_eq!(
+                scalar(&build_job["outputs"][key.as_str()]),
+                Some(format!("${{{{ steps.{step}.outputs.{output} }}}}")),
+                "build-installer's build job outputs {key}"
+            );
+            assert_eq!(
+                scalar(&build.yaml["on"]["workflow_call"]["outputs"][key.as_str()]["value"]),
+                Some(format!("${{{{ jobs.build.outputs.{key} }}}}")),
+                "build-installer.yml exposes {key} to the release"
+            );
+        }
+    }
+    let notes = release.job("release-notes");
+    assert_eq!(
+        scalar(&notes["outputs"]["NOTES_ARTIFACT_ID"]).as_deref(),
+        Some("${{ steps.upload.outputs.artifact-id }}")
+    );
+
+    // Every download, in every job and action: by id, digest checked.
+    let mut downloads = Vec::new();
+    for doc in workflows_and_actions() {
+        for (job, steps) in doc.step_lists() {
+            for step in steps {
+                if !step["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("actions/download-artifact@"))
+                {
+                    continue;
+                }
+                let at = format!("{}/{job}", doc.name);
+                let with = &step["with"];
+                assert!(
+                    with["name"].is_badvalue() && with["pattern"].is_badvalue(),
+                    "{at}: downloads an artifact by name; download it by its id"
+                );
+                assert_eq!(
+                    scalar(&with["digest-mismatch"]).as_deref(),
+                    Some("error"),
+                    "{at}: a digest mismatch must fail the download"
+                );
+                let ids = scalar(&with["artifact-ids"])
+                    .unwrap_or_else(|| panic!("{at}: a download without artifact-ids"));
+                downloads.push((at, ids));
+            }
+        }
+    }
+    // The bytes verify and the smoke test passed are the bytes the index checks see
+    // and the publish jobs upload: one id each.
+    let dist = "${{ needs.build.outputs.DIST_ARTIFACT_ID }}";
+    let installer = "${{ needs.build.outputs.INSTALLER_ARTIFACT_ID }}";
+    let notes = "${{ needs.release-notes.outputs.NOTES_ARTIFACT_ID }}";
+    let of = |job: &str| -> Vec<&str> {
+        downloads
+            .iter()
+            .filter(|(at, _)| at == &format!(".github/workflows/release.yml/{job}"))
+            .map(|(_, ids)| ids.as_str())
+            .collect()
+    };
+    assert_eq!(of("verify"), [dist, installer]);
+    assert_eq!(of("smoke-test"), [installer]);
+    for (job, check, ..) in PUBLISH {
+        assert_eq!(of(check), [dist], "{check}");
+        assert_eq!(of(job), [dist], "{job}");
+    }
+    assert_eq!(of("draft-release"), [dist, installer, notes]);
+    // The xtask: the id of this OS's artifact, from the xtask job's outputs.
+    let action = Doc::load(&repo_root().join(".github/actions/prebuilt-xtask/action.yml"));
+    let steps = action.yaml["runs"]["steps"].as_vec().expect("steps");
+    let pick = steps
+        .iter()
+        .find(|s| s["id"].as_str() == Some("pick"))
+        .expect("prebuilt-xtask picks this OS's artifact id");
+    assert_eq!(
+        scalar(&pick["env"]["ARTIFACT_ID"]).as_deref(),
+        Some("${{ fromJSON(inputs.artifacts)[format('id-{0}', runner.os)] }}")
+    );
+    assert!(
+        scalar(&pick["run"]).is_some_and(|r| r.contains("if [ -z \"$ARTIFACT_ID\" ]")),
+        "an empty id would download every artifact of the run: it must fail"
+    );
+    let (_, download) = step_using(steps, "actions/download-artifact").expect("a download");
+    assert_eq!(
+        scalar(&download["with"]["artifact-ids"]).as_deref(),
+        Some("${{ steps.pick.outputs.id }}")
+    );
+    for (_, job) in release.jobs() {
+        for step in job["steps"].as_vec().map(Vec::as_slice).unwrap_or_default() {
+            if step["uses"].as_str() == Some("./.github/actions/prebuilt-xtask") {
+                assert_eq!(
+                    scalar(&step["with"]["artifacts"]).as_deref(),
+                    Some(XTASK_ARTIFACTS)
+                );
+            }
+            if step["uses"].as_str() == Some("./.github/actions/setup-tools") {
+                assert_eq!(
+                    scalar(&step["with"]["xtask-artifacts"]).as_deref(),
+                    Some(XTASK_ARTIFACTS)
+                );
+            }
+        }
+    }
 }
 
 #[test]
-fn publish_jobs_check_their_index_then_publish_with_trusted_publishing() {
+fn each_index_is_checked_by_an_unprivileged_job_then_published_by_a_job_that_runs_nothing_of_ours()
+{
     let release = workflow("release.yml");
-    for (job, environment, index, repository_url) in [
-        (
-            "publish-testpypi",
-            "testpypi",
-            "https://test.pypi.org/simple/",
-            Some("https://test.pypi.org/legacy/"),
-        ),
-        ("publish-pypi", "pypi", "https://pypi.org/simple/", None),
-    ] {
+    for (job, check, index, repository_url) in PUBLISH {
+        // The check: contents: read only, the prebuilt xtask, our files' sha256.
+        let c = release.job(check);
+        assert_eq!(
+            scalar(&c["permissions"]["contents"]).as_deref(),
+            Some("read"),
+            "{check}"
+        );
+        assert!(c["permissions"]["id-token"].is_badvalue(), "{check}");
+        let lines = xtask_lines(&release);
+        assert!(
+            lines.iter().any(|l| l.job == check
+                && l.via == Via::Prebuilt
+                && l.args
+                    == [
+                        "check-published",
+                        "--index",
+                        index,
+                        "--version",
+                        "$VERSION",
+                        "--dist",
+                        "$RUNNER_TEMP/dist",
+                    ]),
+            "{check} does not run `xtask check-published --index {index} --version $VERSION --dist $RUNNER_TEMP/dist`"
+        );
+        assert!(
+            !lines.iter().any(|l| l.job == job),
+            "{job} runs the xtask; its index check belongs in {check}"
+        );
+
+        // The upload: approved environment, the OIDC token, a download and the action.
         let y = release.job(job);
+        let environment = if job == "publish-pypi" {
+            "pypi"
+        } else {
+            "testpypi"
+        };
         assert_eq!(
             scalar(&y["environment"]["name"]).as_deref(),
             Some(environment),
@@ -611,49 +919,41 @@ fn publish_jobs_check_their_index_then_publish_with_trusted_publishing() {
             "{job}: trusted publishing needs the OIDC token"
         );
         let steps = y["steps"].as_vec().expect("steps");
-        let check_at = steps
+        let uses: Vec<&str> = steps
             .iter()
-            .position(|s| {
-                scalar(&s["run"]).is_some_and(|r| {
-                    xtask_lines_in_script(&r).iter().any(|(args, via)| {
-                        *via == Via::Prebuilt
-                            && args[0] == "check-published"
-                            && args.windows(2).any(|w| w == ["--index", index])
-                    })
-                })
-            })
-            .unwrap_or_else(|| {
-                panic!("{job} does not run the prebuilt `xtask check-published --index {index}`")
-            });
-        let dist_at = steps
-            .iter()
-            .position(|s| {
-                s["uses"]
-                    .as_str()
-                    .is_some_and(|u| u.starts_with("actions/download-artifact@"))
-                    && s["with"]["name"].as_str() == Some("dist")
-            })
-            .unwrap_or_else(|| panic!("{job} does not download the dist artifact"));
-        let (publish_at, publish) = step_using(steps, "pypa/gh-action-pypi-publish")
-            .unwrap_or_else(|| panic!("{job} does not use the PyPA publish action"));
-        assert!(
-            check_at < publish_at && dist_at < publish_at,
-            "{job}: check the index and download before publishing"
+            .map(|s| s["uses"].as_str().unwrap_or("(a run step)"))
+            .map(|u| u.split('@').next().unwrap_or(u))
+            .collect();
+        assert_eq!(
+            uses,
+            ["actions/download-artifact", "pypa/gh-action-pypi-publish"],
+            "{job} only downloads the dist artifact and hands it to the PyPA action"
+        );
+        let publish = &steps[1]["with"];
+        assert_eq!(scalar(&publish["packages-dir"]).as_deref(), Some("dist/"));
+        assert_eq!(
+            scalar(&steps[0]["with"]["path"]).as_deref(),
+            Some("dist/"),
+            "{job}"
         );
         assert_eq!(
-            scalar(&publish["with"]["packages-dir"]).as_deref(),
-            Some("dist/")
-        );
-        assert_eq!(
-            scalar(&publish["with"]["repository-url"]).as_deref(),
+            scalar(&publish["repository-url"]).as_deref(),
             repository_url,
             "{job}: repository-url"
         );
         assert_eq!(
-            scalar(&publish["with"]["attestations"]).as_deref(),
+            scalar(&publish["attestations"]).as_deref(),
             Some("true"),
             "{job}: attestations on"
         );
+        // TestPyPI may hold files from an earlier try: skip them. PyPI takes a
+        // re-sent identical file as a no-op and must refuse anything else loudly.
+        let skip = scalar(&publish["skip-existing"]);
+        if job == "publish-testpypi" {
+            assert_eq!(skip.as_deref(), Some("true"), "{job}: skip-existing");
+        } else {
+            assert_eq!(skip, None, "{job}: no skip-existing on PyPI");
+        }
     }
 }
 
@@ -689,16 +989,7 @@ fn draft_release_attests_every_artifact_and_drafts_a_prerelease_with_notes() {
     );
     let job = release.job("draft-release");
     let steps = job["steps"].as_vec().expect("steps");
-    let downloads: Vec<String> = steps
-        .iter()
-        .filter(|s| {
-            s["uses"]
-                .as_str()
-                .is_some_and(|u| u.starts_with("actions/download-artifact@"))
-        })
-        .filter_map(|s| scalar(&s["with"]["name"]))
-        .collect();
-    assert_eq!(downloads, ["dist", "installer", "release-notes"]);
+    // The downloads (by id) are checked in every_artifact_is_downloaded_by_...
     let check_at = steps
         .iter()
         .position(|s| scalar(&s["run"]).is_some_and(|r| r.contains("sha256sum -c SHA256SUMS")))
@@ -715,6 +1006,25 @@ fn draft_release_attests_every_artifact_and_drafts_a_prerelease_with_notes() {
     assert!(check_at < attest_at && attest_at < draft_at);
     let with = &draft["with"];
     assert_eq!(scalar(&with["draft"]).as_deref(), Some("true"));
+    // The tag and title come from the version (v5.0 and v5.0.0 both release 5.0),
+    // at the commit the run built.
+    for key in ["tag_name", "name"] {
+        assert_eq!(
+            scalar(&with[key]).as_deref(),
+            Some("v${{ needs.check-version.outputs.VERSION }}"),
+            "draft-release: {key} comes from the normalised version"
+        );
+    }
+    assert_eq!(
+        scalar(&with["target_commitish"]).as_deref(),
+        Some("${{ github.sha }}")
+    );
+    // Drafted whatever started the run: a manual run on the tag drafts too.
+    let condition = scalar(&job["if"]).unwrap_or_default();
+    assert!(
+        !condition.contains("github.event_name"),
+        "draft-release must not depend on the event: {condition}"
+    );
     assert_eq!(
         scalar(&with["prerelease"]).as_deref(),
         Some("${{ needs.check-version.outputs.IS_PRERELEASE == 'true' }}")
@@ -1000,12 +1310,14 @@ fn every_job_after_the_xtask_build_runs_the_prebuilt_xtask_and_no_compiler() {
     let mut without_xtask = Vec::new();
     for (job, steps) in &jobs {
         let mut downloaded = false;
-        let mut checked = false;
         let mut runs_xtask = false;
         for step in steps {
             let uses = step.step["uses"].as_str().unwrap_or("");
+            // prebuilt-xtask's download: by the id of this OS's artifact, digest checked.
             if uses.starts_with("actions/download-artifact@")
-                && scalar(&step.step["with"]["name"]).is_some_and(|n| n.starts_with("xtask-"))
+                && step.origin.ends_with("/prebuilt-xtask")
+                && scalar(&step.step["with"]["artifact-ids"]).is_some()
+                && scalar(&step.step["with"]["path"]).as_deref() == Some("${{ runner.temp }}/xtask")
             {
                 downloaded = true;
             }
@@ -1020,12 +1332,6 @@ fn every_job_after_the_xtask_build_runs_the_prebuilt_xtask_and_no_compiler() {
                     step.origin
                 );
             }
-            if downloaded
-                && (script.contains("sha256sum -c xtask.sha256")
-                    || script.contains("shasum -a 256 -c xtask.sha256"))
-            {
-                checked = true;
-            }
             for (args, via) in xtask_lines_in_script(&script) {
                 assert_eq!(
                     via,
@@ -1034,8 +1340,8 @@ fn every_job_after_the_xtask_build_runs_the_prebuilt_xtask_and_no_compiler() {
                     args.join(" ")
                 );
                 assert!(
-                    downloaded && checked,
-                    "release run, job {job}: runs the xtask before downloading it and checking its sha256"
+                    downloaded,
+                    "release run, job {job}: runs the xtask before downloading it by id"
                 );
                 runs_xtask = true;
             }
@@ -1044,8 +1350,12 @@ fn every_job_after_the_xtask_build_runs_the_prebuilt_xtask_and_no_compiler() {
             without_xtask.push(*job);
         }
     }
-    // Only the draft runs no xtask at all: it works on downloaded files alone.
-    assert_eq!(without_xtask, ["draft-release"], "jobs that run no xtask");
+    // Only the privileged jobs run no xtask at all: they work on downloaded files alone.
+    assert_eq!(
+        without_xtask,
+        ["draft-release", "publish-pypi", "publish-testpypi"],
+        "jobs that run no xtask"
+    );
     assert!(
         jobs.len() >= 16,
         "only {} jobs found: {:?}",
@@ -1055,12 +1365,13 @@ fn every_job_after_the_xtask_build_runs_the_prebuilt_xtask_and_no_compiler() {
 }
 
 /// The only commands a job holding `id-token: write` or `contents: write` may run
-/// in a `run:` step: the prebuilt xtask, after its sha256 check.
-const PRIVILEGED_COMMANDS: [&str; 4] = ["cd", "sha256sum", "chmod", PREBUILT_XTASK];
+/// in a `run:` step: a checksum check of what it downloaded. Nothing of ours.
+const PRIVILEGED_COMMANDS: [&str; 2] = ["cd", "sha256sum"];
 
 /// What a job holding `id-token: write` or `contents: write` must not do: run a
-/// called workflow or a local action (both are checked-out code), check out more than
-/// data files, or run any program but the prebuilt xtask and the checksum tools.
+/// called workflow or a local action (both are checked-out code), check out the
+/// repository at all, or run any program but the checksum tools (not even the
+/// prebuilt xtask: the index checks run in unprivileged jobs before).
 fn privileged_problems(doc: &Doc) -> Vec<String> {
     let mut problems = Vec::new();
     let top_level = &doc.yaml["permissions"];
@@ -1086,16 +1397,9 @@ fn privileged_problems(doc: &Doc) -> Vec<String> {
                     problems.push(format!("{at}: runs the local action {uses}"));
                 }
                 if uses.starts_with("actions/checkout@") {
-                    let sparse = lines_of(&step["with"]["sparse-checkout"]);
-                    let data_only = !sparse.is_empty()
-                        && sparse.iter().all(|p| p.ends_with(".toml"))
-                        && scalar(&step["with"]["sparse-checkout-cone-mode"]).as_deref()
-                            == Some("false");
-                    if !data_only {
-                        problems.push(format!(
-                            "{at}: checks out the repository's code (a sparse checkout of data files is the most it may take)"
-                        ));
-                    }
+                    problems.push(format!(
+                        "{at}: checks out the repository (it runs nothing of ours, so it needs no checkout)"
+                    ));
                 }
             }
             if let Some(script) = scalar(&step["run"]) {
@@ -1137,13 +1441,15 @@ fn the_privileged_job_check_reports_compilers_installers_scripts_and_checkouts()
     let doc = fixture("privileged.yml");
     let problems = privileged_problems(&doc);
     let expected = [
-        "publish: checks out the repository's code",
+        "publish: checks out the repository",
         "publish: runs the local action ./.github/actions/setup-tools",
         "publish: runs `cargo`",
         "publish: runs `pip`",
         "publish: runs `npm`",
         "publish: runs `./scripts/upload.sh`",
+        "publish: runs `$RUNNER_TEMP/xtask/xtask`",
         "draft: calls the workflow ./.github/workflows/build-installer.yml",
+        "everything: checks out the repository",
         "everything: runs `bash`",
     ];
     assert_eq!(problems.len(), expected.len(), "{problems:#?}");
@@ -1230,6 +1536,10 @@ fn everyday_workflows_run_their_command_when_their_inputs_changed_or_always_run_
             Some("false"),
             "{file}"
         );
+        // With it, the xtask job's outputs: the id of each OS's artifact.
+        let ids = &on["workflow_call"]["inputs"]["xtask_artifacts"];
+        assert_eq!(scalar(&ids["type"]).as_deref(), Some("string"), "{file}");
+        assert_eq!(scalar(&ids["default"]).as_deref(), Some(""), "{file}");
         let group = scalar(&doc.yaml["concurrency"]["group"]).unwrap_or_default();
         assert!(
             group.starts_with(file.trim_end_matches(".yml")),
@@ -1269,6 +1579,11 @@ fn everyday_workflows_run_their_command_when_their_inputs_changed_or_always_run_
                 scalar(&setup["with"]["prebuilt-xtask"]).as_deref(),
                 Some("${{ inputs.prebuilt_xtask }}"),
                 "{file}/{job}: setup-tools must take the prebuilt xtask when the release asks"
+            );
+            assert_eq!(
+                scalar(&setup["with"]["xtask-artifacts"]).as_deref(),
+                Some("${{ inputs.xtask_artifacts }}"),
+                "{file}/{job}: setup-tools must get the xtask's artifact ids"
             );
             for (i, step) in steps.iter().enumerate().skip(2) {
                 assert_eq!(
@@ -1571,6 +1886,7 @@ fn zizmor_finds_nothing_above_low_in_the_workflows_and_actions() {
     let out = zizmor_medium_and_above(&[
         repo_root().join(".github/workflows"),
         repo_root().join(".github/actions"),
+        repo_root().join(".github/dependabot.yml"),
     ]);
     assert!(
         out.status.success(),
@@ -2010,12 +2326,9 @@ fn widened_permissions() -> BTreeMap<(&'static str, &'static str), Vec<(&'static
     BTreeMap::from([
         (
             ("release.yml", "publish-testpypi"),
-            vec![("contents", "read"), ("id-token", "write")],
+            vec![("id-token", "write")],
         ),
-        (
-            ("release.yml", "publish-pypi"),
-            vec![("contents", "read"), ("id-token", "write")],
-        ),
+        (("release.yml", "publish-pypi"), vec![("id-token", "write")]),
         (
             ("release.yml", "draft-release"),
             vec![
@@ -2134,5 +2447,244 @@ fn every_job_has_a_timeout_and_every_checkout_drops_its_credentials() {
                 }
             }
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The Rust toolchain
+
+/// The `channel` of rust-toolchain.toml.
+fn pinned_rust() -> String {
+    let path = repo_root().join("rust-toolchain.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the Rust toolchain must be pinned there",
+            path.display()
+        )
+    });
+    let doc: toml_edit::DocumentMut = text.parse().expect("rust-toolchain.toml is TOML");
+    doc["toolchain"]["channel"]
+        .as_str()
+        .expect("rust-toolchain.toml: [toolchain] channel")
+        .to_owned()
+}
+
+#[test]
+fn the_rust_toolchain_is_pinned_in_rust_toolchain_toml_and_used_everywhere() {
+    let channel = pinned_rust();
+    let parts: Vec<&str> = channel.split('.').collect();
+    assert!(
+        parts.len() == 3 && parts.iter().all(|p| p.parse::<u32>().is_ok()),
+        "rust-toolchain.toml: channel {channel:?} must be an exact release (1.95.0), not \
+         a moving channel: a new Rust could fail a release or the clippy gate"
+    );
+    let mut installs = 0;
+    for doc in workflows_and_actions() {
+        for (job, steps) in doc.step_lists() {
+            for step in steps {
+                if !step["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("dtolnay/rust-toolchain@"))
+                {
+                    continue;
+                }
+                installs += 1;
+                assert_eq!(
+                    scalar(&step["with"]["toolchain"]).as_deref(),
+                    Some(channel.as_str()),
+                    "{}/{job}: install the Rust of rust-toolchain.toml",
+                    doc.name
+                );
+            }
+        }
+        for (i, line) in doc.text.lines().enumerate() {
+            let words: Vec<&str> = line
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .collect();
+            assert!(
+                !words
+                    .iter()
+                    .any(|w| ["stable", "beta", "nightly"].contains(w)),
+                "{}:{}: names a moving Rust channel: {line}",
+                doc.name,
+                i + 1
+            );
+        }
+    }
+    // The release's compile of the xtask, and everyday CI's (setup-tools).
+    assert!(installs >= 2, "only {installs} Rust installs found");
+}
+
+// ---------------------------------------------------------------------------
+// Concurrency and the release's name
+
+#[test]
+fn one_concurrency_group_per_normalised_version_for_the_jobs_that_publish() {
+    let release = workflow("release.yml");
+    // The ref does not name the release: v5.0 and v5.0.0 both pass check-version for
+    // 5.0, so no run-wide group is keyed on it.
+    let run_wide = scalar(&release.yaml["concurrency"]["group"]).unwrap_or_default();
+    assert!(
+        !run_wide.contains("github.ref"),
+        "release.yml: the concurrency group is keyed on the ref: {run_wide:?}"
+    );
+    for job in VERSION_GROUP_JOBS {
+        let y = release.job(job);
+        assert!(
+            needs(y).iter().any(|n| n == "check-version"),
+            "{job} needs check-version, whose VERSION names its group"
+        );
+        assert_eq!(
+            scalar(&y["concurrency"]["group"]).as_deref(),
+            Some("release-${{ needs.check-version.outputs.VERSION }}"),
+            "{job}: the group is the normalised version"
+        );
+        assert_eq!(
+            scalar(&y["concurrency"]["cancel-in-progress"]).as_deref(),
+            Some("false"),
+            "{job}: never cancelled half-way through a publish"
+        );
+    }
+    // Nothing of the release is named after the ref.
+    let draft = release.job("draft-release");
+    let with = &draft["steps"];
+    let text = format!("{with:?}");
+    assert!(
+        !text.contains("github.ref_name"),
+        "draft-release names the release after the ref"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Keeping the pins current; who reviews the release automation
+
+#[test]
+fn dependabot_keeps_actions_and_lockfiles_current() {
+    let doc = Doc::load(&repo_root().join(".github/dependabot.yml"));
+    assert_eq!(scalar(&doc.yaml["version"]).as_deref(), Some("2"));
+    let updates = doc.yaml["updates"].as_vec().expect("updates");
+    let mut found: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for update in updates {
+        let ecosystem = scalar(&update["package-ecosystem"]).expect("package-ecosystem");
+        let mut dirs = strings(&update["directories"]);
+        dirs.extend(scalar(&update["directory"]));
+        assert!(
+            scalar(&update["schedule"]["interval"]).is_some(),
+            "{ecosystem}: a schedule"
+        );
+        assert!(
+            update["cooldown"]["default-days"]
+                .as_i64()
+                .is_some_and(|d| d > 0),
+            "{ecosystem}: a cooldown, so a release that is soon yanked is not proposed"
+        );
+        found.insert(ecosystem, dirs);
+    }
+    let expected: BTreeMap<String, Vec<String>> = [
+        ("github-actions", vec!["/", "/.github/actions/*"]),
+        ("cargo", vec!["/"]),
+        ("npm", vec!["/frontend"]),
+        ("pip", vec!["/python"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert_eq!(found, expected);
+    // Each directory holds what its ecosystem updates.
+    for lockfile in [
+        "Cargo.lock",
+        "frontend/package-lock.json",
+        "python/requirements-dev.txt",
+        "python/requirements-dev.in",
+    ] {
+        assert!(
+            repo_root().join(lockfile).is_file(),
+            "{lockfile} is missing"
+        );
+    }
+    assert!(!actions().is_empty(), "the local actions Dependabot reads");
+}
+
+#[test]
+fn codeowners_cover_the_workflows_and_the_release_gates() {
+    let path = repo_root().join(".github/CODEOWNERS");
+    let text = std::fs::read_to_string(&path).expect(".github/CODEOWNERS");
+    let rules: Vec<(&str, Vec<&str>)> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next().unwrap_or(""), words.collect())
+        })
+        .collect();
+    for path in ["/.github/", "/xtask/src/release/"] {
+        // The last matching rule wins: the last rule for this path must name owners.
+        let owners = rules
+            .iter()
+            .rev()
+            .find(|(pattern, _)| *pattern == path)
+            .map(|(_, owners)| owners.clone())
+            .unwrap_or_else(|| panic!("CODEOWNERS has no rule for {path}"));
+        assert!(
+            !owners.is_empty() && owners.iter().all(|o| o.starts_with('@')),
+            "CODEOWNERS: {path} must name its owners: {owners:?}"
+        );
+        assert!(
+            repo_root().join(path.trim_start_matches('/')).is_dir(),
+            "{path} is not a directory of the repository"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What the build writes to $GITHUB_OUTPUT, as the comments say it
+
+/// The names build-installer appends to $GITHUB_OUTPUT, read from its source.
+fn build_outputs() -> Vec<String> {
+    let source = std::fs::read_to_string(repo_root().join("xtask/src/installer/build.rs")).unwrap();
+    let start = source
+        .find("let lines = [")
+        .expect("build.rs lists its GitHub outputs in `let lines = [`");
+    let end = start + source[start..].find("];").expect("the end of the list");
+    source[start..end]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_comments_name_every_output_the_build_writes() {
+    let outputs = build_outputs();
+    assert_eq!(outputs.len(), 5, "{outputs:?}");
+    // The workflow's comment on the build step.
+    let doc = workflow("build-installer.yml");
+    let comment: String = doc
+        .text
+        .lines()
+        .skip_while(|l| !l.contains("The command appends"))
+        .take_while(|l| l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // The --github-output flag's help.
+    let help = stdout(&output(xtask().args(["build-installer", "--help"])));
+    let flag: String = help
+        .lines()
+        .skip_while(|l| !l.contains("--github-output"))
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for name in &outputs {
+        assert!(
+            comment.contains(name.as_str()),
+            "build-installer.yml's comment on the build step does not name {name}: {comment}"
+        );
+        assert!(
+            flag.contains(name.as_str()),
+            "build-installer --help does not name {name} for --github-output: {flag}"
+        );
     }
 }
