@@ -495,6 +495,13 @@ mod tests {
             assert!(text.contains(expected), "{text}");
             assert!(text.contains("way out: "), "{text}");
         }
+        // Our name listed twice, once with our bytes and once with others.
+        let twice = judge(
+            page(&[(whl, Some(&one)), (whl, Some(&"4".repeat(64)))]),
+            &q,
+            Some(&ours),
+        );
+        assert_eq!(twice.exit_code(), 1, "{twice:?}");
         // A release the index lists with no file left: nothing shows it is ours.
         let bare = Ok(Page {
             listing: Listing::Files {
