@@ -293,6 +293,9 @@ pub struct BuildInstaller {
     /// Print the plan (names, commit, timestamp, steps with their inputs and outputs) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Build even when files under python/, frontend/ or installer/ differ from the commit (edited, staged or untracked); manifest.json then records "dirty": true and the files [default: refuse, naming them].
+    #[arg(long)]
+    pub allow_dirty: bool,
     #[command(flatten)]
     pub repo: RepoArg,
 }

@@ -4,6 +4,8 @@
 //! and `build-installer` failing cleanly on a broken front end and a broken
 //! pyproject.toml in a copy of the repository.
 
+#[path = "support/archives.rs"]
+mod archives;
 mod support;
 
 use std::collections::BTreeMap;
@@ -11,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use archives::read_zip;
 use sha2::{Digest, Sha256};
 use support::*;
 
@@ -24,7 +27,8 @@ struct Build {
 }
 
 /// `build-installer` on this repository, once per test binary, into a folder
-/// of the test's scratch space (never the repository's dist/).
+/// of the test's scratch space (never the repository's dist/);
+/// `--allow-dirty`: the checkout may hold a developer's uncommitted edits.
 fn build() -> &'static Build {
     static BUILD: OnceLock<Build> = OnceLock::new();
     BUILD.get_or_init(|| {
@@ -33,7 +37,12 @@ fn build() -> &'static Build {
         let _ = std::fs::remove_dir_all(&out);
         let result = run_ok(
             xtask()
-                .args(["build-installer", "--skip-frontend-checks", "--out"])
+                .args([
+                    "build-installer",
+                    "--allow-dirty",
+                    "--skip-frontend-checks",
+                    "--out",
+                ])
                 .arg(&out)
                 .env_remove("GITHUB_OUTPUT"),
         );
@@ -144,8 +153,9 @@ fn version_element(dom: &str) -> Option<&str> {
     Some(dom[open..text_end].trim())
 }
 
-/// A copy of this checkout's git-tracked python/, frontend/ and installer/,
-/// with the front end's node modules linked in.
+/// A copy of this checkout's git-tracked python/, frontend/ and installer/
+/// and its .gitignore (the build's outputs stay ignored), committed, with
+/// the front end's node modules linked in.
 fn copy_checkout() -> tempfile::TempDir {
     let modules = node_modules();
     let tmp = tempdir();
@@ -153,6 +163,7 @@ fn copy_checkout() -> tempfile::TempDir {
         "ls-files",
         "-z",
         "--",
+        ".gitignore",
         "python",
         "frontend",
         "installer",
@@ -171,33 +182,44 @@ fn copy_checkout() -> tempfile::TempDir {
     }
     assert!(copied > 20, "only {copied} tracked files copied");
     // A commit to build: the manifest records it.
-    for args in [
-        &["init", "-q"][..],
-        &["add", "-A"],
-        &["commit", "-q", "-m", "copy"],
-    ] {
-        run_ok(
-            Command::new("git")
-                .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
-                .args([
-                    "-c",
-                    "commit.gpgsign=false",
-                    "-c",
-                    "init.defaultBranch=main",
-                ])
-                .args(args)
-                .current_dir(tmp.path()),
-        );
-    }
+    git(tmp.path(), &["init", "-q"]);
+    commit_all(tmp.path(), "copy");
     std::os::unix::fs::symlink(&modules, tmp.path().join("frontend/node_modules")).unwrap();
     tmp
 }
 
+fn git(root: &Path, args: &[&str]) {
+    run_ok(
+        Command::new("git")
+            .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(root),
+    );
+}
+
+/// Commit every change of the copy, so that it builds without --allow-dirty.
+fn commit_all(root: &Path, message: &str) {
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", message]);
+}
+
 /// `build-installer` on the copy at `root`, into `root/dist`.
 fn build_copy(root: &Path) -> std::process::Output {
+    build_copy_with(root, &[])
+}
+
+fn build_copy_with(root: &Path, flags: &[&str]) -> std::process::Output {
     output(
         xtask()
-            .args(["build-installer", "--skip-frontend-checks", "--repo"])
+            .args(["build-installer", "--skip-frontend-checks"])
+            .args(flags)
+            .arg("--repo")
             .arg(root)
             .arg("--out")
             .arg(root.join("dist"))
@@ -232,9 +254,10 @@ fn staging_left(root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Build once successfully, break the copy with `breakage`, build again:
-/// the second build fails naming `step`, and the first build's dist/ is
-/// untouched, with no staging folder left.
+/// Build once successfully, break the copy with `breakage` (committed, so
+/// that the build gets past the clean-tree check), build again: the second
+/// build fails naming `step`, and the first build's dist/ is untouched, with
+/// no staging folder left.
 fn a_failed_build_keeps_the_previous_dist(error: &str, breakage: impl FnOnce(&Path)) {
     let copy = copy_checkout();
     let root = copy.path();
@@ -248,6 +271,7 @@ fn a_failed_build_keeps_the_previous_dist(error: &str, breakage: impl FnOnce(&Pa
     assert_eq!(before.len(), 6, "{before:?}");
 
     breakage(root);
+    commit_all(root, "break it");
     let bad = build_copy(root);
     let err = stderr(&bad);
     assert!(!bad.status.success(), "the broken build succeeded:\n{err}");
@@ -292,4 +316,75 @@ fn a_key_the_builder_refuses_fails_step_dist_and_keeps_dist() {
         )
         .unwrap();
     });
+}
+
+/// A copy with an edited tracked file, a staged new file and an untracked
+/// module in the package is refused before any step, each file named (the
+/// ignored `__pycache__` not); with --allow-dirty it builds, the untracked
+/// module ships, manifest.json records the files and verify reports them.
+#[test]
+fn a_dirty_copy_is_refused_unless_allow_dirty_and_then_recorded() {
+    let copy = copy_checkout();
+    let root = copy.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let readme = std::fs::read_to_string(root.join("installer/readme.txt")).unwrap();
+    write("installer/readme.txt", &format!("{readme}edited\n"));
+    write("python/invokeai/stray.py", "print('not in any commit')\n");
+    write("frontend/src/staged.ts", "export const x = 1;\n");
+    git(root, &["add", "frontend/src/staged.ts"]);
+    write("python/invokeai/__pycache__/stray.cpython-312.pyc", "");
+    let named = [
+        "frontend/src/staged.ts (added)",
+        "installer/readme.txt (modified)",
+        "python/invokeai/stray.py (untracked)",
+    ];
+
+    let refused = build_copy(root);
+    let err = stderr(&refused);
+    assert!(!refused.status.success(), "a dirty copy built:\n{err}");
+    assert!(
+        err.contains("differs from its commit") && err.contains("in 3 files the build reads"),
+        "{err}"
+    );
+    assert!(err.contains(&named.join(", ")), "{err}");
+    assert!(err.contains("--allow-dirty"), "{err}");
+    assert!(!err.contains("__pycache__"), "{err}");
+    assert!(!err.contains("step `"), "no step may run:\n{err}");
+    assert!(!root.join("dist").exists());
+    assert_eq!(staging_left(root), Vec::<String>::new());
+
+    let built = build_copy_with(root, &["--allow-dirty"]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let dist = root.join("dist");
+    let wheel = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .unwrap();
+    assert!(
+        read_zip(&wheel)
+            .iter()
+            .any(|m| m.name == "invokeai/stray.py"),
+        "the untracked module ships: that is why the tree is checked"
+    );
+    let manifest = std::fs::read_to_string(dist.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains(
+            "\"dirty\": true,\n  \"dirty_files\": [\n    \"frontend/src/staged.ts\",\n    \"installer/readme.txt\",\n    \"python/invokeai/stray.py\"\n  ],"
+        ),
+        "{manifest}"
+    );
+
+    let verified = run_ok(xtask().arg("verify").arg(&dist).arg("--repo").arg(root));
+    let text = stdout(&verified);
+    assert!(
+        text.contains("dirty: manifest.json says the build ran with --allow-dirty on a checkout that differed from commit ")
+            && text.contains("in 3 file(s): frontend/src/staged.ts, installer/readme.txt, python/invokeai/stray.py"),
+        "{text}"
+    );
+    assert!(text.contains("built from a dirty checkout"), "{text}");
 }

@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use support::*;
 
-/// One build of the repository's artifacts, shared by the tests (each works on a copy).
+/// One build of the repository's artifacts, shared by the tests (each works
+/// on a copy); `--allow-dirty`: the checkout may hold uncommitted edits.
 fn built() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -16,7 +17,12 @@ fn built() -> &'static Path {
         let dir = tempdir();
         run_ok(
             xtask()
-                .args(["build-installer", "--skip-frontend-checks", "--out"])
+                .args([
+                    "build-installer",
+                    "--allow-dirty",
+                    "--skip-frontend-checks",
+                    "--out",
+                ])
                 .arg(dir.path())
                 .env_remove("GITHUB_OUTPUT"),
         );

@@ -17,6 +17,7 @@ use super::checksums::{self, Artifact, Commit, Kind, MANIFEST, Manifest, SHA256S
 use super::frontend_cache::{self, Decision, Record};
 use super::staging::{self, BUNDLE, Staged};
 use super::templates::{self, ScriptValues};
+use super::tree::{self, Change};
 use crate::archive::atomic::set_mode;
 use crate::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter, read};
 use crate::flags;
@@ -44,6 +45,13 @@ impl flags::BuildInstaller {
             "GITHUB_OUTPUT",
         );
         let observed = observe(sh, &layout)?;
+        if !observed.changes.is_empty() && !self.allow_dirty {
+            bail!(tree::refusal(
+                &layout.root,
+                observed.commit.as_str(),
+                &observed.changes
+            ));
+        }
         let plan = plan(
             &layout,
             observed,
@@ -90,17 +98,21 @@ pub enum Lint {
 }
 
 /// What is read from the checkout before anything is planned: the release's
-/// names, the commit and the timestamp every archive member gets.
+/// names, the commit, the files that differ from it and the timestamp every
+/// archive member gets.
 #[derive(Debug, Clone)]
 pub struct Observed {
     pub identity: Identity,
     /// Where the version was read, e.g. `python/invokeai/version/invokeai_version.py:1`.
     pub version_location: String,
     pub commit: Commit,
+    /// The files the build reads that differ from `commit` (empty: clean).
+    pub changes: Vec<Change>,
     pub timestamp: Timestamp,
 }
 
-/// Read the version file, pyproject.toml, HEAD and SOURCE_DATE_EPOCH.
+/// Read the version file, pyproject.toml, HEAD, the checkout's changes and
+/// SOURCE_DATE_EPOCH.
 pub fn observe(sh: &Shell, layout: &Layout) -> Result<Observed> {
     let (identity, app) = Identity::read(layout)?;
     let root = &layout.root;
@@ -116,11 +128,13 @@ pub fn observe(sh: &Shell, layout: &Layout) -> Result<Observed> {
         })?;
     let commit =
         Commit::parse(head.trim()).with_context(|| format!("git rev-parse HEAD in {root}"))?;
+    let changes = tree::changes(sh, root)?;
     let timestamp = dist::timestamp(&layout.python(), dist::source_date_epoch().as_deref())?;
     Ok(Observed {
         identity,
         version_location: app.location(),
         commit,
+        changes,
         timestamp,
     })
 }
@@ -221,7 +235,15 @@ pub fn plan(layout: &Layout, observed: Observed, request: Request) -> Plan {
                 Step::Zip => (format!("{BUNDLE}/"), id.installer()),
                 Step::Checksums => (
                     "the four artifacts".to_owned(),
-                    format!("{SHA256SUMS}, {MANIFEST} (commit {})", observed.commit),
+                    format!(
+                        "{SHA256SUMS}, {MANIFEST} (commit {}{})",
+                        observed.commit,
+                        if observed.changes.is_empty() {
+                            ""
+                        } else {
+                            ", dirty"
+                        }
+                    ),
                 ),
                 Step::Publish => (
                     format!("{}/", rel(work.clone())),
@@ -258,6 +280,7 @@ impl Plan {
             self.observed.timestamp,
             self.work
         );
+        text.push_str(&format!("  {}\n", tree_state(&self.observed.changes)));
         for (n, (step, reads, writes)) in self.steps.iter().enumerate() {
             text.push_str(&format!(
                 "  {}. {:<9}  {reads}\n     {:<9}  -> {writes}\n",
@@ -269,6 +292,21 @@ impl Plan {
         text.push_str(&format!("artifacts: {}\n", id.artifacts().join(", ")));
         text
     }
+}
+
+/// The checkout's state in one line, for the plan.
+fn tree_state(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return format!(
+            "tree: clean (nothing under {}/ differs from the commit)",
+            tree::READ.join("/, ")
+        );
+    }
+    let names: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+    format!(
+        "tree: dirty (--allow-dirty; {MANIFEST} records it): {}",
+        names.join(", ")
+    )
 }
 
 /// What a build produced, for the summary.
@@ -495,6 +533,12 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
             commit: plan.observed.commit.clone(),
             timestamp: ts.secs,
             timestamp_source: StampSource::of(&ts.source),
+            dirty: plan
+                .observed
+                .changes
+                .iter()
+                .map(|c| c.path.clone())
+                .collect(),
             artifacts: artifacts.clone(),
         };
         write_file(
@@ -818,6 +862,7 @@ mod tests {
             identity: Identity::new("InvokeAI", version::parse("6.10.0RC1").unwrap()),
             version_location: "python/invokeai/version/invokeai_version.py:1".into(),
             commit: Commit::parse(&"ab".repeat(20)).unwrap(),
+            changes: Vec::new(),
             timestamp: Timestamp {
                 secs: 1_700_000_000,
                 source: crate::pydist::TimeSource::SourceDateEpoch,

@@ -1007,6 +1007,7 @@ mod tests {
             commit: Commit::parse(&"ab".repeat(20)).unwrap(),
             timestamp: 0,
             timestamp_source: StampSource::SourceDateEpoch,
+            dirty: Vec::new(),
             artifacts: vec![
                 super::super::checksums::Artifact {
                     file: "invokeai-1.0-py3-none-any.whl".into(),

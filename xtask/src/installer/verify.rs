@@ -36,11 +36,20 @@ impl flags::Verify {
         let dir = self.dir.clone().unwrap_or_else(|| layout.dist());
         let (identity, _) = Identity::read(&layout)?;
         let report = verify(&dir, &identity).with_context(|| format!("verify: {dir} failed"))?;
-        for line in report {
+        for line in &report.checks {
             println!("ok: {line}");
         }
+        let Some(dirty) = &report.dirty else {
+            println!(
+                "verify: every check passed for {dir} (version {})",
+                identity.version()
+            );
+            return Ok(());
+        };
+        println!("dirty: {dirty}");
+        eprintln!("verify: warning: {dirty}");
         println!(
-            "verify: every check passed for {dir} (version {})",
+            "verify: every check passed for {dir} (version {}), but it was built from a dirty checkout",
             identity.version()
         );
         Ok(())
@@ -50,9 +59,17 @@ impl flags::Verify {
 /// The checksum files are small; anything larger is not ours.
 const MAX_SUMS: u64 = 1 << 20;
 
-/// Run every check over `dir` for the release `identity`; returns what was
-/// checked, one line each.
-pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
+/// What verify found: the checks that passed, one line each, and whether
+/// the build says it was made from a checkout that differed from its commit.
+#[derive(Debug)]
+pub struct Verified {
+    pub checks: Vec<String>,
+    /// The manifest's `"dirty": true` in words, with the files.
+    pub dirty: Option<String>,
+}
+
+/// Run every check over `dir` for the release `identity`.
+pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Verified> {
     let expected = identity.version();
     let mut done = Vec::new();
     let sums_path = dir.join(SHA256SUMS);
@@ -383,7 +400,18 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Vec<String>> {
         "version {expected} agrees in {} places, the file names and the version file",
         versions.len()
     ));
-    Ok(done)
+    let dirty = (!manifest.dirty.is_empty()).then(|| {
+        format!(
+            "{MANIFEST} says the build ran with --allow-dirty on a checkout that differed from commit {} in {} file(s): {}",
+            manifest.commit,
+            manifest.dirty.len(),
+            manifest.dirty.join(", ")
+        )
+    });
+    Ok(Verified {
+        checks: done,
+        dirty,
+    })
 }
 
 /// Check a wheel's RECORD: every file listed once with its urlsafe-base64
