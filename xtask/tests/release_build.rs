@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use archives::read_zip;
+use archives::{read_tar_gz, read_zip};
 use sha2::{Digest, Sha256};
 use support::*;
 
@@ -387,4 +387,93 @@ fn a_dirty_copy_is_refused_unless_allow_dirty_and_then_recorded() {
         "{text}"
     );
     assert!(text.contains("built from a dirty checkout"), "{text}");
+}
+
+/// A time no zip member can carry (zip dates run from 1980 to 2107) is
+/// refused before any step, with the reason, from SOURCE_DATE_EPOCH or from
+/// the last commit; the last second a zip holds builds, every member dated so.
+#[test]
+fn a_time_no_zip_can_hold_is_refused_with_the_reason() {
+    let copy = copy_checkout();
+    let root = copy.path();
+    let dry_run = |epoch: Option<&str>| {
+        let mut cmd = xtask();
+        cmd.args(["build-installer", "--dry-run", "--repo"])
+            .arg(root)
+            .env_remove("SOURCE_DATE_EPOCH");
+        if let Some(epoch) = epoch {
+            cmd.env("SOURCE_DATE_EPOCH", epoch);
+        }
+        output(&mut cmd)
+    };
+    for (epoch, why) in [
+        (
+            "4354819200",
+            "SOURCE_DATE_EPOCH=4354819200: 4354819200 (2108-01-01T00:00:00Z) is after 2107-12-31, the latest date a zip member can hold",
+        ),
+        (
+            "18446744073709551615",
+            "SOURCE_DATE_EPOCH=18446744073709551615: 18446744073709551615 (",
+        ),
+        (
+            "0",
+            "SOURCE_DATE_EPOCH=0: 0 (1970-01-01T00:00:00Z) is before 1980-01-01, the earliest time a zip member can hold",
+        ),
+    ] {
+        let out = dry_run(Some(epoch));
+        let err = stderr(&out);
+        assert!(
+            !out.status.success(),
+            "{epoch} was accepted:\n{}",
+            stdout(&out)
+        );
+        assert!(err.contains(why), "{epoch}: {err}");
+        assert!(
+            err.contains("Set SOURCE_DATE_EPOCH to a time from 315532800 to 4354819199"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    assert!(dry_run(None).status.success());
+
+    run_ok(
+        Command::new("git")
+            .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(["commit", "-q", "--amend", "--no-edit"])
+            .env("GIT_COMMITTER_DATE", "@4354819300 +0000")
+            .current_dir(root),
+    );
+    let err = stderr(&dry_run(None));
+    assert!(
+        err.contains("the last commit's time (git log -1 --format=%ct): 4354819300 (2108-01-01T00:01:40Z) is after 2107-12-31"),
+        "{err}"
+    );
+
+    let built = output(
+        xtask()
+            .args(["build-installer", "--skip-frontend-checks", "--repo"])
+            .arg(root)
+            .arg("--out")
+            .arg(root.join("dist"))
+            .env("SOURCE_DATE_EPOCH", "4354819199")
+            .env_remove("GITHUB_OUTPUT"),
+    );
+    assert!(built.status.success(), "{}", stderr(&built));
+    // 2107-12-31 23:59:58 in MS-DOS form: date << 16 | time.
+    let dos = (((127u64 << 9) | (12 << 5) | 31) << 16) | ((23 << 11) | (59 << 5) | 29);
+    for entry in std::fs::read_dir(root.join("dist")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (members, want) = if name.ends_with(".zip") || name.ends_with(".whl") {
+            (read_zip(&path), dos)
+        } else if name.ends_with(".tar.gz") {
+            (read_tar_gz(&path), 4354819199)
+        } else {
+            continue;
+        };
+        for m in members {
+            assert_eq!(m.mtime, want, "{name}: {}", m.name);
+        }
+    }
 }

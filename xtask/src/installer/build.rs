@@ -16,7 +16,6 @@ use xshell::{Shell, cmd};
 use super::checksums::{self, Artifact, Commit, Kind, MANIFEST, Manifest, SHA256SUMS, StampSource};
 use super::frontend_cache::{self, Decision, Record};
 use super::staging::{self, BUNDLE, Staged};
-use super::templates::{self, ScriptValues};
 use super::tree::{self, Change};
 use crate::archive::atomic::set_mode;
 use crate::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter, read};
@@ -129,13 +128,43 @@ pub fn observe(sh: &Shell, layout: &Layout) -> Result<Observed> {
     let commit =
         Commit::parse(head.trim()).with_context(|| format!("git rev-parse HEAD in {root}"))?;
     let changes = tree::changes(sh, root)?;
-    let timestamp = dist::timestamp(&layout.python(), dist::source_date_epoch().as_deref())?;
+    let source_date_epoch = dist::source_date_epoch();
+    check_time(sh, root, source_date_epoch.as_deref())?;
+    let timestamp = dist::timestamp(&layout.python(), source_date_epoch.as_deref())?;
     Ok(Observed {
         identity,
         version_location: app.location(),
         commit,
         changes,
         timestamp,
+    })
+}
+
+/// Refuse a SOURCE_DATE_EPOCH, or else a last commit's time, that a zip
+/// member cannot carry (1980 to 2107), rather than clamp it: each archive
+/// would date its members differently from the manifest.
+fn check_time(sh: &Shell, root: &Utf8Path, source_date_epoch: Option<&str>) -> Result<()> {
+    let (what, raw) = match source_date_epoch {
+        Some(raw) => (format!("SOURCE_DATE_EPOCH={raw}"), raw.to_owned()),
+        None => (
+            "the last commit's time (git log -1 --format=%ct)".to_owned(),
+            cmd!(sh, "git -C {root} log -1 --format=%ct")
+                .quiet()
+                .ignore_stderr()
+                .read()
+                .unwrap_or_default(),
+        ),
+    };
+    // A value that is not a number is the dist builder's to refuse.
+    let Ok(secs) = raw.trim().parse::<u64>() else {
+        return Ok(());
+    };
+    zip_archive::check_zip_time(secs).map_err(|why| {
+        anyhow::anyhow!(
+            "{what}: {why}; every archive member carries this time. Set SOURCE_DATE_EPOCH to a time from {} to {} (seconds since 1970)",
+            zip_archive::ZIP_EPOCH,
+            zip_archive::ZIP_LATEST
+        )
     })
 }
 
@@ -477,19 +506,7 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
     let sbom_bytes = sbom_of_wheel(&wheel.path)?;
     let sbom_name = id.sbom();
     let staged = steps.run(Step::Stage, || {
-        let project = dist::pyproject::load(&layout.python())?;
-        let (python_min, python_max_exclusive) = templates::python_range(
-            project.requires_python.as_deref().unwrap_or(""),
-            &project.classifiers,
-        )
-        .context("cannot derive the installer's Python range from python/pyproject.toml")?;
-        let values = ScriptValues {
-            version: id.version().to_string(),
-            wheel: id.wheel(),
-            python_min,
-            python_max_exclusive,
-        };
-        let staged = staging::plan(&layout.installer(), &wheel.path, &sbom_bytes, &values)?;
+        let (staged, values) = staging::plan_release(layout, id, &wheel.path, &sbom_bytes)?;
         write_staging(&work.0.join(BUNDLE), &staged)?;
         let note = format!(
             "{} files, Python {} to <{}",

@@ -6,6 +6,9 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::templates::{self, ScriptValues};
+use crate::paths::Layout;
+use crate::pydist::pyproject;
+use crate::release::identity::Identity;
 
 /// The folder at the top of the installer zip.
 pub const BUNDLE: &str = "InvokeAI-Installer";
@@ -18,6 +21,31 @@ pub struct Staged {
     /// 0o755 for scripts run directly, else 0o644.
     pub mode: u32,
     pub bytes: Vec<u8>,
+}
+
+/// The installer folder of the release `id` from the checkout at `layout`:
+/// its `installer/`, the built wheel and the wheel's SBOM, with the scripts'
+/// values (the version, the wheel's name, the Python range of
+/// `python/pyproject.toml`). What build-installer zips and verify expects.
+pub fn plan_release(
+    layout: &Layout,
+    id: &Identity,
+    wheel: &Utf8Path,
+    sbom: &[u8],
+) -> Result<(Vec<Staged>, ScriptValues)> {
+    let project = pyproject::load(&layout.python())?;
+    let (python_min, python_max_exclusive) = templates::python_range(
+        project.requires_python.as_deref().unwrap_or(""),
+        &project.classifiers,
+    )
+    .context("cannot derive the installer's Python range from python/pyproject.toml")?;
+    let values = ScriptValues {
+        version: id.version().to_string(),
+        wheel: id.wheel(),
+        python_min,
+        python_max_exclusive,
+    };
+    Ok((plan(&layout.installer(), wheel, sbom, &values)?, values))
 }
 
 /// Plan the installer folder from `installer/`, the wheel and the script values.
