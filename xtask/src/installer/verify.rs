@@ -1,13 +1,18 @@
 //! `cargo xtask verify [DIR]`: check what build-installer wrote, from the
 //! bytes on disk, without trusting anything the build said.
 //!
-//! In order: every file against SHA256SUMS and manifest.json; every wheel's
+//! In order: every file against SHA256SUMS and manifest.json (each a
+//! regular file: a FIFO or a device is refused, not read); every wheel's
 //! RECORD; the installer zip carries the very same wheel; the wheel carries
 //! the built UI (its page and the assets the page references) and an SBOM of
-//! it that the installer and the release asset repeat; and the
-//! version agrees everywhere (the version file, METADATA, PKG-INFO, the file
-//! names, the filled install scripts, the manifest), by PEP 440 equality.
-//! The first mismatch ends the run with an error naming it.
+//! it that the installer and the release asset repeat; the version agrees
+//! everywhere (the version file, METADATA, PKG-INFO, the file names, the
+//! filled install scripts, the manifest), by PEP 440 equality; the installer
+//! holds exactly the folder build-installer plans from this checkout (no
+//! other member, the same bytes, install.sh executable); every archive
+//! member is dated with the manifest's timestamp. The first mismatch ends
+//! the run with an error naming it. A build made with `--allow-dirty` is
+//! reported as such.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +22,8 @@ use xshell::Shell;
 
 use super::checksums::{self, Kind, Manifest};
 use super::checksums::{MANIFEST, SHA256SUMS};
-use super::staging::{self, BUNDLE};
+use super::staging::{self, BUNDLE, Staged};
+use crate::archive;
 use crate::archive::read::{self, Limits, Listing, Sink};
 use crate::flags;
 use crate::paths::Layout;
@@ -25,7 +31,7 @@ use crate::pydist::names;
 use crate::release::identity::{self, Identity};
 use crate::release::version;
 use crate::sbom;
-use crate::util::hash::{hex, record_hash, sha256_hex_of};
+use crate::util::hash::{hex, record_hash, sha256, sha256_hex_of};
 
 /// Where the built UI sits inside the wheel.
 const UI_PREFIX: &str = "invokeai/frontend/web/dist/";
@@ -35,7 +41,8 @@ impl flags::Verify {
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
         let dir = self.dir.clone().unwrap_or_else(|| layout.dist());
         let (identity, _) = Identity::read(&layout)?;
-        let report = verify(&dir, &identity).with_context(|| format!("verify: {dir} failed"))?;
+        let report =
+            verify(&dir, &layout, &identity).with_context(|| format!("verify: {dir} failed"))?;
         for line in &report.checks {
             println!("ok: {line}");
         }
@@ -69,7 +76,7 @@ pub struct Verified {
 }
 
 /// Run every check over `dir` for the release `identity`.
-pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Verified> {
+pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Verified> {
     let expected = identity.version();
     let mut done = Vec::new();
     let sums_path = dir.join(SHA256SUMS);
@@ -400,6 +407,41 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Verified> {
         "version {expected} agrees in {} places, the file names and the version file",
         versions.len()
     ));
+
+    // 7. The installer is the folder build-installer plans for this version
+    //    from this checkout: those members, bytes and modes, nothing else.
+    let (planned, _) = staging::plan_release(layout, identity, &dir.join(wheel_name), sbom_text)
+        .with_context(|| {
+            format!("cannot plan the installer of {expected} to compare {zip_name} with")
+        })?;
+    check_installer(&installer, &planned).with_context(|| {
+        format!(
+            "{zip_name} is not the installer build-installer makes of {expected} from {}",
+            layout.installer()
+        )
+    })?;
+    let runnable: Vec<&str> = planned
+        .iter()
+        .filter(|s| s.mode & 0o111 != 0)
+        .map(|s| s.path.as_str())
+        .collect();
+    done.push(format!(
+        "{zip_name} holds exactly the {} files build-installer plans, byte for byte, {} executable",
+        planned.len(),
+        runnable.join(", ")
+    ));
+
+    // 8. Every member of every archive is dated with the manifest's timestamp.
+    check_times(
+        manifest.timestamp,
+        &[(wheel_name, &wheel), (zip_name, &installer)],
+        &[(sdist_name, &sdist)],
+    )?;
+    done.push(format!(
+        "every member of {wheel_name}, {zip_name} and {sdist_name} is dated {} ({MANIFEST}'s timestamp)",
+        archive::iso8601(manifest.timestamp)
+    ));
+
     let dirty = (!manifest.dirty.is_empty()).then(|| {
         format!(
             "{MANIFEST} says the build ran with --allow-dirty on a checkout that differed from commit {} in {} file(s): {}",
@@ -412,6 +454,113 @@ pub fn verify(dir: &Utf8Path, identity: &Identity) -> Result<Verified> {
         checks: done,
         dirty,
     })
+}
+
+/// The most problems one error names.
+const SHOWN: usize = 10;
+
+/// Check the installer's members against the folder build-installer plans:
+/// every planned file, with its bytes and mode (the scripts run directly
+/// executable), and no other member. Every difference is named.
+pub fn check_installer(installer: &Listing, planned: &[Staged]) -> Result<()> {
+    let want: BTreeMap<String, &Staged> = planned
+        .iter()
+        .map(|s| (format!("{BUNDLE}/{}", s.path), s))
+        .collect();
+    let mut problems = Vec::new();
+    for member in &installer.members {
+        let Some(staged) = want.get(&member.name) else {
+            problems.push(format!("{} is not part of the installer", member.name));
+            continue;
+        };
+        if member.sha256 != sha256(&staged.bytes) {
+            problems.push(format!(
+                "{} differs from the build's (sha256 {}, the build's {})",
+                member.name,
+                hex(&member.sha256),
+                hex(&sha256(&staged.bytes))
+            ));
+        }
+        if member.mode != Some(staged.mode) {
+            problems.push(mode_problem(&member.name, member.mode, staged.mode));
+        }
+    }
+    for name in want.keys() {
+        if installer.member(name).is_none() {
+            problems.push(format!("{name} is missing"));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let more = problems.len().saturating_sub(SHOWN);
+    problems.truncate(SHOWN);
+    if more > 0 {
+        problems.push(format!("and {more} more"));
+    }
+    bail!("{}", problems.join("; "))
+}
+
+/// A member whose mode is not the planned one, in words.
+fn mode_problem(name: &str, found: Option<u32>, planned: u32) -> String {
+    let found_text = found.map_or("no Unix mode".to_owned(), |m| format!("mode {m:o}"));
+    let runnable = |m: u32| m & 0o111 == 0o111;
+    if runnable(planned) && !found.is_some_and(runnable) {
+        let file = name.rsplit('/').next().unwrap_or(name);
+        format!(
+            "{name} is not executable ({found_text}; the build writes {planned:o}): `./{file}` would not run once unzipped"
+        )
+    } else {
+        format!("{name} has {found_text}; the build writes {planned:o}")
+    }
+}
+
+/// Every member of the zips (MS-DOS date and time) and of the tars
+/// (seconds) carries the manifest's `timestamp`; the first that does not is
+/// named.
+pub fn check_times(
+    timestamp: u64,
+    zips: &[(&str, &Listing)],
+    tars: &[(&str, &Listing)],
+) -> Result<()> {
+    let (date, time) = archive::dos_datetime(timestamp)
+        .map_err(|why| anyhow::anyhow!("{MANIFEST}'s timestamp {why}"))?;
+    let dos = (u64::from(date) << 16) | u64::from(time);
+    let stamp = archive::iso8601(timestamp);
+    for (name, listing) in zips {
+        if let Some(m) = listing.members.iter().find(|m| m.mtime != dos) {
+            bail!(
+                "{name}: {} is dated {}, but {MANIFEST} says {timestamp} ({stamp}): every member carries the build's timestamp",
+                m.name,
+                dos_text(m.mtime)
+            );
+        }
+    }
+    for (name, listing) in tars {
+        if let Some(m) = listing.members.iter().find(|m| m.mtime != timestamp) {
+            bail!(
+                "{name}: {} is dated {} ({}), but {MANIFEST} says {timestamp} ({stamp}): every member carries the build's timestamp",
+                m.name,
+                m.mtime,
+                archive::iso8601(m.mtime)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A zip member's `date << 16 | time` as `YYYY-MM-DD hh:mm:ss`. Pure.
+fn dos_text(dos: u64) -> String {
+    let (date, time) = ((dos >> 16) & 0xffff, dos & 0xffff);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        1980 + (date >> 9),
+        (date >> 5) & 0xf,
+        date & 0x1f,
+        time >> 11,
+        (time >> 5) & 0x3f,
+        (time & 0x1f) * 2
+    )
 }
 
 /// Check a wheel's RECORD: every file listed once with its urlsafe-base64
@@ -545,29 +694,33 @@ fn script_value(text: &str, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::hash::sha256;
 
-    /// A wheel with these members, written by the zip crate's reader's
-    /// counterpart: our own writer, then read back through the safe reader.
-    fn wheel(files: &[(&str, &[u8])]) -> Listing {
-        let mut bytes = Vec::new();
-        {
-            let mut writer = crate::archive::ZipWriter::new(&mut bytes, 1_700_000_000);
-            for (name, data) in files {
-                crate::archive::ArchiveWriter::append(
-                    &mut writer,
-                    &crate::archive::Member {
-                        name,
-                        mode: 0o644,
-                        is_dir: false,
-                        data,
-                        deflated: None,
-                    },
-                )
-                .unwrap();
-            }
-            crate::archive::ArchiveWriter::finish(Box::new(writer)).unwrap();
-        }
+    /// A wheel written by Python's zipfile with a RECORD written by Python's
+    /// csv, hashlib and base64 (neither our writer nor our hash), after
+    /// `tamper` (Python, run on `rows`, the RECORD rows, and `files`), read
+    /// back through the safe reader.
+    fn python_wheel(files: &[(&str, &[u8])], tamper: &str) -> Listing {
+        let script = format!(
+            r#"
+import base64, csv, hashlib, io, json, sys, zipfile
+files = [(name, bytes.fromhex(data)) for name, data in json.load(sys.stdin)]
+def digest(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+rows = [[name, digest(data), str(len(data))] for name, data in files]
+rows.append(["x-1.dist-info/RECORD", "", ""])
+{tamper}
+record = io.StringIO()
+csv.writer(record, lineterminator="\n").writerows(rows)
+out = io.BytesIO()
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as wheel:
+    for name, data in files:
+        wheel.writestr(name, data)
+    wheel.writestr("x-1.dist-info/RECORD", record.getvalue())
+sys.stdout.buffer.write(out.getvalue())
+"#
+        );
+        let input: Vec<(&str, String)> = files.iter().map(|(n, d)| (*n, hex(d))).collect();
+        let bytes = python(&script, serde_json::to_string(&input).unwrap().as_bytes());
         read::zip(
             std::io::Cursor::new(bytes),
             "w.whl",
@@ -577,45 +730,58 @@ mod tests {
         .unwrap()
     }
 
-    fn record_line(name: &str, data: &[u8]) -> String {
-        format!("{name},{},{}\n", record_hash(&sha256(data)), data.len())
+    /// `python3 -c script` with `input` on its standard input: its output.
+    fn python(script: &str, input: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut child = std::process::Command::new("python3")
+            .args(["-c", script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "python3 failed");
+        out.stdout
     }
+
+    const RECORD: &str = "x-1.dist-info/RECORD";
 
     #[test]
     fn record_that_tells_the_truth_passes_and_every_lie_is_caught() {
-        let good = format!(
-            "{}{}",
-            record_line("a/b.py", b"print(1)\n"),
-            "x-1.dist-info/RECORD,,\n"
-        );
-        let wheel = |record: &str| {
-            wheel(&[
-                ("a/b.py", b"print(1)\n"),
-                ("x-1.dist-info/RECORD", record.as_bytes()),
-            ])
-        };
-        check_record(&wheel(&good), "x-1.dist-info/RECORD").unwrap();
-
-        let wrong_hash = good.replace("sha256=", "sha256=A");
-        let err = check_record(&wheel(&wrong_hash), "x-1.dist-info/RECORD")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("a/b.py"), "{err}");
-        let wrong_size = format!(
-            "{}x-1.dist-info/RECORD,,\n",
-            record_line("a/b.py", b"print(1)\n").replace(",9\n", ",10\n")
-        );
-        assert!(check_record(&wheel(&wrong_size), "x-1.dist-info/RECORD").is_err());
-        let missing = "x-1.dist-info/RECORD,,\n";
-        let err = check_record(&wheel(missing), "x-1.dist-info/RECORD")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("a/b.py is in the wheel but not in RECORD"),
-            "{err}"
-        );
-        let extra = format!("{good}{}", record_line("ghost.py", b""));
-        assert!(check_record(&wheel(&extra), "x-1.dist-info/RECORD").is_err());
+        let files: &[(&str, &[u8])] = &[("a/b.py", b"print(1)\n"), ("a/c.txt", b"")];
+        check_record(&python_wheel(files, ""), RECORD).unwrap();
+        for (tamper, why) in [
+            (
+                "rows[0][1] = digest(b'print(2)\\n')",
+                "RECORD says a/b.py has sha256=",
+            ),
+            (
+                "rows[0][2] = '10'",
+                "RECORD says a/b.py has 10 bytes, it has 9",
+            ),
+            ("del rows[1]", "a/c.txt is in the wheel but not in RECORD"),
+            (
+                "rows.insert(0, ['ghost.py', digest(b''), '0'])",
+                "RECORD lists ghost.py, which the wheel does not hold",
+            ),
+            ("rows.append(rows[0])", "RECORD lists a/b.py twice"),
+            (
+                "rows[-1][1] = digest(b'')",
+                "RECORD lists itself with a hash or size",
+            ),
+            ("rows[0].append('x')", "RECORD row 1 has 4 fields, not 3"),
+            // The bytes changed after RECORD was written.
+            (
+                "files[0] = ('a/b.py', b'print(2)\\n')",
+                "RECORD says a/b.py has sha256=",
+            ),
+        ] {
+            let err = check_record(&python_wheel(files, tamper), RECORD)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{tamper}: {err}");
+        }
     }
 
     #[test]
@@ -632,15 +798,150 @@ mod tests {
         assert!(csv_rows("\"open,,\n").is_err());
     }
 
+    /// Names with a comma, a quote and a line break, quoted by Python's csv.
     #[test]
-    fn a_member_named_with_a_line_break_passes_when_record_quotes_it() {
-        let name = "pkg/odd\nname.txt";
-        let record = format!(
-            "\"{name}\",{},1\nx-1.dist-info/RECORD,,\n",
-            record_hash(&sha256(b"z"))
+    fn members_with_odd_names_pass_when_record_quotes_them() {
+        let w = python_wheel(
+            &[
+                ("pkg/odd\nname.txt", b"z"),
+                ("pkg/a,b.txt", b"y"),
+                ("pkg/say \"hi\".txt", b"x"),
+            ],
+            "",
         );
-        let w = wheel(&[(name, b"z"), ("x-1.dist-info/RECORD", record.as_bytes())]);
-        check_record(&w, "x-1.dist-info/RECORD").unwrap();
+        let record = String::from_utf8(w.kept[RECORD].clone()).unwrap();
+        assert!(record.contains("\"pkg/odd\nname.txt\""), "{record}");
+        check_record(&w, RECORD).unwrap();
+    }
+
+    fn staged(path: &str, mode: u32, bytes: &[u8]) -> Staged {
+        Staged {
+            path: path.into(),
+            mode,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// An installer zip written by Python's zipfile: `(name, mode, bytes)`.
+    fn python_zip(members: &[(&str, u32, &[u8])]) -> Listing {
+        let script = r#"
+import json, sys, zipfile, io
+out = io.BytesIO()
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    for name, mode, data in json.load(sys.stdin):
+        info = zipfile.ZipInfo(name, (2023, 11, 14, 22, 13, 20))
+        info.create_system = 3
+        info.external_attr = (0o100000 | mode) << 16
+        z.writestr(info, bytes.fromhex(data))
+sys.stdout.buffer.write(out.getvalue())
+"#;
+        let input: Vec<(&str, u32, String)> =
+            members.iter().map(|(n, m, d)| (*n, *m, hex(d))).collect();
+        let bytes = python(script, serde_json::to_string(&input).unwrap().as_bytes());
+        read::zip(
+            std::io::Cursor::new(bytes),
+            "i.zip",
+            Limits::RELEASE,
+            |_| Ok(Sink::Hash),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_installer_must_be_the_planned_folder() {
+        let planned = [
+            staged("install.sh", 0o755, b"#!/bin/sh\n"),
+            staged("lib/main.py", 0o644, b"main\n"),
+        ];
+        let sh = "InvokeAI-Installer/install.sh";
+        let main = "InvokeAI-Installer/lib/main.py";
+        let exact = python_zip(&[(sh, 0o755, b"#!/bin/sh\n"), (main, 0o644, b"main\n")]);
+        check_installer(&exact, &planned).unwrap();
+        for (members, why) in [
+            (
+                vec![(sh, 0o644, &b"#!/bin/sh\n"[..]), (main, 0o644, b"main\n")],
+                "InvokeAI-Installer/install.sh is not executable (mode 644; the build writes 755): `./install.sh` would not run once unzipped",
+            ),
+            (
+                vec![(sh, 0o755, &b"#!/bin/sh\n"[..]), (main, 0o755, b"main\n")],
+                "InvokeAI-Installer/lib/main.py has mode 755; the build writes 644",
+            ),
+            (
+                vec![(sh, 0o755, &b"#!/bin/sh\n"[..]), (main, 0o644, b"evil\n")],
+                "InvokeAI-Installer/lib/main.py differs from the build's (sha256 ",
+            ),
+            (
+                vec![(sh, 0o755, &b"#!/bin/sh\n"[..])],
+                "InvokeAI-Installer/lib/main.py is missing",
+            ),
+            (
+                vec![
+                    (sh, 0o755, &b"#!/bin/sh\n"[..]),
+                    (main, 0o644, b"main\n"),
+                    ("InvokeAI-Installer/lib/", 0o755, b""),
+                ],
+                "InvokeAI-Installer/lib/ is not part of the installer",
+            ),
+        ] {
+            let err = check_installer(&python_zip(&members), &planned)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{err}");
+        }
+        // Many problems: the first ten, then a count.
+        let many: Vec<String> = (0..13)
+            .map(|n| format!("InvokeAI-Installer/x{n:02}"))
+            .collect();
+        let mut members: Vec<(&str, u32, &[u8])> =
+            vec![(sh, 0o755, b"#!/bin/sh\n"), (main, 0o644, b"main\n")];
+        members.extend(many.iter().map(|n| (n.as_str(), 0o644, &b""[..])));
+        let err = check_installer(&python_zip(&members), &planned)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.ends_with("x09 is not part of the installer; and 3 more"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_member_must_carry_the_manifests_timestamp() {
+        // 2023-11-14T22:13:20Z, the time python_zip dates its members with.
+        let zip = python_zip(&[("InvokeAI-Installer/a", 0o644, b"a")]);
+        check_times(1_700_000_000, &[("i.zip", &zip)], &[]).unwrap();
+        // One second later is the same DOS time (two-second steps).
+        check_times(1_700_000_001, &[("i.zip", &zip)], &[]).unwrap();
+        let err = check_times(1_700_000_002, &[("i.zip", &zip)], &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "i.zip: InvokeAI-Installer/a is dated 2023-11-14 22:13:20, but manifest.json says 1700000002 (2023-11-14T22:13:22Z): every member carries the build's timestamp"
+        );
+        let tar = Listing {
+            members: vec![read::Member {
+                name: "p-1/PKG-INFO".into(),
+                kind: read::Kind::File,
+                mode: Some(0o644),
+                mtime: 1_700_000_001,
+                size: 0,
+                sha256: sha256(b""),
+            }],
+            kept: BTreeMap::new(),
+        };
+        let err = check_times(1_700_000_000, &[], &[("p.tar.gz", &tar)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("p.tar.gz: p-1/PKG-INFO is dated 1700000001 (2023-11-14T22:13:21Z), but manifest.json says 1700000000"), "{err}");
+        let err = check_times(4_354_819_200, &[], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "manifest.json's timestamp 4354819200 (2108-01-01T00:00:00Z) is after 2107-12-31"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
