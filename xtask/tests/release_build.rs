@@ -477,3 +477,68 @@ fn a_time_no_zip_can_hold_is_refused_with_the_reason() {
         }
     }
 }
+
+/// An install.sh that hangs (and leaves a child of its own running) is
+/// stopped after --install-timeout: the install step is named as the one
+/// that gave up, and neither the script nor its child is left running.
+#[test]
+fn a_hanging_install_is_stopped_and_the_step_named() {
+    let tmp = tempdir();
+    let zip = tmp.path().join("InvokeAI-installer-v1.0.zip");
+    let pids = tmp.path().join("pids");
+    let script = r#"
+import sys, zipfile
+info = zipfile.ZipInfo("InvokeAI-Installer/install.sh", (2023, 11, 14, 22, 13, 20))
+info.create_system = 3
+info.external_attr = 0o100755 << 16
+body = '#!/bin/sh\nsleep 300 &\necho "$$ $!" > "$SMOKE_PIDS"\nsleep 300\n'
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr(info, body)
+"#;
+    run_ok(Command::new(venv_python()).args(["-c", script]).arg(&zip));
+    let started = std::time::Instant::now();
+    let out = output(
+        xtask()
+            .args(["smoke-test", "--install-timeout", "2"])
+            .arg(&zip)
+            .env("SMOKE_PIDS", &pids),
+    );
+    let took = started.elapsed();
+    let (table, err) = (stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "{table}\n{err}");
+    assert!(took.as_secs() < 60, "took {took:?}");
+    assert!(
+        err.contains("error: step `install` gave up: install.sh did not finish within 2s (--install-timeout 2); it and its process group were stopped"),
+        "{err}"
+    );
+    assert!(err.contains("smoke-test: install: GAVE UP"), "{err}");
+    assert!(table.contains("install   GAVE UP"), "{table}");
+    assert!(table.contains("unzip     ok"), "{table}");
+    let pids = std::fs::read_to_string(&pids).unwrap();
+    for pid in pids.split_whitespace() {
+        // Reaped or a zombie of a reaped parent: no longer running.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = state
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        assert!(
+            matches!(state, None | Some("Z")),
+            "process {pid} still runs ({state:?})"
+        );
+    }
+
+    let refused = output(
+        xtask()
+            .args(["smoke-test", "--install-timeout", "0"])
+            .arg(&zip),
+    );
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("--install-timeout"),
+        "{}",
+        stderr(&refused)
+    );
+}
