@@ -58,9 +58,11 @@ impl std::fmt::Display for Change {
 pub fn changes(sh: &Shell, root: &Utf8Path) -> Result<Vec<Change>> {
     let read = READ;
     // --no-optional-locks: a status must not rewrite the index of the checkout.
+    // core.excludesFile cleared: what the user's own ignore file hides (a
+    // `*.local.py`, say) still ships; only the checkout's .gitignore counts.
     let out = cmd!(
         sh,
-        "git --no-optional-locks -C {root} status --porcelain=v1 -z --untracked-files=all --no-renames --ignore-submodules=none -- {read...} :(exclude)frontend/node_modules"
+        "git --no-optional-locks -c core.excludesFile= -C {root} status --porcelain=v1 -z --untracked-files=all --no-renames --ignore-submodules=none -- {read...} :(exclude)frontend/node_modules"
     )
     .quiet()
     .ignore_stderr()
@@ -218,6 +220,11 @@ mod tests {
         std::os::unix::fs::symlink("/tmp", root.join("frontend/node_modules")).unwrap();
         assert_eq!(changes(&sh, root).unwrap(), [], "none of these is read");
 
+        // A user's global ignore file does not hide a file the build reads.
+        write("home/ignore", "*.local.py\n");
+        write("home/gitconfig", &format!("[core]\n\texcludesFile = {root}/home/ignore\n"));
+        sh.set_var("GIT_CONFIG_GLOBAL", root.join("home/gitconfig"));
+        write("python/pkg/settings.local.py", "");
         write("python/pkg/__init__.py", "x = 1\n");
         write("installer/lib/new.py", "");
         write("frontend/src/staged.ts", "");
@@ -235,6 +242,7 @@ mod tests {
                 "installer/lib/new.py (untracked)",
                 "installer/readme.txt (deleted)",
                 "python/pkg/__init__.py (modified)",
+                "python/pkg/settings.local.py (untracked)",
             ]
         );
     }
