@@ -222,7 +222,10 @@ mod tests {
 
         // A user's global ignore file does not hide a file the build reads.
         write("home/ignore", "*.local.py\n");
-        write("home/gitconfig", &format!("[core]\n\texcludesFile = {root}/home/ignore\n"));
+        write(
+            "home/gitconfig",
+            &format!("[core]\n\texcludesFile = {root}/home/ignore\n"),
+        );
         sh.set_var("GIT_CONFIG_GLOBAL", root.join("home/gitconfig"));
         write("python/pkg/settings.local.py", "");
         write("python/pkg/__init__.py", "x = 1\n");
