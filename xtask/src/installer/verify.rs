@@ -95,105 +95,9 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
 
     // 1. Exactly the release's files, listed in both checksum files, and
     //    nothing else that an upload would pick up.
-    let mut listed: Vec<&str> = sums.iter().map(|(n, _)| n.as_str()).collect();
-    let mut in_manifest: Vec<&str> = manifest.artifacts.iter().map(|a| a.file.as_str()).collect();
-    listed.sort();
-    in_manifest.sort();
-    ensure!(
-        listed == in_manifest,
-        "{SHA256SUMS} lists {listed:?} but {MANIFEST} lists {in_manifest:?}"
-    );
-    let predicted = identity.artifacts();
-    ensure!(
-        listed == predicted,
-        "{SHA256SUMS} lists {listed:?}, but the release {} {} is made of {predicted:?}",
-        identity.project,
-        expected
-    );
-    let mut unlisted = Vec::new();
-    for entry in dir
-        .read_dir_utf8()
-        .with_context(|| format!("cannot list {dir}"))?
-    {
-        let entry = entry.with_context(|| format!("cannot list {dir}"))?;
-        let name = entry.file_name();
-        if checksums::is_upload_name(name) && !listed.contains(&name) {
-            unlisted.push(name.to_owned());
-        }
-    }
-    unlisted.sort();
-    ensure!(
-        unlisted.is_empty(),
-        "{} {} in {dir} but not in {SHA256SUMS}: an upload of {dir}/*.whl, *.tar.gz or *.zip would ship {}; move {} away, or run `cargo xtask build-installer` (it moves earlier builds' artifacts to {dir}/stale/)",
-        unlisted.join(", "),
-        if unlisted.len() == 1 { "is" } else { "are" },
-        if unlisted.len() == 1 { "it" } else { "them" },
-        if unlisted.len() == 1 { "it" } else { "them" },
-    );
-    for (name, hex) in &sums {
-        let path = dir.join(name);
-        let file = read::open_regular(&path)
-            .with_context(|| format!("{name} is listed in {SHA256SUMS} but cannot be read"))?;
-        let (actual, size) = sha256_hex_of(file).with_context(|| format!("cannot read {path}"))?;
-        ensure!(
-            &actual == hex,
-            "{name}: sha256 is {actual}, {SHA256SUMS} says {hex}"
-        );
-        let entry = manifest
-            .artifacts
-            .iter()
-            .find(|a| &a.file == name)
-            .with_context(|| format!("{MANIFEST} has no {name}"))?;
-        ensure!(
-            entry.sha256 == *hex,
-            "{name}: {MANIFEST} says sha256 {}, {SHA256SUMS} says {hex}",
-            entry.sha256
-        );
-        ensure!(
-            entry.size == size,
-            "{name}: {MANIFEST} says {} bytes, the file has {size}",
-            entry.size
-        );
-    }
-    done.push(format!(
-        "{} files match {SHA256SUMS} and {MANIFEST}; no other artifact in {dir}",
-        sums.len()
-    ));
+    done.push(check_files(dir, &sums, &manifest, identity)?);
 
-    let of_kind = |kind: Kind| -> Result<&str> {
-        let found: Vec<&str> = manifest
-            .artifacts
-            .iter()
-            .filter(|a| a.kind == kind)
-            .map(|a| a.file.as_str())
-            .collect();
-        match found.as_slice() {
-            [one] => Ok(one),
-            _ => bail!(
-                "{MANIFEST} lists {} {} artifacts; expected exactly one",
-                found.len(),
-                kind.as_str()
-            ),
-        }
-    };
-    let wheel_name = of_kind(Kind::Wheel)?;
-    let sdist_name = of_kind(Kind::Sdist)?;
-    let zip_name = of_kind(Kind::Installer)?;
-    let sbom_name = of_kind(Kind::Sbom)?;
-    ensure!(
-        sbom_name == identity.sbom(),
-        "{MANIFEST} gives the kind sbom to {sbom_name}; the release's SBOM is {}",
-        identity.sbom()
-    );
-    ensure!(
-        (wheel_name, sdist_name, zip_name)
-            == (
-                identity.wheel().as_str(),
-                identity.sdist().as_str(),
-                identity.installer().as_str()
-            ),
-        "{MANIFEST} gives the wrong kind to a file: wheel {wheel_name}, sdist {sdist_name}, installer {zip_name}"
-    );
+    let [wheel_name, sdist_name, zip_name, sbom_name] = names_by_kind(&manifest, identity)?;
     // The sha256 SHA256SUMS gives a file of the release (checked above to list every one).
     let listed_sha =
         |name: &str| -> &str { &sums.iter().find(|(n, _)| n == name).expect("listed").1 };
@@ -235,25 +139,7 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
         (format!("{BUNDLE}/install.sh"), "version='"),
         (format!("{BUNDLE}/install.bat"), "set \"VERSION="),
     ];
-    let installer = read::zip(
-        read::open_regular(&dir.join(zip_name))?,
-        zip_name,
-        Limits::RELEASE,
-        |m| {
-            Ok(if scripts.iter().any(|(s, _)| *s == m.name) {
-                Sink::Keep
-            } else {
-                Sink::Hash
-            })
-        },
-    )?;
-    if let Some(stray) = installer
-        .members
-        .iter()
-        .find(|m| !m.name.starts_with(&format!("{BUNDLE}/")))
-    {
-        bail!("{zip_name}: {} is outside {BUNDLE}/", stray.name);
-    }
+    let installer = read_installer(dir, zip_name, &scripts)?;
     let inner = installer
         .member(&bundled)
         .with_context(|| format!("{zip_name} has no {bundled}"))?;
@@ -265,57 +151,12 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
     done.push(format!("{zip_name} carries {wheel_name} byte for byte"));
 
     // 4. The UI in the wheel.
-    let index = wheel.kept.get(&index_name).with_context(|| {
-        format!(
-            "{wheel_name} has no {index_name}: was the UI built (`cargo xtask frontend build`)?"
-        )
-    })?;
-    let assets = ui_assets(&String::from_utf8_lossy(index));
-    ensure!(
-        !assets.is_empty(),
-        "{wheel_name}: {index_name} references no /assets/ file"
-    );
-    for asset in &assets {
-        let member = format!("{UI_PREFIX}{}", asset.trim_start_matches('/'));
-        ensure!(
-            wheel.member(&member).is_some(),
-            "{wheel_name}: {index_name} references {asset}, but {member} is not in the wheel"
-        );
-    }
-    done.push(format!(
-        "{wheel_name} carries the UI: index.html and the {} assets it references",
-        assets.len()
-    ));
+    done.push(check_ui(&wheel, wheel_name)?);
 
     // 5. The SBOM of the npm packages in the UI: the wheel's describes the
     //    UI files in the wheel, byte for byte; the installer and the release
     //    asset carry the same document.
-    let sbom_text = wheel.kept.get(&wheel_sbom).with_context(|| {
-        format!("{wheel_name} has no {wheel_sbom}: python/pyproject.toml must keep it in [tool.xtask.dist] sbom-files")
-    })?;
-    let sboms_dir = format!("{dist_info}/sboms/");
-    if let Some(other) = wheel
-        .members
-        .iter()
-        .find(|m| m.name.starts_with(&sboms_dir) && m.name != wheel_sbom)
-    {
-        bail!(
-            "{wheel_name}: {} is an SBOM this build does not write; the wheel's only SBOM is {wheel_sbom}",
-            other.name
-        );
-    }
-    let ui_files: Vec<(String, String)> = wheel
-        .members
-        .iter()
-        .filter(|m| m.kind == read::Kind::File)
-        .filter_map(|m| {
-            m.name
-                .strip_prefix(UI_PREFIX)
-                .map(|rel| (rel.to_owned(), hex(&m.sha256)))
-        })
-        .collect();
-    let checked = sbom::check(&String::from_utf8_lossy(sbom_text), &ui_files)
-        .with_context(|| format!("{wheel_name}: {wheel_sbom} does not describe the UI it ships"))?;
+    let (sbom_text, checked) = check_sbom(&wheel, wheel_name, &dist_info)?;
     let sbom_sha = crate::util::hash::sha256_hex(sbom_text);
     ensure!(
         sbom_sha == listed_sha(sbom_name),
@@ -353,25 +194,7 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
     ));
     let sdist_base = names::stem(&identity.project, &expected.to_string());
     let pkg_info_name = format!("{sdist_base}/PKG-INFO");
-    let sdist = read::targz(
-        read::open_regular(&dir.join(sdist_name))?,
-        sdist_name,
-        Limits::RELEASE,
-        |m| {
-            Ok(if m.name == pkg_info_name {
-                Sink::Keep
-            } else {
-                Sink::Hash
-            })
-        },
-    )?;
-    if let Some(stray) = sdist
-        .members
-        .iter()
-        .find(|m| m.name != sdist_base && !m.name.starts_with(&format!("{sdist_base}/")))
-    {
-        bail!("{sdist_name}: {} is outside {sdist_base}/", stray.name);
-    }
+    let sdist = read_sdist(dir, sdist_name, &sdist_base)?;
     let pkg_info = sdist
         .kept
         .get(&pkg_info_name)
@@ -395,41 +218,17 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
             .with_context(|| format!("{zip_name}:{member} sets no version ({key}...)"))?;
         versions.push((format!("{zip_name}:{member}"), value));
     }
-    for (place, raw) in &versions {
-        let parsed = version::parse(raw)
-            .map_err(|e| anyhow::anyhow!("{place}: {raw:?} is not a PEP 440 version: {e}"))?;
-        ensure!(
-            &parsed == expected,
-            "{place} says {raw}, but the version file says {expected}"
-        );
-    }
-    done.push(format!(
-        "version {expected} agrees in {} places, the file names and the version file",
-        versions.len()
-    ));
+    done.push(versions_agree(&versions, expected)?);
 
     // 7. The installer is the folder build-installer plans for this version
     //    from this checkout: those members, bytes and modes, nothing else.
-    let (planned, _) = staging::plan_release(layout, identity, &dir.join(wheel_name), sbom_text)
-        .with_context(|| {
-            format!("cannot plan the installer of {expected} to compare {zip_name} with")
-        })?;
-    check_installer(&installer, &planned).with_context(|| {
-        format!(
-            "{zip_name} is not the installer build-installer makes of {expected} from {}",
-            layout.installer()
-        )
-    })?;
-    let runnable: Vec<&str> = planned
-        .iter()
-        .filter(|s| s.mode & 0o111 != 0)
-        .map(|s| s.path.as_str())
-        .collect();
-    done.push(format!(
-        "{zip_name} holds exactly the {} files build-installer plans, byte for byte, {} executable",
-        planned.len(),
-        runnable.join(", ")
-    ));
+    done.push(check_planned(
+        layout,
+        identity,
+        &dir.join(wheel_name),
+        sbom_text,
+        (zip_name, &installer),
+    )?);
 
     // 8. Every member of every archive is dated with the manifest's timestamp.
     check_times(
@@ -454,6 +253,282 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
         checks: done,
         dirty,
     })
+}
+
+/// Exactly the release's files in `dir`, listed in both checksum files
+/// with the same sha256 and size as on disk, and nothing else an upload
+/// would pick up.
+fn check_files(
+    dir: &Utf8Path,
+    sums: &[(String, String)],
+    manifest: &Manifest,
+    identity: &Identity,
+) -> Result<String> {
+    let expected = identity.version();
+    let mut listed: Vec<&str> = sums.iter().map(|(n, _)| n.as_str()).collect();
+    let mut in_manifest: Vec<&str> = manifest.artifacts.iter().map(|a| a.file.as_str()).collect();
+    listed.sort();
+    in_manifest.sort();
+    ensure!(
+        listed == in_manifest,
+        "{SHA256SUMS} lists {listed:?} but {MANIFEST} lists {in_manifest:?}"
+    );
+    let predicted = identity.artifacts();
+    ensure!(
+        listed == predicted,
+        "{SHA256SUMS} lists {listed:?}, but the release {} {} is made of {predicted:?}",
+        identity.project,
+        expected
+    );
+    let mut unlisted = Vec::new();
+    for entry in dir
+        .read_dir_utf8()
+        .with_context(|| format!("cannot list {dir}"))?
+    {
+        let entry = entry.with_context(|| format!("cannot list {dir}"))?;
+        let name = entry.file_name();
+        if checksums::is_upload_name(name) && !listed.contains(&name) {
+            unlisted.push(name.to_owned());
+        }
+    }
+    unlisted.sort();
+    ensure!(
+        unlisted.is_empty(),
+        "{} {} in {dir} but not in {SHA256SUMS}: an upload of {dir}/*.whl, *.tar.gz or *.zip would ship {}; move {} away, or run `cargo xtask build-installer` (it moves earlier builds' artifacts to {dir}/stale/)",
+        unlisted.join(", "),
+        if unlisted.len() == 1 { "is" } else { "are" },
+        if unlisted.len() == 1 { "it" } else { "them" },
+        if unlisted.len() == 1 { "it" } else { "them" },
+    );
+    for (name, hex) in sums {
+        let path = dir.join(name);
+        let file = read::open_regular(&path)
+            .with_context(|| format!("{name} is listed in {SHA256SUMS} but cannot be read"))?;
+        let (actual, size) = sha256_hex_of(file).with_context(|| format!("cannot read {path}"))?;
+        ensure!(
+            &actual == hex,
+            "{name}: sha256 is {actual}, {SHA256SUMS} says {hex}"
+        );
+        let entry = manifest
+            .artifacts
+            .iter()
+            .find(|a| &a.file == name)
+            .with_context(|| format!("{MANIFEST} has no {name}"))?;
+        ensure!(
+            entry.sha256 == *hex,
+            "{name}: {MANIFEST} says sha256 {}, {SHA256SUMS} says {hex}",
+            entry.sha256
+        );
+        ensure!(
+            entry.size == size,
+            "{name}: {MANIFEST} says {} bytes, the file has {size}",
+            entry.size
+        );
+    }
+    Ok(format!(
+        "{} files match {SHA256SUMS} and {MANIFEST}; no other artifact in {dir}",
+        sums.len()
+    ))
+}
+
+/// The wheel's one SBOM, `{dist_info}/sboms/invokeai-ui.cdx.json`, and that
+/// it describes the UI files the wheel ships, byte for byte.
+fn check_sbom<'w>(
+    wheel: &'w Listing,
+    wheel_name: &str,
+    dist_info: &str,
+) -> Result<(&'w [u8], sbom::Checked)> {
+    let wheel_sbom = format!("{dist_info}/sboms/{}", sbom::FILE_NAME);
+    let sbom_text = wheel.kept.get(&wheel_sbom).with_context(|| {
+        format!("{wheel_name} has no {wheel_sbom}: python/pyproject.toml must keep it in [tool.xtask.dist] sbom-files")
+    })?;
+    let sboms_dir = format!("{dist_info}/sboms/");
+    if let Some(other) = wheel
+        .members
+        .iter()
+        .find(|m| m.name.starts_with(&sboms_dir) && m.name != wheel_sbom)
+    {
+        bail!(
+            "{wheel_name}: {} is an SBOM this build does not write; the wheel's only SBOM is {wheel_sbom}",
+            other.name
+        );
+    }
+    let ui_files: Vec<(String, String)> = wheel
+        .members
+        .iter()
+        .filter(|m| m.kind == read::Kind::File)
+        .filter_map(|m| {
+            m.name
+                .strip_prefix(UI_PREFIX)
+                .map(|rel| (rel.to_owned(), hex(&m.sha256)))
+        })
+        .collect();
+    let checked = sbom::check(&String::from_utf8_lossy(sbom_text), &ui_files)
+        .with_context(|| format!("{wheel_name}: {wheel_sbom} does not describe the UI it ships"))?;
+    Ok((sbom_text, checked))
+}
+
+/// Every `(place, version)` is `expected` by PEP 440 equality.
+fn versions_agree(versions: &[(String, String)], expected: &version::Version) -> Result<String> {
+    for (place, raw) in versions {
+        let parsed = version::parse(raw)
+            .map_err(|e| anyhow::anyhow!("{place}: {raw:?} is not a PEP 440 version: {e}"))?;
+        ensure!(
+            &parsed == expected,
+            "{place} says {raw}, but the version file says {expected}"
+        );
+    }
+    Ok(format!(
+        "version {expected} agrees in {} places, the file names and the version file",
+        versions.len()
+    ))
+}
+
+/// The sdist's members, its PKG-INFO kept; every member under `{base}/`.
+fn read_sdist(dir: &Utf8Path, sdist_name: &str, base: &str) -> Result<Listing> {
+    let pkg_info_name = format!("{base}/PKG-INFO");
+    let sdist = read::targz(
+        read::open_regular(&dir.join(sdist_name))?,
+        sdist_name,
+        Limits::RELEASE,
+        |m| {
+            Ok(if m.name == pkg_info_name {
+                Sink::Keep
+            } else {
+                Sink::Hash
+            })
+        },
+    )?;
+    if let Some(stray) = sdist
+        .members
+        .iter()
+        .find(|m| m.name != base && !m.name.starts_with(&format!("{base}/")))
+    {
+        bail!("{sdist_name}: {} is outside {base}/", stray.name);
+    }
+    Ok(sdist)
+}
+
+/// The installer's members, its scripts kept; every member under `{BUNDLE}/`.
+fn read_installer(dir: &Utf8Path, zip_name: &str, scripts: &[(String, &str)]) -> Result<Listing> {
+    let installer = read::zip(
+        read::open_regular(&dir.join(zip_name))?,
+        zip_name,
+        Limits::RELEASE,
+        |m| {
+            Ok(if scripts.iter().any(|(s, _)| *s == m.name) {
+                Sink::Keep
+            } else {
+                Sink::Hash
+            })
+        },
+    )?;
+    if let Some(stray) = installer
+        .members
+        .iter()
+        .find(|m| !m.name.starts_with(&format!("{BUNDLE}/")))
+    {
+        bail!("{zip_name}: {} is outside {BUNDLE}/", stray.name);
+    }
+    Ok(installer)
+}
+
+/// The wheel carries the built UI: its page and every asset the page references.
+fn check_ui(wheel: &Listing, wheel_name: &str) -> Result<String> {
+    let index_name = format!("{UI_PREFIX}index.html");
+    let index = wheel.kept.get(&index_name).with_context(|| {
+        format!(
+            "{wheel_name} has no {index_name}: was the UI built (`cargo xtask frontend build`)?"
+        )
+    })?;
+    let assets = ui_assets(&String::from_utf8_lossy(index));
+    ensure!(
+        !assets.is_empty(),
+        "{wheel_name}: {index_name} references no /assets/ file"
+    );
+    for asset in &assets {
+        let member = format!("{UI_PREFIX}{}", asset.trim_start_matches('/'));
+        ensure!(
+            wheel.member(&member).is_some(),
+            "{wheel_name}: {index_name} references {asset}, but {member} is not in the wheel"
+        );
+    }
+    Ok(format!(
+        "{wheel_name} carries the UI: index.html and the {} assets it references",
+        assets.len()
+    ))
+}
+
+/// The file names the manifest gives the wheel, the sdist, the installer
+/// and the SBOM: one of each, the release's own names.
+fn names_by_kind<'m>(manifest: &'m Manifest, identity: &Identity) -> Result<[&'m str; 4]> {
+    let of_kind = |kind: Kind| -> Result<&str> {
+        let found: Vec<&str> = manifest
+            .artifacts
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| a.file.as_str())
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            _ => bail!(
+                "{MANIFEST} lists {} {} artifacts; expected exactly one",
+                found.len(),
+                kind.as_str()
+            ),
+        }
+    };
+    let wheel_name = of_kind(Kind::Wheel)?;
+    let sdist_name = of_kind(Kind::Sdist)?;
+    let zip_name = of_kind(Kind::Installer)?;
+    let sbom_name = of_kind(Kind::Sbom)?;
+    ensure!(
+        sbom_name == identity.sbom(),
+        "{MANIFEST} gives the kind sbom to {sbom_name}; the release's SBOM is {}",
+        identity.sbom()
+    );
+    ensure!(
+        (wheel_name, sdist_name, zip_name)
+            == (
+                identity.wheel().as_str(),
+                identity.sdist().as_str(),
+                identity.installer().as_str()
+            ),
+        "{MANIFEST} gives the wrong kind to a file: wheel {wheel_name}, sdist {sdist_name}, installer {zip_name}"
+    );
+    Ok([wheel_name, sdist_name, zip_name, sbom_name])
+}
+
+/// The installer is the folder build-installer plans for `identity` from
+/// the checkout at `layout`, with this wheel and SBOM.
+fn check_planned(
+    layout: &Layout,
+    identity: &Identity,
+    wheel: &Utf8Path,
+    sbom_text: &[u8],
+    (zip_name, installer): (&str, &Listing),
+) -> Result<String> {
+    let expected = identity.version();
+    let (planned, _) =
+        staging::plan_release(layout, identity, wheel, sbom_text).with_context(|| {
+            format!("cannot plan the installer of {expected} to compare {zip_name} with")
+        })?;
+    check_installer(installer, &planned).with_context(|| {
+        format!(
+            "{zip_name} is not the installer build-installer makes of {expected} from {}",
+            layout.installer()
+        )
+    })?;
+    let runnable: Vec<&str> = planned
+        .iter()
+        .filter(|s| s.mode & 0o111 != 0)
+        .map(|s| s.path.as_str())
+        .collect();
+    Ok(format!(
+        "{zip_name} holds exactly the {} files build-installer plans, byte for byte, {} executable",
+        planned.len(),
+        runnable.join(", ")
+    ))
 }
 
 /// The most problems one error names.
