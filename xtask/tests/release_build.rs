@@ -359,6 +359,14 @@ fn a_dirty_copy_is_refused_unless_allow_dirty_and_then_recorded() {
 
     let built = build_copy_with(root, &["--allow-dirty"]);
     assert!(built.status.success(), "{}", stderr(&built));
+    assert!(
+        stderr(&built).contains(&format!(
+            "(--allow-dirty; manifest.json records them): {}\n",
+            named.join(", ")
+        )),
+        "{}",
+        stderr(&built)
+    );
     let dist = root.join("dist");
     let wheel = std::fs::read_dir(&dist)
         .unwrap()

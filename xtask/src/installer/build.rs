@@ -44,12 +44,20 @@ impl flags::BuildInstaller {
             "GITHUB_OUTPUT",
         );
         let observed = observe(sh, &layout)?;
-        if !observed.changes.is_empty() && !self.allow_dirty {
-            bail!(tree::refusal(
-                &layout.root,
-                observed.commit.as_str(),
-                &observed.changes
-            ));
+        if !observed.changes.is_empty() {
+            if !self.allow_dirty {
+                bail!(tree::refusal(
+                    &layout.root,
+                    observed.commit.as_str(),
+                    &observed.changes
+                ));
+            }
+            let names: Vec<String> = observed.changes.iter().map(|c| c.to_string()).collect();
+            eprintln!(
+                "build-installer: warning: building files that differ from commit {} (--allow-dirty; {MANIFEST} records them): {}",
+                observed.commit,
+                names.join(", ")
+            );
         }
         let plan = plan(
             &layout,
