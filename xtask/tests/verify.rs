@@ -590,3 +590,33 @@ fn a_fifo_or_device_in_place_of_a_file_is_refused_at_once() {
         assert!(err.contains(why), "{kind} as {name}: {err}");
     }
 }
+
+/// A build made with --allow-dirty passes, and is reported with its files;
+/// a file name holding terminal control sequences is printed escaped.
+#[test]
+fn a_dirty_build_is_reported_with_its_files_escaped() {
+    let dir = copy_of_build();
+    let path = dir.path().join("manifest.json");
+    // Whether or not this checkout was clean when it was built.
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["dirty"] = true.into();
+    manifest["dirty_files"] =
+        serde_json::json!(["python/invokeai/a.py", "python/\u{1b}]0;owned\u{7}b.py"]);
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("in 2 file(s): python/invokeai/a.py, python/\\u{1b}]0;owned\\u{7}b.py\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{1b}') && !stderr(&out).contains('\u{1b}'),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("but it was built from a dirty checkout\n"),
+        "{text}"
+    );
+}

@@ -49,8 +49,23 @@ impl How {
 
 impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.path, self.how.as_str())
+        write!(f, "{} ({})", printable(&self.path), self.how.as_str())
     }
+}
+
+/// A path as it may be printed: control characters (a line break, ESC, BEL)
+/// escaped as `\n`, `\u{1b}`, so that a file's name cannot add a line to
+/// the output or drive the terminal. Pure.
+pub fn printable(path: &str) -> String {
+    path.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The files under [`READ`] of the checkout at `root` that differ from HEAD,
@@ -149,9 +164,15 @@ mod tests {
             ]
         );
         assert_eq!(parse_porcelain(b"").unwrap(), []);
-        // Spaces and line breaks in names are kept: -z quotes nothing.
-        let odd = parse_porcelain(b"?? python/a b\nc.py\0").unwrap();
-        assert_eq!(odd[0].path, "python/a b\nc.py");
+        // Spaces and line breaks in names are kept: -z quotes nothing. They
+        // are printed escaped.
+        let odd = parse_porcelain(b"?? python/a b\nc\x1b[2J.py\0").unwrap();
+        assert_eq!(odd[0].path, "python/a b\nc\x1b[2J.py");
+        assert_eq!(
+            odd[0].to_string(),
+            "python/a b\\nc\\u{1b}[2J.py (untracked)"
+        );
+        assert_eq!(printable("python/é ü.py"), "python/é ü.py");
         assert!(parse_porcelain(b"garbage\0").is_err());
         assert!(parse_porcelain(b"?? python/\xff.py\0").is_err());
     }

@@ -246,7 +246,12 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
             "{MANIFEST} says the build ran with --allow-dirty on a checkout that differed from commit {} in {} file(s): {}",
             manifest.commit,
             manifest.dirty.len(),
-            manifest.dirty.join(", ")
+            manifest
+                .dirty
+                .iter()
+                .map(|f| super::tree::printable(f))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     });
     Ok(Verified {
