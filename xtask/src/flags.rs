@@ -296,6 +296,9 @@ pub struct BuildInstaller {
     /// Print the plan (names, commit, timestamp, steps with their inputs and outputs) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Build even when files under python/, frontend/ or installer/ differ from the commit (edited, staged or untracked); manifest.json then records "dirty": true and the files [default: refuse, naming them].
+    #[arg(long)]
+    pub allow_dirty: bool,
     #[command(flatten)]
     pub repo: RepoArg,
 }
@@ -328,6 +331,9 @@ pub struct SmokeTest {
     /// the DOM and a screenshot are saved as target/xtask/smoke/page.html and page.png.
     #[arg(long)]
     pub browser: bool,
+    /// How long the install step may run (install.sh, or install.bat on Windows) before it is stopped and the test fails, naming the step.
+    #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub install_timeout: u64,
     #[command(flatten)]
     pub repo: RepoArg,
 }

@@ -1,5 +1,8 @@
 //! `cargo xtask build-installer` on the repository: the artifacts, the
 //! checksum files, the step outputs for GitHub Actions and the UI cache.
+//! The checkout may hold a developer's uncommitted edits, so every build of
+//! it says `--allow-dirty` (the refusal itself is tested on a copy, in
+//! release_build.rs).
 
 mod support;
 
@@ -18,7 +21,7 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
     // The dry run names what the build will write, and writes nothing.
     let dry = run_ok(
         xtask()
-            .args(["build-installer", "--dry-run", "--out"])
+            .args(["build-installer", "--allow-dirty", "--dry-run", "--out"])
             .arg(out.path())
             .arg("--github-output")
             .arg(&github_output),
@@ -43,7 +46,12 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
 
     let run = run_ok(
         xtask()
-            .args(["build-installer", "--skip-frontend-checks", "--out"])
+            .args([
+                "build-installer",
+                "--allow-dirty",
+                "--skip-frontend-checks",
+                "--out",
+            ])
             .arg(out.path())
             .arg("--github-output")
             .arg(&github_output),
@@ -149,7 +157,12 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
     // Unchanged UI: the second build skips the front end and gives the same bytes.
     let again = run_ok(
         xtask()
-            .args(["build-installer", "--skip-frontend-checks", "--out"])
+            .args([
+                "build-installer",
+                "--allow-dirty",
+                "--skip-frontend-checks",
+                "--out",
+            ])
             .arg(out.path())
             .env_remove("GITHUB_OUTPUT"),
     );
@@ -163,6 +176,7 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
         xtask()
             .args([
                 "build-installer",
+                "--allow-dirty",
                 "--skip-frontend-checks",
                 "--rebuild-frontend",
                 "--out",

@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use support::*;
 
-/// One build of the repository's artifacts, shared by the tests (each works on a copy).
+/// One build of the repository's artifacts, shared by the tests (each works
+/// on a copy); `--allow-dirty`: the checkout may hold uncommitted edits.
 fn built() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -16,7 +17,12 @@ fn built() -> &'static Path {
         let dir = tempdir();
         run_ok(
             xtask()
-                .args(["build-installer", "--skip-frontend-checks", "--out"])
+                .args([
+                    "build-installer",
+                    "--allow-dirty",
+                    "--skip-frontend-checks",
+                    "--out",
+                ])
                 .arg(dir.path())
                 .env_remove("GITHUB_OUTPUT"),
         );
@@ -385,4 +391,232 @@ fn sha256(bytes: &[u8]) -> String {
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// Rewrite the installer zip with Python's zipfile: `edit` is Python
+/// defining `edit(infos)`, which takes and returns a list of `(ZipInfo,
+/// bytes)`; the checksum files are made to vouch for the result.
+fn forge_installer(dir: &Path, edit: &str) {
+    let script = format!(
+        r#"
+import sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+{edit}
+with zipfile.ZipFile(src) as zin:
+    members = [(i, zin.read(i)) for i in zin.infolist()]
+with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    for info, data in edit(members):
+        zout.writestr(info, data)
+"#
+    );
+    let zip = find(dir, ".zip");
+    let old = std::fs::read(&zip).unwrap();
+    let forged = dir.join("forged.bin");
+    run_ok(
+        std::process::Command::new(venv_python())
+            .args(["-c", &script])
+            .arg(&zip)
+            .arg(&forged),
+    );
+    std::fs::rename(&forged, &zip).unwrap();
+    resum(dir, &old, &std::fs::read(&zip).unwrap());
+}
+
+/// The installer must be exactly the folder build-installer plans: an extra
+/// member, a changed one, or an install.sh that lost its executable bit
+/// (each dated and moded like the real members, checksums forged) is named.
+#[test]
+fn an_installer_other_than_the_planned_folder_is_caught() {
+    for (edit, why) in [
+        (
+            r#"
+def edit(members):
+    info = zipfile.ZipInfo("InvokeAI-Installer/lib/extra.py", members[0][0].date_time)
+    info.external_attr = 0o100644 << 16
+    return members + [(info, b"import os\n")]
+"#,
+            "InvokeAI-Installer/lib/extra.py is not part of the installer",
+        ),
+        (
+            r#"
+def edit(members):
+    return [(i, d + b"\n# changed\n" if i.filename.endswith("/lib/main.py") else d) for i, d in members]
+"#,
+            "InvokeAI-Installer/lib/main.py differs from the build's (sha256 ",
+        ),
+        (
+            r#"
+def edit(members):
+    for info, _ in members:
+        if info.filename.endswith("/install.sh"):
+            info.external_attr = 0o100644 << 16
+    return members
+"#,
+            "InvokeAI-Installer/install.sh is not executable (mode 644; the build writes 755): `./install.sh` would not run once unzipped",
+        ),
+        (
+            r#"
+def edit(members):
+    return [(i, d) for i, d in members if not i.filename.endswith("/readme.txt")]
+"#,
+            "InvokeAI-Installer/readme.txt is missing",
+        ),
+    ] {
+        let dir = copy_of_build();
+        forge_installer(dir.path(), edit);
+        let out = verify(dir.path());
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{why}: passed\n{}", stdout(&out));
+        assert!(
+            err.contains("is not the installer build-installer makes of") && err.contains(why),
+            "{why}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+/// Members dated otherwise than the manifest's timestamp: the installer's
+/// (all of them), one of the sdist's, or a manifest whose timestamp moved.
+#[test]
+fn member_times_other_than_the_manifests_are_caught() {
+    let dir = copy_of_build();
+    forge_installer(
+        dir.path(),
+        r#"
+def edit(members):
+    for info, _ in members:
+        info.date_time = (2030, 1, 2, 3, 4, 6)
+    return members
+"#,
+    );
+    let err = stderr(&verify(dir.path()));
+    assert!(
+        err.contains("InvokeAI-Installer/")
+            && err.contains("is dated 2030-01-02 03:04:06, but manifest.json says"),
+        "{err}"
+    );
+
+    let dir = copy_of_build();
+    let sdist = find(dir.path(), ".tar.gz");
+    let old = std::fs::read(&sdist).unwrap();
+    let script = r#"
+import sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as tin, tarfile.open(dst, "w:gz", format=tarfile.PAX_FORMAT) as tout:
+    for info in tin.getmembers():
+        data = tin.extractfile(info) if info.isfile() else None
+        if info.name.endswith("/PKG-INFO"):
+            info.mtime += 1
+        tout.addfile(info, data)
+"#;
+    let forged = dir.path().join("forged.bin");
+    run_ok(
+        std::process::Command::new(venv_python())
+            .args(["-c", script])
+            .arg(&sdist)
+            .arg(&forged),
+    );
+    std::fs::rename(&forged, &sdist).unwrap();
+    resum(dir.path(), &old, &std::fs::read(&sdist).unwrap());
+    let err = stderr(&verify(dir.path()));
+    assert!(
+        err.contains("/PKG-INFO is dated ") && err.contains("but manifest.json says"),
+        "{err}"
+    );
+
+    let dir = copy_of_build();
+    let path = dir.path().join("manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text.find("\"timestamp\": ").unwrap() + "\"timestamp\": ".len();
+    let end = at + text[at..].find(',').unwrap();
+    let stamp: u64 = text[at..end].parse().unwrap();
+    std::fs::write(
+        &path,
+        format!("{}{}{}", &text[..at], stamp + 2, &text[end..]),
+    )
+    .unwrap();
+    let out = verify(dir.path());
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("but manifest.json says {}", stamp + 2)),
+        "{err}"
+    );
+}
+
+/// A FIFO (or a device) in place of SHA256SUMS, manifest.json or an
+/// artifact is refused at once; verify once waited for a writer for ever.
+#[test]
+fn a_fifo_or_device_in_place_of_a_file_is_refused_at_once() {
+    for (name, kind) in [
+        ("SHA256SUMS", "fifo"),
+        ("manifest.json", "fifo"),
+        (".whl", "fifo"),
+        ("manifest.json", "/dev/zero"),
+        (".zip", "/dev/zero"),
+    ] {
+        let dir = copy_of_build();
+        let path = if name.starts_with('.') {
+            find(dir.path(), name)
+        } else {
+            dir.path().join(name)
+        };
+        std::fs::remove_file(&path).unwrap();
+        let why = if kind == "fifo" {
+            run_ok(std::process::Command::new("mkfifo").arg(&path));
+            "is a FIFO (named pipe), not a regular file; refused"
+        } else {
+            std::os::unix::fs::symlink(kind, &path).unwrap();
+            "is a character device, not a regular file; refused"
+        };
+        let mut child = xtask()
+            .arg("verify")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("verify hung on a {kind} as {name}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success(), "{kind} as {name} passed");
+        let err = stderr(&out);
+        assert!(err.contains(why), "{kind} as {name}: {err}");
+    }
+}
+
+/// A build made with --allow-dirty passes, and is reported with its files;
+/// a file name holding terminal control sequences is printed escaped.
+#[test]
+fn a_dirty_build_is_reported_with_its_files_escaped() {
+    let dir = copy_of_build();
+    let path = dir.path().join("manifest.json");
+    // Whether or not this checkout was clean when it was built.
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["dirty"] = true.into();
+    manifest["dirty_files"] =
+        serde_json::json!(["python/invokeai/a.py", "python/\u{1b}]0;owned\u{7}b.py"]);
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("in 2 file(s): python/invokeai/a.py, python/\\u{1b}]0;owned\\u{7}b.py\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{1b}') && !stderr(&out).contains('\u{1b}'),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("but it was built from a dirty checkout\n"),
+        "{text}"
+    );
 }

@@ -1068,7 +1068,7 @@ mod tests {
         // Stored against deflated, same content.
         let text = b"hello hello hello hello hello hello hello".as_slice();
         let c = stored_zip(&[("a.txt", text, b"")]);
-        let mut d = zip(0, &[("a.txt", 0o644, text)]);
+        let mut d = zip(T, &[("a.txt", 0o644, text)]);
         // Give the deflated one the hand-written zip's DOS date and time.
         for (at, v) in [(10usize, 0x6000u16), (12, 0x5771)] {
             d[at..at + 2].copy_from_slice(&v.to_le_bytes());

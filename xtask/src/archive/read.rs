@@ -485,16 +485,68 @@ pub fn targz<R: Read>(
 }
 
 /// Open a file for reading only if it is a regular file (not a FIFO, a
-/// device such as /dev/zero, or a folder), following links to one.
+/// device such as /dev/zero, or a folder), following links to one. A FIFO
+/// is refused before it is opened (opening one waits for a writer), and the
+/// file is opened without waiting, so one swapped in meanwhile cannot block.
 pub fn open_regular(path: &Utf8Path) -> Result<std::fs::File> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot open {path}"))?;
+    if !meta.is_file() {
+        bail!(
+            "{path} is {}, not a regular file; refused",
+            file_kind(&meta)
+        );
+    }
+    let file = open_without_waiting(path).with_context(|| format!("cannot open {path}"))?;
     let meta = file
         .metadata()
         .with_context(|| format!("cannot inspect {path}"))?;
     if !meta.is_file() {
-        bail!("{path} is not a regular file; refused");
+        bail!(
+            "{path} is {}, not a regular file; refused",
+            file_kind(&meta)
+        );
     }
     Ok(file)
+}
+
+#[cfg(unix)]
+fn open_without_waiting(path: &Utf8Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK changes nothing for a regular file's reads.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_waiting(path: &Utf8Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a folder";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    "a special file"
 }
 
 /// Read a small regular file whole, refusing one larger than `max` bytes.
@@ -790,5 +842,40 @@ mod tests {
         assert!(err.to_string().contains("larger than 10 bytes"), "{err}");
         std::fs::write(dir.join("ok"), b"fine").unwrap();
         assert_eq!(read_small(&dir.join("ok"), 10).unwrap(), b"fine");
+        let err = open_regular(dir).unwrap_err().to_string();
+        assert!(err.contains("is a folder, not a regular file"), "{err}");
+    }
+
+    /// A FIFO with no writer: opening it for reading would wait for ever.
+    /// It is refused at once, also through a link.
+    #[test]
+    fn a_fifo_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap().to_owned();
+        let fifo = dir.join("manifest.json");
+        let c_path = std::ffi::CString::new(fifo.as_str()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let link = dir.join("SHA256SUMS");
+        std::os::unix::fs::symlink(&fifo, &link).unwrap();
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let a = open_regular(&fifo).map(|_| ()).map_err(|e| e.to_string());
+            let b = read_small(&link, 10).map(|_| ()).map_err(|e| e.to_string());
+            let _ = send.send((a, b));
+        });
+        let (a, b) = receive
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("opening a FIFO waited for a writer");
+        for err in [a.unwrap_err(), b.unwrap_err()] {
+            assert!(
+                err.contains("is a FIFO (named pipe), not a regular file; refused"),
+                "{err}"
+            );
+        }
+        let err = open_regular(Utf8Path::new("/dev/null"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a character device"), "{err}");
     }
 }

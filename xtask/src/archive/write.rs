@@ -42,6 +42,9 @@ pub const LEVEL: u32 = 6;
 /// The earliest time a zip can hold: 1980-01-01T00:00:00Z.
 pub const ZIP_EPOCH: u64 = 315_532_800;
 
+/// The latest time a zip can hold: 2107-12-31T23:59:59Z (stored as :58).
+pub const ZIP_LATEST: u64 = 4_354_819_199;
+
 /// One archive member.
 pub struct Member<'a> {
     pub name: &'a str,
@@ -514,14 +517,43 @@ pub fn civil(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
     )
 }
 
-/// MS-DOS date and time of a (UTC) timestamp, clamped to 1980..=2107.
-pub fn dos_datetime(secs: u64) -> (u16, u16) {
-    let (y, m, d, hh, mm, ss) = civil(secs.max(ZIP_EPOCH));
-    let y = y.clamp(1980, 2107);
+/// A timestamp as `1970-01-01T00:00:00Z`.
+pub fn iso8601(secs: u64) -> String {
+    let (y, mo, d, h, mi, s) = civil(secs);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// Whether a zip member can carry `secs`: its MS-DOS date holds the years
+/// 1980 to 2107 only. The reason when it cannot. Pure.
+pub fn check_zip_time(secs: u64) -> Result<(), String> {
+    if secs < ZIP_EPOCH {
+        return Err(format!(
+            "{secs} ({}) is before 1980-01-01, the earliest time a zip member can hold",
+            iso8601(secs)
+        ));
+    }
+    if secs > ZIP_LATEST {
+        return Err(format!(
+            "{secs} ({}) is after 2107-12-31, the latest date a zip member can hold",
+            iso8601(secs)
+        ));
+    }
+    Ok(())
+}
+
+/// MS-DOS date and time of a (UTC) timestamp (seconds rounded down to even);
+/// a time outside 1980..=2107 is refused with the reason, never clamped.
+pub fn dos_datetime(secs: u64) -> Result<(u16, u16), String> {
+    check_zip_time(secs)?;
+    let (y, m, d, hh, mm, ss) = civil(secs);
     let date = (((y - 1980) as u16) << 9) | ((m as u16) << 5) | d as u16;
     let time = ((hh as u16) << 11) | ((mm as u16) << 5) | (ss as u16 / 2);
-    (date, time)
+    Ok((date, time))
 }
+
+/// The largest mtime a ustar header holds in its 11 octal digits (year
+/// 2242); beyond it only a GNU extension could, which not every reader knows.
+pub const USTAR_LATEST: u64 = 0o77_777_777_777;
 
 struct CentralEntry {
     name: Vec<u8>,
@@ -538,8 +570,8 @@ struct CentralEntry {
 pub struct ZipWriter<W: Write> {
     out: W,
     offset: u64,
-    date: u16,
-    time: u16,
+    /// The members' DOS date and time, or why the time given has none.
+    when: Result<(u16, u16), String>,
     central: Vec<CentralEntry>,
 }
 
@@ -557,15 +589,25 @@ fn u32_of(v: u64, what: &str) -> io::Result<u32> {
 }
 
 impl<W: Write> ZipWriter<W> {
+    /// A writer stamping every member with `mtime`; a time no zip can hold
+    /// fails the first member written.
     pub fn new(out: W, mtime: u64) -> Self {
-        let (date, time) = dos_datetime(mtime);
         Self {
             out,
             offset: 0,
-            date,
-            time,
+            when: dos_datetime(mtime),
             central: Vec::new(),
         }
+    }
+
+    /// The members' DOS date and time.
+    fn when(&self) -> io::Result<(u16, u16)> {
+        self.when.clone().map_err(|why| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("the member time {why}"),
+            )
+        })
     }
 
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
@@ -585,6 +627,7 @@ impl<W: Write> ZipWriter<W> {
         csize: u64,
         usize: u64,
     ) -> io::Result<()> {
+        let (date, time) = self.when()?;
         let flags: u16 = if name.is_ascii() { 0 } else { 0x0800 };
         let entry = CentralEntry {
             flags,
@@ -601,8 +644,8 @@ impl<W: Write> ZipWriter<W> {
         h.extend_from_slice(&20u16.to_le_bytes());
         h.extend_from_slice(&entry.flags.to_le_bytes());
         h.extend_from_slice(&entry.method.to_le_bytes());
-        h.extend_from_slice(&self.time.to_le_bytes());
-        h.extend_from_slice(&self.date.to_le_bytes());
+        h.extend_from_slice(&time.to_le_bytes());
+        h.extend_from_slice(&date.to_le_bytes());
         h.extend_from_slice(&entry.crc.to_le_bytes());
         h.extend_from_slice(&entry.csize.to_le_bytes());
         h.extend_from_slice(&entry.usize.to_le_bytes());
@@ -668,6 +711,11 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
         }
         let cd_start = u32_of(self.offset, "the wheel")?;
         let central = std::mem::take(&mut self.central);
+        let (date, time) = if central.is_empty() {
+            (0, 0)
+        } else {
+            self.when()?
+        };
         for e in &central {
             let mut h = Vec::with_capacity(46 + e.name.len());
             h.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
@@ -675,8 +723,8 @@ impl<W: Write> ArchiveWriter for ZipWriter<W> {
             h.extend_from_slice(&20u16.to_le_bytes());
             h.extend_from_slice(&e.flags.to_le_bytes());
             h.extend_from_slice(&e.method.to_le_bytes());
-            h.extend_from_slice(&self.time.to_le_bytes());
-            h.extend_from_slice(&self.date.to_le_bytes());
+            h.extend_from_slice(&time.to_le_bytes());
+            h.extend_from_slice(&date.to_le_bytes());
             h.extend_from_slice(&e.crc.to_le_bytes());
             h.extend_from_slice(&e.csize.to_le_bytes());
             h.extend_from_slice(&e.usize.to_le_bytes());
@@ -773,6 +821,17 @@ impl<W: Write> TarGzWriter<W> {
 
     /// A member's header (after a pax record when its name needs one).
     fn put_header(&mut self, name: &str, mode: u32, is_dir: bool, size: u64) -> io::Result<()> {
+        if self.mtime > USTAR_LATEST {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "the member time {} ({}) is after {}, the latest a ustar header can hold",
+                    self.mtime,
+                    iso8601(self.mtime),
+                    iso8601(USTAR_LATEST)
+                ),
+            ));
+        }
         let kind = if is_dir {
             tar::EntryType::Directory
         } else {
@@ -993,12 +1052,79 @@ mod tests {
         assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
         assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0, 0));
         assert_eq!(civil(1_764_078_507), (2025, 11, 25, 13, 48, 27));
-        // Before 1980 is clamped to the zip epoch.
-        assert_eq!(dos_datetime(0), ((1 << 5) | 1, 0));
-        let (date, time) = dos_datetime(1_764_078_507);
+        assert_eq!(dos_datetime(ZIP_EPOCH), Ok(((1 << 5) | 1, 0)));
+        let (date, time) = dos_datetime(1_764_078_507).unwrap();
         assert_eq!(date >> 9, 45);
         assert_eq!(time >> 11, 13);
         assert_eq!(time & 0x1f, 13);
+        // The last second a zip holds: 2107-12-31 23:59:58.
+        assert_eq!(iso8601(ZIP_LATEST), "2107-12-31T23:59:59Z");
+        assert_eq!(
+            dos_datetime(ZIP_LATEST),
+            Ok(((127 << 9) | (12 << 5) | 31, (23 << 11) | (59 << 5) | 29))
+        );
+    }
+
+    /// Outside 1980..=2107 a zip cannot date its members: refused with the
+    /// reason, never clamped (2108-01-01 once became 2107-01-01).
+    #[test]
+    fn zip_times_outside_1980_to_2107_are_refused() {
+        for (secs, why) in [
+            (0, "0 (1970-01-01T00:00:00Z) is before 1980-01-01"),
+            (ZIP_EPOCH - 1, "is before 1980-01-01"),
+            (
+                ZIP_LATEST + 1,
+                "4354819200 (2108-01-01T00:00:00Z) is after 2107-12-31",
+            ),
+            (u64::MAX, "18446744073709551615 ("),
+        ] {
+            let err = dos_datetime(secs).unwrap_err();
+            assert!(err.contains(why), "{secs}: {err}");
+        }
+        let mut out = Vec::new();
+        let mut w = ZipWriter::new(&mut out, ZIP_LATEST + 1);
+        let err = ArchiveWriter::append(
+            &mut w,
+            &Member {
+                name: "a.txt",
+                mode: 0o644,
+                is_dir: false,
+                data: b"a",
+                deflated: None,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("after 2107-12-31"), "{err}");
+        assert!(out.is_empty(), "nothing is written");
+    }
+
+    #[test]
+    fn tar_times_a_ustar_header_cannot_hold_are_refused() {
+        for (secs, ok) in [
+            (USTAR_LATEST, true),
+            (USTAR_LATEST + 1, false),
+            (u64::MAX, false),
+        ] {
+            let mut out = Vec::new();
+            let mut w: Box<dyn ArchiveWriter> =
+                Box::new(TarGzWriter::new(&mut out, secs).threads(1));
+            let result = w.append(&Member {
+                name: "p-1/a.txt",
+                mode: 0o644,
+                is_dir: false,
+                data: b"a",
+                deflated: None,
+            });
+            assert_eq!(result.is_ok(), ok, "{secs}: {result:?}");
+            if let Err(err) = result {
+                assert!(
+                    err.to_string()
+                        .contains("the latest a ustar header can hold"),
+                    "{err}"
+                );
+            }
+        }
     }
 
     #[test]

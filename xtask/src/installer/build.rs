@@ -16,7 +16,7 @@ use xshell::{Shell, cmd};
 use super::checksums::{self, Artifact, Commit, Kind, MANIFEST, Manifest, SHA256SUMS, StampSource};
 use super::frontend_cache::{self, Decision, Record};
 use super::staging::{self, BUNDLE, Staged};
-use super::templates::{self, ScriptValues};
+use super::tree::{self, Change};
 use crate::archive::atomic::set_mode;
 use crate::archive::{self as zip_archive, ArchiveWriter, Member, ZipWriter, read};
 use crate::flags;
@@ -44,6 +44,21 @@ impl flags::BuildInstaller {
             "GITHUB_OUTPUT",
         );
         let observed = observe(sh, &layout)?;
+        if !observed.changes.is_empty() {
+            if !self.allow_dirty {
+                bail!(tree::refusal(
+                    &layout.root,
+                    observed.commit.as_str(),
+                    &observed.changes
+                ));
+            }
+            let names: Vec<String> = observed.changes.iter().map(|c| c.to_string()).collect();
+            eprintln!(
+                "build-installer: warning: building files that differ from commit {} (--allow-dirty; {MANIFEST} records them): {}",
+                observed.commit,
+                names.join(", ")
+            );
+        }
         let plan = plan(
             &layout,
             observed,
@@ -90,17 +105,21 @@ pub enum Lint {
 }
 
 /// What is read from the checkout before anything is planned: the release's
-/// names, the commit and the timestamp every archive member gets.
+/// names, the commit, the files that differ from it and the timestamp every
+/// archive member gets.
 #[derive(Debug, Clone)]
 pub struct Observed {
     pub identity: Identity,
     /// Where the version was read, e.g. `python/invokeai/version/invokeai_version.py:1`.
     pub version_location: String,
     pub commit: Commit,
+    /// The files the build reads that differ from `commit` (empty: clean).
+    pub changes: Vec<Change>,
     pub timestamp: Timestamp,
 }
 
-/// Read the version file, pyproject.toml, HEAD and SOURCE_DATE_EPOCH.
+/// Read the version file, pyproject.toml, HEAD, the checkout's changes and
+/// SOURCE_DATE_EPOCH.
 pub fn observe(sh: &Shell, layout: &Layout) -> Result<Observed> {
     let (identity, app) = Identity::read(layout)?;
     let root = &layout.root;
@@ -116,12 +135,44 @@ pub fn observe(sh: &Shell, layout: &Layout) -> Result<Observed> {
         })?;
     let commit =
         Commit::parse(head.trim()).with_context(|| format!("git rev-parse HEAD in {root}"))?;
-    let timestamp = dist::timestamp(&layout.python(), dist::source_date_epoch().as_deref())?;
+    let changes = tree::changes(sh, root)?;
+    let source_date_epoch = dist::source_date_epoch();
+    check_time(sh, root, source_date_epoch.as_deref())?;
+    let timestamp = dist::timestamp(&layout.python(), source_date_epoch.as_deref())?;
     Ok(Observed {
         identity,
         version_location: app.location(),
         commit,
+        changes,
         timestamp,
+    })
+}
+
+/// Refuse a SOURCE_DATE_EPOCH, or else a last commit's time, that a zip
+/// member cannot carry (1980 to 2107), rather than clamp it: each archive
+/// would date its members differently from the manifest.
+fn check_time(sh: &Shell, root: &Utf8Path, source_date_epoch: Option<&str>) -> Result<()> {
+    let (what, raw) = match source_date_epoch {
+        Some(raw) => (format!("SOURCE_DATE_EPOCH={raw}"), raw.to_owned()),
+        None => (
+            "the last commit's time (git log -1 --format=%ct)".to_owned(),
+            cmd!(sh, "git -C {root} log -1 --format=%ct")
+                .quiet()
+                .ignore_stderr()
+                .read()
+                .unwrap_or_default(),
+        ),
+    };
+    // A value that is not a number is the dist builder's to refuse.
+    let Ok(secs) = raw.trim().parse::<u64>() else {
+        return Ok(());
+    };
+    zip_archive::check_zip_time(secs).map_err(|why| {
+        anyhow::anyhow!(
+            "{what}: {why}; every archive member carries this time. Set SOURCE_DATE_EPOCH to a time from {} to {} (seconds since 1970)",
+            zip_archive::ZIP_EPOCH,
+            zip_archive::ZIP_LATEST
+        )
     })
 }
 
@@ -221,7 +272,15 @@ pub fn plan(layout: &Layout, observed: Observed, request: Request) -> Plan {
                 Step::Zip => (format!("{BUNDLE}/"), id.installer()),
                 Step::Checksums => (
                     "the four artifacts".to_owned(),
-                    format!("{SHA256SUMS}, {MANIFEST} (commit {})", observed.commit),
+                    format!(
+                        "{SHA256SUMS}, {MANIFEST} (commit {}{})",
+                        observed.commit,
+                        if observed.changes.is_empty() {
+                            ""
+                        } else {
+                            ", dirty"
+                        }
+                    ),
                 ),
                 Step::Publish => (
                     format!("{}/", rel(work.clone())),
@@ -258,6 +317,7 @@ impl Plan {
             self.observed.timestamp,
             self.work
         );
+        text.push_str(&format!("  {}\n", tree_state(&self.observed.changes)));
         for (n, (step, reads, writes)) in self.steps.iter().enumerate() {
             text.push_str(&format!(
                 "  {}. {:<9}  {reads}\n     {:<9}  -> {writes}\n",
@@ -269,6 +329,21 @@ impl Plan {
         text.push_str(&format!("artifacts: {}\n", id.artifacts().join(", ")));
         text
     }
+}
+
+/// The checkout's state in one line, for the plan.
+fn tree_state(changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return format!(
+            "tree: clean (nothing under {}/ differs from the commit)",
+            tree::READ.join("/, ")
+        );
+    }
+    let names: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+    format!(
+        "tree: dirty (--allow-dirty; {MANIFEST} records it): {}",
+        names.join(", ")
+    )
 }
 
 /// What a build produced, for the summary.
@@ -439,19 +514,7 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
     let sbom_bytes = sbom_of_wheel(&wheel.path)?;
     let sbom_name = id.sbom();
     let staged = steps.run(Step::Stage, || {
-        let project = dist::pyproject::load(&layout.python())?;
-        let (python_min, python_max_exclusive) = templates::python_range(
-            project.requires_python.as_deref().unwrap_or(""),
-            &project.classifiers,
-        )
-        .context("cannot derive the installer's Python range from python/pyproject.toml")?;
-        let values = ScriptValues {
-            version: id.version().to_string(),
-            wheel: id.wheel(),
-            python_min,
-            python_max_exclusive,
-        };
-        let staged = staging::plan(&layout.installer(), &wheel.path, &sbom_bytes, &values)?;
+        let (staged, values) = staging::plan_release(layout, id, &wheel.path, &sbom_bytes)?;
         write_staging(&work.0.join(BUNDLE), &staged)?;
         let note = format!(
             "{} files, Python {} to <{}",
@@ -495,6 +558,12 @@ pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
             commit: plan.observed.commit.clone(),
             timestamp: ts.secs,
             timestamp_source: StampSource::of(&ts.source),
+            dirty: plan
+                .observed
+                .changes
+                .iter()
+                .map(|c| c.path.clone())
+                .collect(),
             artifacts: artifacts.clone(),
         };
         write_file(
@@ -818,6 +887,7 @@ mod tests {
             identity: Identity::new("InvokeAI", version::parse("6.10.0RC1").unwrap()),
             version_location: "python/invokeai/version/invokeai_version.py:1".into(),
             commit: Commit::parse(&"ab".repeat(20)).unwrap(),
+            changes: Vec::new(),
             timestamp: Timestamp {
                 secs: 1_700_000_000,
                 source: crate::pydist::TimeSource::SourceDateEpoch,

@@ -127,6 +127,9 @@ pub struct Manifest {
     pub commit: Commit,
     pub timestamp: u64,
     pub timestamp_source: StampSource,
+    /// The files the build read that differed from `commit` (`--allow-dirty`),
+    /// by path; empty for a clean checkout.
+    pub dirty: Vec<String>,
     pub artifacts: Vec<Artifact>,
 }
 
@@ -170,6 +173,8 @@ impl Manifest {
             "commit": self.commit.as_str(),
             "timestamp": self.timestamp,
             "timestamp_source": self.timestamp_source.as_str(),
+            "dirty": !self.dirty.is_empty(),
+            "dirty_files": self.dirty,
             "artifacts": artifacts.iter().map(|a| json!({
                 "file": a.file,
                 "kind": a.kind.as_str(),
@@ -212,6 +217,7 @@ impl Manifest {
             });
         }
         let source = field(&value, "timestamp_source")?;
+        let dirty = dirty_files(&value)?;
         Ok(Manifest {
             version: field(&value, "version")?,
             commit: Commit::parse(&field(&value, "commit")?)
@@ -221,9 +227,34 @@ impl Manifest {
                 .context("manifest.json: timestamp is not a number")?,
             timestamp_source: StampSource::parse(&source)
                 .with_context(|| format!("manifest.json: unknown timestamp_source {source:?}"))?,
+            dirty,
             artifacts,
         })
     }
+}
+
+/// `"dirty"` and `"dirty_files"`, which must agree: true with the files, or
+/// false with none.
+fn dirty_files(value: &serde_json::Value) -> Result<Vec<String>> {
+    let dirty = value
+        .get("dirty")
+        .and_then(|d| d.as_bool())
+        .context("manifest.json has no \"dirty\" (true or false); build-installer writes it")?;
+    let files: Vec<String> = value
+        .get("dirty_files")
+        .and_then(|f| f.as_array())
+        .context("manifest.json has no \"dirty_files\" list")?
+        .iter()
+        .map(|f| f.as_str().map(str::to_owned))
+        .collect::<Option<_>>()
+        .context("manifest.json: \"dirty_files\" holds something other than paths")?;
+    if dirty == files.is_empty() {
+        bail!(
+            "manifest.json says \"dirty\": {dirty} but lists {} dirty file(s)",
+            files.len()
+        );
+    }
+    Ok(files)
 }
 
 #[cfg(test)]
@@ -278,6 +309,7 @@ mod tests {
             commit: Commit::parse(&"ab".repeat(20)).unwrap(),
             timestamp: 1_700_000_000,
             timestamp_source: StampSource::SourceDateEpoch,
+            dirty: Vec::new(),
             artifacts: artifacts(),
         };
         let mut shuffled = manifest.clone();
@@ -294,5 +326,46 @@ mod tests {
         assert_eq!(back.version, "1.0");
         assert_eq!(back.artifacts.len(), 3);
         assert_eq!(back.timestamp, 1_700_000_000);
+        assert!(
+            text.contains("\"dirty\": false,\n  \"dirty_files\": [],"),
+            "{text}"
+        );
+        assert_eq!(back.dirty, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_dirty_build_records_its_files_and_the_two_fields_must_agree() {
+        let manifest = Manifest {
+            version: "1.0".into(),
+            commit: Commit::parse(&"ab".repeat(20)).unwrap(),
+            timestamp: 1_700_000_000,
+            timestamp_source: StampSource::CommitTime,
+            dirty: vec!["installer/lib/new.py".into(), "python/a.py".into()],
+            artifacts: artifacts(),
+        };
+        let text = manifest.to_json();
+        assert!(
+            text.contains("\"dirty\": true,\n  \"dirty_files\": [\n    \"installer/lib/new.py\",\n    \"python/a.py\"\n  ],"),
+            "{text}"
+        );
+        let back = Manifest::from_json(&text).unwrap();
+        assert_eq!(back.dirty, manifest.dirty);
+        assert_eq!(back.to_json(), text);
+        for (from, to, why) in [
+            (
+                "\"dirty\": true",
+                "\"dirty\": false",
+                "says \"dirty\": false but lists 2",
+            ),
+            ("\"dirty\": true,", "", "has no \"dirty\""),
+            ("\"installer/lib/new.py\"", "7", "other than paths"),
+        ] {
+            let err = Manifest::from_json(&text.replacen(from, to, 1))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(why), "{from} -> {to}: {err}");
+        }
+        let clean_but_listed = text.replacen("\"dirty\": true", "\"dirty\": false", 1);
+        assert!(Manifest::from_json(&clean_but_listed).is_err());
     }
 }

@@ -9,4 +9,5 @@ pub mod reproducible;
 pub mod smoke;
 pub mod staging;
 pub mod templates;
+pub mod tree;
 pub mod verify;

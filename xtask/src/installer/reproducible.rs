@@ -641,6 +641,7 @@ mod tests {
             commit: Commit::parse(&"0123456789abcdef".repeat(4)[..40]).unwrap(),
             timestamp: 1_700_000_000,
             timestamp_source: StampSource::CommitTime,
+            dirty: Vec::new(),
             artifacts: Vec::new(),
         }
         .to_json();

@@ -36,8 +36,6 @@ use crate::util::hash::sha256_hex_of;
 use crate::util::process::{self, GroupChild, Stopped};
 use crate::util::{html, http};
 
-/// How long the installer may run (it installs from the bundled wheel only).
-const INSTALL_LIMIT: Duration = Duration::from_secs(600);
 /// How long the app may take to print its address.
 const START_LIMIT: Duration = Duration::from_secs(60);
 /// How long the app gets to stop after SIGTERM before it is killed.
@@ -147,11 +145,24 @@ impl flags::SmokeTest {
     }
 }
 
+/// A step ran out of time: what it waited for, and for how long.
+#[derive(Debug)]
+struct GaveUp(String);
+
+impl std::fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for GaveUp {}
+
 /// The steps done so far: name, time, note; the failed one is the error.
 #[derive(Debug, Default)]
 struct Report {
     rows: Vec<(&'static str, Duration, String)>,
-    failed: Option<(&'static str, Duration)>,
+    /// The step that failed, how long it ran, and whether it ran out of time.
+    failed: Option<(&'static str, Duration, bool)>,
 }
 
 impl Report {
@@ -180,24 +191,30 @@ impl Report {
             }
             Err(err) => {
                 let took = started.elapsed();
-                eprintln!("smoke-test: {name}: FAILED ({:.2}s)", took.as_secs_f64());
-                self.failed = Some((name, took));
-                Err(err.context(format!("step `{name}` failed")))
+                let gave_up = err.downcast_ref::<GaveUp>().is_some();
+                let (shown, context) = if gave_up {
+                    ("GAVE UP", format!("step `{name}` gave up"))
+                } else {
+                    ("FAILED", format!("step `{name}` failed"))
+                };
+                eprintln!("smoke-test: {name}: {shown} ({:.2}s)", took.as_secs_f64());
+                self.failed = Some((name, took, gave_up));
+                Err(err.context(context))
             }
         }
     }
 
     /// The table printed at the end, on success and on failure alike.
     fn render(&self, error: Option<&anyhow::Error>) -> String {
-        let mut out = format!("\n{:<8}  {:<6}  {:>8}  note\n", "step", "result", "time");
+        let mut out = format!("\n{:<8}  {:<7}  {:>8}  note\n", "step", "result", "time");
         for (name, took, note) in &self.rows {
             out.push_str(&format!(
-                "{name:<8}  {:<6}  {:>7.2}s  {note}\n",
+                "{name:<8}  {:<7}  {:>7.2}s  {note}\n",
                 "ok",
                 took.as_secs_f64()
             ));
         }
-        if let Some((name, took)) = self.failed {
+        if let Some((name, took, gave_up)) = self.failed {
             let why = error
                 .map(|e| {
                     e.chain()
@@ -209,15 +226,15 @@ impl Report {
                 .unwrap_or_default();
             let why = why.lines().next().unwrap_or_default();
             out.push_str(&format!(
-                "{name:<8}  {:<6}  {:>7.2}s  {why}\n",
-                "FAILED",
+                "{name:<8}  {:<7}  {:>7.2}s  {why}\n",
+                if gave_up { "GAVE UP" } else { "FAILED" },
                 took.as_secs_f64()
             ));
         }
         let total: Duration = self.rows.iter().map(|r| r.1).sum::<Duration>()
             + self.failed.map(|f| f.1).unwrap_or_default();
         out.push_str(&format!(
-            "{:<8}  {:<6}  {:>7.2}s\n",
+            "{:<8}  {:<7}  {:>7.2}s\n",
             "total",
             "",
             total.as_secs_f64()
@@ -280,7 +297,7 @@ fn smoke(
 
     let root = tmp.join("root");
     report.step("install", || {
-        install(&tmp, &root)?;
+        install(&tmp, &root, Duration::from_secs(opts.install_timeout))?;
         Ok((
             (),
             format!("{} --root {root} --yes", Platform::HOST.install_script()),
@@ -478,8 +495,9 @@ fn unzip(zip: &Utf8Path, dest: &Utf8Path) -> Result<usize> {
 
 /// `sh InvokeAI-Installer/install.sh --root ROOT --yes` (on Windows
 /// `cmd /d /c InvokeAI-Installer\install.bat --root ROOT --yes`), stdin
-/// closed, its output streamed to stderr.
-fn install(tmp: &Utf8Path, root: &Utf8Path) -> Result<()> {
+/// closed, its output streamed to stderr; stopped (its whole process group)
+/// after `limit`.
+fn install(tmp: &Utf8Path, root: &Utf8Path, limit: Duration) -> Result<()> {
     let platform = Platform::HOST;
     let script = platform.install_script();
     let line = platform.install_command(root);
@@ -492,13 +510,17 @@ fn install(tmp: &Utf8Path, root: &Utf8Path) -> Result<()> {
     )
     .with_context(|| format!("cannot start {} to run {script}", line[0]))?;
     let status = child
-        .wait_for(INSTALL_LIMIT)
+        .wait_for(limit)
         .with_context(|| format!("cannot wait for {script}"))?;
     match status {
-        None => bail!(
-            "{script} did not finish within {}s; it was stopped",
-            INSTALL_LIMIT.as_secs()
-        ),
+        None => {
+            drop(child);
+            return Err(GaveUp(format!(
+                "{script} did not finish within {}s (--install-timeout {0}); it and its process group were stopped",
+                limit.as_secs()
+            ))
+            .into());
+        }
         Some(status) if !status.success() => bail!(
             "{script} failed ({}); its output is above",
             process::describe(status)
@@ -681,11 +703,14 @@ fn start(root: &Utf8Path, log: &Utf8Path) -> Result<(App, Listening)> {
                 process::log_tail(log, 20)
             );
         }
-        Err(mpsc::RecvTimeoutError::Timeout) => bail!(
-            "the app printed no address within {}s; it was stopped. Its log:\n{}",
-            START_LIMIT.as_secs(),
-            process::log_tail(log, 20)
-        ),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            return Err(GaveUp(format!(
+                "the app printed no address within {}s; it was stopped. Its log:\n{}",
+                START_LIMIT.as_secs(),
+                process::log_tail(log, 20)
+            ))
+            .into());
+        }
     };
     let listening = parse_startup_line(&line).map_err(|why| anyhow!("{why}"))?;
     Ok((app, listening))
@@ -1007,6 +1032,7 @@ mod tests {
             commit: Commit::parse(&"ab".repeat(20)).unwrap(),
             timestamp: 0,
             timestamp_source: StampSource::SourceDateEpoch,
+            dirty: Vec::new(),
             artifacts: vec![
                 super::super::checksums::Artifact {
                     file: "invokeai-1.0-py3-none-any.whl".into(),
@@ -1118,5 +1144,29 @@ mod tests {
         assert!(table.contains("unzip     ok"), "{table}");
         assert!(table.contains("install   FAILED"), "{table}");
         assert!(table.contains("no Python"), "{table}");
+    }
+
+    /// A step that ran out of time is named as the one that gave up, in the
+    /// error, on stderr and in the table.
+    #[test]
+    fn a_step_out_of_time_is_reported_as_giving_up() {
+        let mut report = Report::default();
+        report
+            .step("unzip", || Ok(((), "10 files".to_owned())))
+            .unwrap();
+        let err = report
+            .step::<()>("install", || {
+                Err(GaveUp("install.sh did not finish within 2s".into()).into())
+            })
+            .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "step `install` gave up: install.sh did not finish within 2s"
+        );
+        let table = report.render(Some(&err));
+        assert!(
+            table.contains("install   GAVE UP") && table.contains("did not finish within 2s"),
+            "{table}"
+        );
     }
 }

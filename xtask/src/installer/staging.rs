@@ -6,6 +6,10 @@ use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::templates::{self, ScriptValues};
+use crate::archive::read;
+use crate::paths::Layout;
+use crate::pydist::pyproject;
+use crate::release::identity::Identity;
 
 /// The folder at the top of the installer zip.
 pub const BUNDLE: &str = "InvokeAI-Installer";
@@ -18,6 +22,31 @@ pub struct Staged {
     /// 0o755 for scripts run directly, else 0o644.
     pub mode: u32,
     pub bytes: Vec<u8>,
+}
+
+/// The installer folder of the release `id` from the checkout at `layout`:
+/// its `installer/`, the built wheel and the wheel's SBOM, with the scripts'
+/// values (the version, the wheel's name, the Python range of
+/// `python/pyproject.toml`). What build-installer zips and verify expects.
+pub fn plan_release(
+    layout: &Layout,
+    id: &Identity,
+    wheel: &Utf8Path,
+    sbom: &[u8],
+) -> Result<(Vec<Staged>, ScriptValues)> {
+    let project = pyproject::load(&layout.python())?;
+    let (python_min, python_max_exclusive) = templates::python_range(
+        project.requires_python.as_deref().unwrap_or(""),
+        &project.classifiers,
+    )
+    .context("cannot derive the installer's Python range from python/pyproject.toml")?;
+    let values = ScriptValues {
+        version: id.version().to_string(),
+        wheel: id.wheel(),
+        python_min,
+        python_max_exclusive,
+    };
+    Ok((plan(&layout.installer(), wheel, sbom, &values)?, values))
 }
 
 /// Plan the installer folder from `installer/`, the wheel and the script values.
@@ -89,7 +118,7 @@ pub fn sbom_member() -> String {
 }
 
 fn read(path: &Utf8Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {path}"))
+    read::read_small(path, read::Limits::RELEASE.max_member)
 }
 
 /// Files under `dir`, relative to `base`, skipping caches.
@@ -195,6 +224,49 @@ mod tests {
                 .unwrap()
                 .bytes,
             b"wheel bytes"
+        );
+    }
+
+    /// A FIFO where a template or the readme should be is refused at once
+    /// (reading it waited for a writer, so build-installer hung).
+    #[test]
+    fn a_fifo_among_the_installer_files_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(dir.path()).unwrap().to_owned();
+        let installer = dir.join("installer");
+        for rel in [
+            "install.sh.in",
+            "install.bat.in",
+            "WinLongPathsEnabled.reg",
+            "lib/main.py",
+            "templates/invoke.sh.in",
+        ] {
+            let to = installer.join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(Layout::new().installer().join(rel), to).unwrap();
+        }
+        let c_path = std::ffi::CString::new(installer.join("readme.txt").as_str()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let wheel = dir.join("x-1-py3-none-any.whl");
+        std::fs::write(&wheel, b"wheel").unwrap();
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let values = ScriptValues {
+                version: "1".into(),
+                wheel: "x-1-py3-none-any.whl".into(),
+                python_min: "3.10".into(),
+                python_max_exclusive: "3.14".into(),
+            };
+            let _ = send.send(plan(&installer, &wheel, b"{}", &values).map_err(|e| e.to_string()));
+        });
+        let err = receive
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the plan waited for a writer of the FIFO")
+            .unwrap_err();
+        assert!(
+            err.contains("readme.txt is a FIFO (named pipe), not a regular file; refused"),
+            "{err}"
         );
     }
 }
