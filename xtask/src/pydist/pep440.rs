@@ -301,6 +301,22 @@ mod tests {
     }
 
     #[test]
+    fn hashing_agrees_with_equality() {
+        use std::collections::HashSet;
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = |text: &str| BuildHasherDefault::<DefaultHasher>::default().hash_one(v(text));
+        // Equal versions must hash alike (the trailing zeros and the local
+        // label's case do not count)...
+        assert_eq!(hash("1.0"), hash("1.0.0.0"));
+        assert_eq!(hash("1.0+a.1"), hash("1.0+A.01"));
+        // ...and the fields that tell versions apart must reach the hash, so a
+        // set of many versions does not fall into one bucket.
+        let distinct = ["1.0", "1.1", "1!1.0", "1.0a1", "1.0.post1", "1.0.dev1", "1.0+x"];
+        let hashes: HashSet<u64> = distinct.iter().map(|text| hash(text)).collect();
+        assert_eq!(hashes.len(), distinct.len(), "{distinct:?}");
+    }
+
+    #[test]
     fn order_is_packagings() {
         let sorted = [
             "1.0.dev0",
