@@ -552,3 +552,41 @@ fn a_dist_folder_without_our_files_is_exit_2() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
 }
+
+/// A project with thousands of files answers with megabytes: that is read
+/// whole; an answer past the 64 MiB cap is an index error, not a listing.
+#[test]
+fn a_large_listing_is_read_and_one_past_the_cap_is_exit_3() {
+    let repo = checkout();
+    // About 3 MiB: 40,000 files of other versions.
+    let files: Vec<String> = (0..40_000)
+        .map(|n| {
+            format!(r#"{{"filename": "invokeai-0.{n}.0.tar.gz", "url": "x", "hashes": {{}}}}"#)
+        })
+        .collect();
+    let large = format!(
+        r#"{{"meta": {{"api-version": "1.1"}}, "name": "invokeai", "files": [{}]}}"#,
+        files.join(",")
+    );
+    assert!(large.len() > 2 << 20, "{}", large.len());
+    let server = RawServer::start(Behaviour::Answer(Arc::new(move |_path: &str| {
+        http_response("200 OK", "application/vnd.pypi.simple.v1+json", &large)
+    })));
+    let out = check(&repo, &server.index, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("lists 40000 files of InvokeAI"), "{text}");
+
+    // 65 MiB of padding inside one valid JSON document.
+    let endless = format!(
+        r#"{{"meta": {{"api-version": "1.1"}}, "name": "invokeai", "files": [], "pad": "{}"}}"#,
+        "x".repeat(65 << 20)
+    );
+    let server = RawServer::start(Behaviour::Answer(Arc::new(move |_path: &str| {
+        http_response("200 OK", "application/vnd.pypi.simple.v1+json", &endless)
+    })));
+    let out = check(&repo, &server.index, &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}{}", stderr(&out));
+    assert!(text.contains("error: "), "{text}");
+}

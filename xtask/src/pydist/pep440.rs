@@ -311,7 +311,15 @@ mod tests {
         assert_eq!(hash("1.0+a.1"), hash("1.0+A.01"));
         // ...and the fields that tell versions apart must reach the hash, so a
         // set of many versions does not fall into one bucket.
-        let distinct = ["1.0", "1.1", "1!1.0", "1.0a1", "1.0.post1", "1.0.dev1", "1.0+x"];
+        let distinct = [
+            "1.0",
+            "1.1",
+            "1!1.0",
+            "1.0a1",
+            "1.0.post1",
+            "1.0.dev1",
+            "1.0+x",
+        ];
         let hashes: HashSet<u64> = distinct.iter().map(|text| hash(text)).collect();
         assert_eq!(hashes.len(), distinct.len(), "{distinct:?}");
     }
