@@ -976,3 +976,116 @@ fn a_computed_version_attr_is_evaluated_as_setuptools_does() {
         "{err}"
     );
 }
+
+/// A line break in a value never adds a header line: the description is cut
+/// at its first line (setuptools' `single_line`, said on stderr), and the
+/// values setuptools refuses, or would write raw into a header, are refused
+/// with their place in pyproject.toml.
+#[test]
+fn line_breaks_in_header_values_never_add_a_line() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    edit(
+        &proj,
+        "description = \"The smallest project the builder is tested on.\"",
+        "description = \"hello\\nRequires-Dist: evil\\rX-Evil: 1\"",
+    );
+    let out_dir = tmp.path().join("out");
+    let out = run_ok(&mut dist(&proj, &out_dir));
+    assert!(
+        stderr(&out).contains("project.description spans several lines; Summary keeps the first"),
+        "{}",
+        stderr(&out)
+    );
+    let wheel = files(&read_zip(&only(&out_dir, ".whl")));
+    let metadata =
+        String::from_utf8(wheel["tiny_dist-1.0.0rc1.dist-info/METADATA"].data.clone()).unwrap();
+    let sdist = files(&read_tar_gz(&only(&out_dir, ".tar.gz")));
+    let pkg_info = String::from_utf8(sdist["tiny_dist-1.0.0rc1/PKG-INFO"].data.clone()).unwrap();
+    for text in [&metadata, &pkg_info] {
+        let headers = text.split("\n\n").next().unwrap();
+        assert!(headers.contains("\nSummary: hello\n"), "{text}");
+        assert!(
+            !headers.contains("evil") && !headers.contains('\r'),
+            "{text}"
+        );
+    }
+
+    let script = |key: &'static str, value: &'static str| {
+        move |p: &Path| {
+            edit(
+                p,
+                "tiny-hello = \"tiny_dist:main\"",
+                &format!("{key} = {value}"),
+            )
+        }
+    };
+    let line = line_of("tiny-hello");
+    refused(
+        script("\"tool\\nevil\"", "\"tiny_dist:main\""),
+        &[
+            &format!("pyproject.toml:{line}:"),
+            "invalid entry point name \"tool\\nevil\" in project.scripts",
+        ],
+    );
+    refused(
+        script("tool", "\"tiny_dist:main\\n[evil]\""),
+        &["invalid entry point \"tiny_dist:main\\n[evil]\" in project.scripts"],
+    );
+    refused(
+        script("tool", "\"tiny_dist:main\\u2028evil = x:y\""),
+        &["invalid entry point", "in project.scripts"],
+    );
+    let add = |text: &'static str| {
+        move |p: &Path| {
+            edit(
+                p,
+                "requires-python = \">=3.9\"",
+                &format!("requires-python = \">=3.9\"\n{text}"),
+            )
+        }
+    };
+    refused(
+        add("authors = [{ name = \"Ann\\nRequires-Dist: evil\" }]"),
+        &["the name in project.authors \"Ann\\nRequires-Dist: evil\" holds a line break"],
+    );
+    refused(
+        add("maintainers = [{ name = \"M\\rX: y\", email = \"m@example.org\" }]"),
+        &["the name in project.maintainers"],
+    );
+    refused(
+        add("keywords = [\"a\\nX: y\"]"),
+        &["an entry of project.keywords \"a\\nX: y\" holds a line break"],
+    );
+    refused(
+        add("classifiers = [\"Private :: a\\rX: y\"]"),
+        &["an entry of project.classifiers"],
+    );
+    refused(
+        add("urls = { \"Home\\nX: y\" = \"https://example.org\" }"),
+        &["the label of project.urls \"Home\\nX: y\""],
+    );
+    refused(
+        add("urls = { Home = \"https://example.org\\nX: y\" }"),
+        &["project.urls.Home \"https://example.org\\nX: y\" holds a line break"],
+    );
+    refused(
+        |p| {
+            drop_pyproject_lines(p, "readme = ");
+            add("readme = { text = \"hi\", content-type = \"text/plain\\nX: y\" }")(p)
+        },
+        &["project.readme.content-type \"text/plain\\nX: y\" holds a line break"],
+    );
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("pyproject.toml"),
+                std::fs::read_to_string(p.join("pyproject.toml")).unwrap()
+                    + "\n[project.entry-points.\"grp\\n[evil]\"]\nx = \"tiny_dist:main\"\n",
+            )
+            .unwrap()
+        },
+        &["invalid entry point group \"grp\\n[evil]\" in project.entry-points"],
+    );
+}

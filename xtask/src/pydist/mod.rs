@@ -16,6 +16,8 @@ mod files;
 mod legacy;
 mod license;
 mod metadata;
+#[cfg(test)]
+mod metadata_prop;
 pub mod names;
 pub mod pep440;
 pub mod pep508;

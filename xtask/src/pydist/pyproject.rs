@@ -188,6 +188,28 @@ impl Source {
         }
     }
 
+    /// Refuse a value with a line break (CR or LF) that is written as one
+    /// METADATA header: it would start a header of its own.
+    fn one_line(&self, tv: &Tv, value: &str, what: &str) -> Result<()> {
+        if value.contains(['\r', '\n']) {
+            return Err(self.err(
+                tv,
+                format!("{what} {value:?} holds a line break, which would start a new header in METADATA; write it on one line"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Source::str_list`] of values each written on one METADATA line.
+    fn line_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
+        let list = self.str_list(tv, what)?;
+        let items = self.array(tv, what)?;
+        for (value, item) in list.iter().zip(items) {
+            self.one_line(item, value, &format!("an entry of {what}"))?;
+        }
+        Ok(list)
+    }
+
     fn str_table(&self, tv: &Tv, what: &str) -> Result<Vec<(String, String)>> {
         self.table(tv, what)?
             .iter()
@@ -697,7 +719,16 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // Description.
     let summary = match project.get("description") {
-        Some(tv) => Some(src.str(tv, "project.description")?.to_owned()),
+        Some(tv) => {
+            let text = src.str(tv, "project.description")?;
+            if text.contains(['\r', '\n']) {
+                warnings.push(format!(
+                    "{}: project.description spans several lines; Summary keeps the first (as setuptools does)",
+                    src.location(tv.span.as_ref().map(|s| s.start))
+                ));
+            }
+            Some(text.to_owned())
+        }
         None => None,
     };
 
@@ -713,7 +744,12 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
                 &mut warnings,
             )?;
             let content_type = match spec.get("content-type") {
-                Some(ct) => src.str(ct, "tool.setuptools.dynamic.readme.content-type")?,
+                Some(ct) => {
+                    let what = "tool.setuptools.dynamic.readme.content-type";
+                    let value = src.str(ct, what)?;
+                    src.one_line(ct, value, what)?;
+                    value
+                }
                 None => "text/x-rst",
             };
             Some(Readme {
@@ -740,11 +776,11 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // Classifiers and keywords.
     let classifiers = match project.get("classifiers") {
-        Some(tv) => src.str_list(tv, "project.classifiers")?,
+        Some(tv) => src.line_list(tv, "project.classifiers")?,
         None => Vec::new(),
     };
     let keywords = match project.get("keywords") {
-        Some(tv) => src.str_list(tv, "project.keywords")?,
+        Some(tv) => src.line_list(tv, "project.keywords")?,
         None => Vec::new(),
     };
 
@@ -826,7 +862,14 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // URLs.
     let urls = match project.get("urls") {
-        Some(tv) => src.str_table(tv, "project.urls")?,
+        Some(tv) => {
+            let urls = src.str_table(tv, "project.urls")?;
+            for ((label, url), (_, item)) in urls.iter().zip(src.table(tv, "project.urls")?) {
+                src.one_line(item, label, "the label of project.urls")?;
+                src.one_line(item, url, &format!("project.urls.{label}"))?;
+            }
+            urls
+        }
         None => Vec::new(),
     };
 
@@ -902,6 +945,12 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
                             "gui-scripts"
                         }
                     ),
+                ));
+            }
+            if !valid_group(group) {
+                return Err(src.err(
+                    table,
+                    format!("invalid entry point group {group:?} in project.entry-points: use words of letters, digits and `_`, joined by dots (as setuptools requires)"),
                 ));
             }
             let items = entry_point_table(&src, table, &format!("project.entry-points.{group}"))?;
@@ -1165,6 +1214,7 @@ fn read_readme(
                 .get("content-type")
                 .ok_or_else(|| src.err(tv, "project.readme as a table needs `content-type`"))?;
             let content_type = src.str(ct, "project.readme.content-type")?.to_owned();
+            src.one_line(ct, &content_type, "project.readme.content-type")?;
             match (tv.get("file"), tv.get("text")) {
                 (Some(f), None) => {
                     let file = src.str(f, "project.readme.file")?;
@@ -1217,6 +1267,9 @@ fn people(src: &Source, tv: Option<&Tv>, what: &str) -> Result<(Option<String>, 
             }
         }
         let name = person.get("name").map(|n| src.str(n, "name")).transpose()?;
+        if let Some(n) = name {
+            src.one_line(person, n, &format!("the name in {what}"))?;
+        }
         let email = person
             .get("email")
             .map(|e| src.str(e, "email"))
@@ -1266,17 +1319,40 @@ pub fn format_address(name: &str, email: &str) -> String {
     }
 }
 
+/// An entry point group as setuptools' schema accepts it (`\w+(\.\w+)*`).
+fn valid_group(group: &str) -> bool {
+    group
+        .split('.')
+        .all(|w| !w.is_empty() && w.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}
+
+/// An entry point name that entry_points.txt holds on one line and that
+/// readers (configparser, importlib.metadata) give back as it is: setuptools'
+/// pattern (no `=`, no leading `[`, no blank at either end), no line break
+/// of any kind (importlib.metadata splits the file with `str.splitlines`),
+/// and no leading `#` or `;`, which make the line a comment.
+fn valid_entry_point_name(name: &str) -> bool {
+    let space = crate::util::python::is_space;
+    !name.is_empty()
+        && !name.contains('=')
+        && !name.starts_with(['[', '#', ';'])
+        && !name.starts_with(space)
+        && !name.ends_with(space)
+        && !name.contains(super::metadata::is_line_break)
+}
+
 fn entry_point_table(src: &Source, tv: &Tv, what: &str) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (name, value) in src.table(tv, what)? {
-        let v = src.str(value, &format!("{what}.{name}"))?.trim().to_owned();
-        if name.is_empty() || name.contains('=') || name.starts_with('[') || name.trim() != name {
+        let raw = src.str(value, &format!("{what}.{name}"))?;
+        if !valid_entry_point_name(name) {
             return Err(src.err(
                 value,
-                format!("invalid entry point name {name:?} in {what}"),
+                format!("invalid entry point name {name:?} in {what}: it must hold no `=`, no line break, no blank at either end, and not start with `[`, `#` or `;`"),
             ));
         }
-        if !valid_object_ref(&v) {
+        let v = raw.trim_matches(crate::util::python::is_space).to_owned();
+        if v.contains(super::metadata::is_line_break) || !valid_object_ref(&v) {
             return Err(src.err(
                 value,
                 format!("invalid entry point {v:?} in {what}: expected `module.sub:object.attr` (with optional [extras])"),
