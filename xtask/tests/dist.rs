@@ -262,7 +262,7 @@ fn refused(mutate: impl FnOnce(&Path), expected: &[&str]) -> String {
     std::fs::write(out.join("keep.txt"), "already here").unwrap();
     let before_out = listing(&out);
     let before_proj = listing(&proj);
-    let result = output(&mut dist(&proj, &out));
+    let result = output_within(&mut dist(&proj, &out), 60);
     let err = stderr(&result);
     assert_eq!(
         result.status.code(),
@@ -283,6 +283,37 @@ fn refused(mutate: impl FnOnce(&Path), expected: &[&str]) -> String {
     );
     assert!(stdout(&result).is_empty());
     lines[0].to_owned()
+}
+
+/// Run a command, killed and failed if it takes more than `secs` seconds
+/// (a read that blocks must fail the test, not hang it).
+fn output_within(cmd: &mut Command, secs: u64) -> Output {
+    use std::process::Stdio;
+    let logs = tempdir();
+    let (out_path, err_path) = (logs.path().join("out"), logs.path().join("err"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    }
 }
 
 fn edit(proj: &Path, from: &str, to: &str) {
@@ -1087,5 +1118,108 @@ fn line_breaks_in_header_values_never_add_a_line() {
             .unwrap()
         },
         &["invalid entry point group \"grp\\n[evil]\" in project.entry-points"],
+    );
+}
+
+/// A readme, license or version file that is a FIFO or a device is refused
+/// unread, naming it (setuptools' `read_files` skips what is not a regular
+/// file: an empty description, no License, an empty version); one too
+/// large is refused before it is read. A dynamic `{file}` list skips such a
+/// file with a warning, as setuptools does.
+#[test]
+fn special_and_huge_files_are_never_read() {
+    let fifo = |p: &Path, name: &str| {
+        let _ = std::fs::remove_file(p.join(name));
+        run_ok(Command::new("mkfifo").arg(p.join(name)));
+    };
+    refused(
+        |p| fifo(p, "README.txt"),
+        &["README.txt is a FIFO, not a regular file, and is not read"],
+    );
+    refused(
+        |p| {
+            fifo(p, "LICENSE.txt");
+            edit(
+                p,
+                "readme = \"README.txt\"",
+                "readme = \"README.txt\"\nlicense = { file = \"LICENSE.txt\" }",
+            );
+        },
+        &["LICENSE.txt is a FIFO"],
+    );
+    refused(
+        |p| {
+            fifo(p, "VERSION");
+            edit(p, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
+            edit(
+                p,
+                "packages = [\"tiny_dist\"]",
+                "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { file = \"VERSION\" }",
+            );
+        },
+        &["VERSION is a FIFO"],
+    );
+    refused(
+        |p| {
+            let f = std::fs::File::create(p.join("README.txt")).unwrap();
+            f.set_len(33 << 20).unwrap();
+        },
+        &["README.txt holds more than 32 MiB"],
+    );
+    // A device node, where the system lets us make one.
+    let tmp = tempdir();
+    let made = Command::new("mknod")
+        .arg(tmp.path().join("zero"))
+        .args(["c", "1", "5"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        refused(
+            |p| {
+                std::fs::remove_file(p.join("README.txt")).unwrap();
+                run_ok(
+                    Command::new("mknod")
+                        .arg(p.join("README.txt"))
+                        .args(["c", "1", "5"]),
+                );
+            },
+            &["README.txt is a device"],
+        );
+    }
+    // Dynamic {file} lists skip it, as setuptools does.
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    fifo(&proj, "EXTRA.txt");
+    edit(&proj, "readme = \"README.txt\"", "dynamic = [\"readme\"]");
+    edit(
+        &proj,
+        "packages = [\"tiny_dist\"]",
+        "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nreadme = { file = [\"README.txt\", \"EXTRA.txt\"] }",
+    );
+    let out = output_within(&mut dist(&proj, &tmp.path().join("out")), 60);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "\"EXTRA.txt\" is a FIFO, not a regular file, and is skipped (as setuptools does)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// pyproject.toml with a UTF-8 byte order mark: tomllib refuses it, and so
+/// setuptools; so do we (an sdist keeping the BOM could not be built).
+#[test]
+fn refuses_a_pyproject_with_a_byte_order_mark() {
+    refused(
+        |p| {
+            let path = p.join("pyproject.toml");
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+        },
+        &[
+            "pyproject.toml:1:1: invalid TOML: the file starts with a UTF-8 byte order mark",
+            "without a BOM",
+        ],
     );
 }

@@ -236,7 +236,7 @@ fn resolve_version(
         pyproject::VersionSource::Attr(attr, written_at) => {
             let read = |rel: &str| -> Option<String> {
                 let info = tree.file(rel)?;
-                std::fs::read_to_string(&info.source).ok()
+                String::from_utf8(pyproject::read_regular(&info.source).ok()?).ok()
             };
             let finder = pyattr::ModuleFinder {
                 package_dir: &layout.package_dir,
@@ -299,7 +299,8 @@ fn select(project_dir: &Utf8Path, prepared: &Prepared) -> Result<files::Selectio
         .join("SOURCES.txt");
     let previous_sources = match sources.symlink_metadata() {
         Ok(meta) if meta.is_file() => Some(
-            std::fs::read_to_string(&sources).with_context(|| format!("cannot read {sources}"))?,
+            String::from_utf8(pyproject::read_regular(&sources).map_err(|e| anyhow::anyhow!(e))?)
+                .map_err(|_| anyhow::anyhow!("{sources} is not UTF-8 text"))?,
         ),
         _ => None,
     };

@@ -471,9 +471,17 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
 /// (`--allow-build-requires`).
 pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     let path = root.join("pyproject.toml");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!("cannot read {path}; --project must be a folder holding a pyproject.toml")
-    })?;
+    if !path.exists() {
+        bail!("cannot read {path}; --project must be a folder holding a pyproject.toml");
+    }
+    let bytes = read_regular(&path).map_err(|e| anyhow::anyhow!(e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{path} is not UTF-8 text; pyproject.toml must be UTF-8"))?;
+    if text.starts_with('\u{feff}') {
+        bail!(
+            "{path}:1:1: invalid TOML: the file starts with a UTF-8 byte order mark, which Python's tomllib (and so setuptools) refuses; save it as UTF-8 without a BOM"
+        );
+    }
     let src = Source { path, text };
     let doc = toml_edit::Document::parse(src.text.as_str()).map_err(|e| {
         anyhow::anyhow!(
@@ -1068,11 +1076,15 @@ fn dynamic_file_text(
         if !referenced.contains(f) {
             referenced.push(f.clone());
         }
-        if root.join(f).is_file() {
+        if is_regular(&root.join(f)) {
             texts.push(read_text(root, f).map_err(|e| src.err(file, e))?);
         } else {
+            let why = match std::fs::metadata(root.join(f)) {
+                Ok(meta) => format!("is {}, not a regular file,", kind_of(&meta)),
+                Err(_) => "cannot be found".to_owned(),
+            };
             warnings.push(format!(
-                "{}: {what}: {f:?} cannot be found and is skipped (as setuptools does)",
+                "{}: {what}: {f:?} {why} and is skipped (as setuptools does)",
                 src.location(file.span.as_ref().map(|s| s.start))
             ));
         }
@@ -1143,6 +1155,83 @@ fn checked_patterns(src: &Source, tv: &Tv, what: &str) -> Result<Vec<String>> {
     Ok(patterns)
 }
 
+/// The most bytes a text file of the project (pyproject.toml, a readme, a
+/// license, MANIFEST.in, a version or requirements file) may hold.
+pub const TEXT_CAP: u64 = 32 << 20;
+
+/// What a path that is not a regular file is, for the error.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The bytes of a project file, read only when it is a regular file (a
+/// FIFO or a device is opened without blocking and refused unread) and
+/// holds at most [`TEXT_CAP`] bytes. setuptools skips what is not a regular
+/// file; a file this builder needs is refused instead, naming it.
+pub fn read_regular(path: &Utf8Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{path} is {}, not a regular file, and is not read; name a regular file",
+            kind_of(&meta)
+        ));
+    }
+    let too_big = || {
+        format!(
+            "{path} holds more than {} MiB, the most a text file of the project may hold",
+            TEXT_CAP >> 20
+        )
+    };
+    if meta.len() > TEXT_CAP {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(TEXT_CAP + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    if bytes.len() as u64 > TEXT_CAP {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// Whether `path` is a regular file (after symlinks), as Python's
+/// `os.path.isfile`, which setuptools' `read_files` asks before reading.
+pub fn is_regular(path: &Utf8Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// Read a UTF-8 text file of the project with Python's universal newlines.
 pub fn read_text(root: &Utf8Path, rel: &str) -> Result<String, String> {
     let path = root.join(rel);
@@ -1158,7 +1247,7 @@ pub fn read_text(root: &Utf8Path, rel: &str) -> Result<String, String> {
             ));
         }
     }
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let bytes = read_regular(&path)?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
     Ok(universal_newlines(&text))
 }
