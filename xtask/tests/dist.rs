@@ -1223,3 +1223,87 @@ fn refuses_a_pyproject_with_a_byte_order_mark() {
         ],
     );
 }
+
+/// A computed version comes back through a channel of its own: what the
+/// module prints is not taken for it, a background child the module starts
+/// (holding stdout and stderr) is not waited for, a module that runs too
+/// long is stopped, and the module's error is quoted cut short.
+#[test]
+fn a_computed_version_is_read_apart_from_what_the_module_does() {
+    venv_python();
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    edit(&proj, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
+    edit(
+        &proj,
+        "packages = [\"tiny_dist\"]",
+        "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { attr = \"tiny_dist.version.VERSION\" }",
+    );
+    let module = |body: &str| {
+        std::fs::write(proj.join("tiny_dist/version.py"), body).unwrap();
+    };
+    let mut n = 0;
+    let mut run = |env: &[(&str, &str)]| {
+        n += 1;
+        let out_dir = tmp.path().join(format!("out{n}"));
+        let mut cmd = dist(&proj, &out_dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let started = std::time::Instant::now();
+        let out = output_within(&mut cmd, 40);
+        (out, out_dir, started.elapsed())
+    };
+
+    module("print('2.0.0')\nprint('x' * 4_000_000)\nVERSION = '3.1.' + str(4)\n");
+    let (out, out_dir, _) = run(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(only(&out_dir, ".whl").ends_with("tiny_dist-3.1.4-py3-none-any.whl"));
+
+    module(
+        "import subprocess\nsubprocess.Popen(['sleep', '300'])\nVERSION = '.'.join(['4', '0'])\n",
+    );
+    let (out, out_dir, took) = run(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(only(&out_dir, ".whl").ends_with("tiny_dist-4.0-py3-none-any.whl"));
+    assert!(
+        took.as_secs() < 20,
+        "waited {took:?} for the module's child"
+    );
+
+    module("raise ValueError('no version here ' * 100_000)\nVERSION = str(1)\n");
+    let (out, _, _) = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap();
+    assert!(
+        err.lines().count() == 2 && err.len() < 1500,
+        "{} bytes of error: {}",
+        err.len(),
+        &err[..err.len().min(2000)]
+    );
+    assert!(
+        last.contains("failed: ValueError: no version here"),
+        "{err}"
+    );
+
+    module("import time\ntime.sleep(100)\nVERSION = str(1.0)\n");
+    let (out, _, took) = run(&[("XTASK_DIST_ATTR_TIMEOUT", "2")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("tiny_dist/version.py was still running after 2 s and was stopped"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(took.as_secs() < 20, "{took:?}");
+
+    module("import os\nVERSION = '1.' + '0'\nos._exit(0)\n");
+    let (out, _, _) = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("ended the interpreter (exit code 0) before VERSION could be read"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -10,6 +10,7 @@
 //! plan out ([`exec`], [`sdist`], [`wheel`], with the writers of
 //! [`crate::archive`]). Only the last step touches the output folder.
 
+mod attrexec;
 mod compare;
 mod exec;
 mod files;
@@ -180,15 +181,13 @@ fn prepare(project_dir: &Utf8Path, skip: &[Utf8PathBuf], allow: &[String]) -> Re
     })
 }
 
-/// What setuptools does when an attr's value is not a literal: load the
-/// module's file with the project's Python (`spec_from_file_location`,
-/// `exec_module`) and read the attribute. Returns the value and the file.
+/// What setuptools does when an attr's value is not a literal: execute the
+/// module ([`attrexec`]). Returns the value and the file.
 fn evaluate_attr(
     project: &pyproject::Project,
     finder: &pyattr::ModuleFinder<'_>,
     attr: &str,
 ) -> Result<(String, String)> {
-    const LOAD: &str = "import importlib.util, sys\nname, path, attr = sys.argv[1:4]\nspec = importlib.util.spec_from_file_location(name, path)\nmodule = importlib.util.module_from_spec(spec)\nsys.modules[name] = module\nspec.loader.exec_module(module)\nprint(getattr(module, attr))\n";
     let (module, name) = attr.rsplit_once('.').unwrap_or(("__init__", attr));
     let file = pyattr::module_file(finder, module)
         .with_context(|| format!("module `{module}` not found"))?;
@@ -196,19 +195,7 @@ fn evaluate_attr(
     eprintln!(
         "dist: {attr} is computed: executing {file} with {python} to read it, as setuptools does"
     );
-    let out = std::process::Command::new(&python)
-        .args(["-c", LOAD, module])
-        .arg(project.root.join(&file).as_str())
-        .arg(name)
-        .current_dir(&project.root)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .with_context(|| format!("cannot run {python}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        bail!("{}", err.trim().lines().last().unwrap_or("it failed"));
-    }
-    let value = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let value = attrexec::evaluate(&python, &project.root, module, &file, name)?;
     Ok((value, file))
 }
 
