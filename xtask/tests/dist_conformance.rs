@@ -53,6 +53,7 @@ const FIXTURES: &[(&str, &[Script])] = &[
     ("cfgmeta", &[("cfgmeta", &[], "cfgmeta ok")]),
     ("dynfiles", &[("dynfiles", &[], "dynfiles 1.4.0")]),
     ("cfgdynamic", &[("cfgdynamic", &[], "cfgdynamic ok")]),
+    ("hostile", &[("hostile", &[], "hostile ok")]),
     (
         "python",
         &[("invokeai-web", &["--version"], "invokeai-web {app_version}")],
@@ -379,6 +380,14 @@ fn conformance_package_data_globs() {
 #[test]
 fn conformance_manifest_in_directives() {
     conformance("manifest");
+}
+
+/// Line breaks in the description, license and readme, a MANIFEST.in
+/// `exclude` beside a nested file of the same name, a package folder with
+/// no shipped file.
+#[test]
+fn conformance_hostile_values_and_nested_excludes() {
+    conformance("hostile");
 }
 
 #[test]
