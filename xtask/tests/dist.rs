@@ -1159,6 +1159,7 @@ fn special_and_huge_files_are_never_read() {
         },
         &["VERSION is a FIFO"],
     );
+    refused(|p| fifo(p, "MANIFEST.in"), &["MANIFEST.in is a FIFO"]);
     refused(
         |p| {
             let f = std::fs::File::create(p.join("README.txt")).unwrap();

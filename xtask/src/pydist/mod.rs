@@ -266,11 +266,14 @@ fn resolve_version(
 fn select(project_dir: &Utf8Path, prepared: &Prepared) -> Result<files::Selection> {
     let p = &prepared.project;
     let fullname = names::stem(&p.canonical_name, &prepared.version);
-    let manifest_in = match prepared.tree.file("MANIFEST.in") {
-        Some(_) => {
-            Some(pyproject::read_text(project_dir, "MANIFEST.in").map_err(|e| anyhow::anyhow!(e))?)
-        }
-        None => None,
+    // One the walk set aside (a FIFO, a link out of the project) is read
+    // here too, to be refused by name, as setuptools would read it.
+    let manifest_in = if prepared.tree.file("MANIFEST.in").is_some()
+        || project_dir.join("MANIFEST.in").exists()
+    {
+        Some(pyproject::read_text(project_dir, "MANIFEST.in").map_err(|e| anyhow::anyhow!(e))?)
+    } else {
+        None
     };
     // An earlier build's egg-info (an unpacked sdist has one) lives in
     // package-dir's "" folder, named after the project.
