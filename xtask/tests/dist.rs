@@ -262,7 +262,7 @@ fn refused(mutate: impl FnOnce(&Path), expected: &[&str]) -> String {
     std::fs::write(out.join("keep.txt"), "already here").unwrap();
     let before_out = listing(&out);
     let before_proj = listing(&proj);
-    let result = output(&mut dist(&proj, &out));
+    let result = output_within(&mut dist(&proj, &out), 60);
     let err = stderr(&result);
     assert_eq!(
         result.status.code(),
@@ -283,6 +283,37 @@ fn refused(mutate: impl FnOnce(&Path), expected: &[&str]) -> String {
     );
     assert!(stdout(&result).is_empty());
     lines[0].to_owned()
+}
+
+/// Run a command, killed and failed if it takes more than `secs` seconds
+/// (a read that blocks must fail the test, not hang it).
+fn output_within(cmd: &mut Command, secs: u64) -> Output {
+    use std::process::Stdio;
+    let logs = tempdir();
+    let (out_path, err_path) = (logs.path().join("out"), logs.path().join("err"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    }
 }
 
 fn edit(proj: &Path, from: &str, to: &str) {
@@ -974,5 +1005,306 @@ fn a_computed_version_attr_is_evaluated_as_setuptools_does() {
         err.contains("executing the module as setuptools does failed")
             && err.contains("No module named 'not_installed_anywhere'"),
         "{err}"
+    );
+}
+
+/// A line break in a value never adds a header line: the description is cut
+/// at its first line (setuptools' `single_line`, said on stderr), and the
+/// values setuptools refuses, or would write raw into a header, are refused
+/// with their place in pyproject.toml.
+#[test]
+fn line_breaks_in_header_values_never_add_a_line() {
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    edit(
+        &proj,
+        "description = \"The smallest project the builder is tested on.\"",
+        "description = \"hello\\nRequires-Dist: evil\\rX-Evil: 1\"",
+    );
+    let out_dir = tmp.path().join("out");
+    let out = run_ok(&mut dist(&proj, &out_dir));
+    assert!(
+        stderr(&out).contains("project.description spans several lines; Summary keeps the first"),
+        "{}",
+        stderr(&out)
+    );
+    let wheel = files(&read_zip(&only(&out_dir, ".whl")));
+    let metadata =
+        String::from_utf8(wheel["tiny_dist-1.0.0rc1.dist-info/METADATA"].data.clone()).unwrap();
+    let sdist = files(&read_tar_gz(&only(&out_dir, ".tar.gz")));
+    let pkg_info = String::from_utf8(sdist["tiny_dist-1.0.0rc1/PKG-INFO"].data.clone()).unwrap();
+    for text in [&metadata, &pkg_info] {
+        let headers = text.split("\n\n").next().unwrap();
+        assert!(headers.contains("\nSummary: hello\n"), "{text}");
+        assert!(
+            !headers.contains("evil") && !headers.contains('\r'),
+            "{text}"
+        );
+    }
+
+    let script = |key: &'static str, value: &'static str| {
+        move |p: &Path| {
+            edit(
+                p,
+                "tiny-hello = \"tiny_dist:main\"",
+                &format!("{key} = {value}"),
+            )
+        }
+    };
+    let line = line_of("tiny-hello");
+    refused(
+        script("\"tool\\nevil\"", "\"tiny_dist:main\""),
+        &[
+            &format!("pyproject.toml:{line}:"),
+            "invalid entry point name \"tool\\nevil\" in project.scripts",
+        ],
+    );
+    refused(
+        script("tool", "\"tiny_dist:main\\n[evil]\""),
+        &["invalid entry point \"tiny_dist:main\\n[evil]\" in project.scripts"],
+    );
+    refused(
+        script("tool", "\"tiny_dist:main\\u2028evil = x:y\""),
+        &["invalid entry point", "in project.scripts"],
+    );
+    let add = |text: &'static str| {
+        move |p: &Path| {
+            edit(
+                p,
+                "requires-python = \">=3.9\"",
+                &format!("requires-python = \">=3.9\"\n{text}"),
+            )
+        }
+    };
+    refused(
+        add("authors = [{ name = \"Ann\\nRequires-Dist: evil\" }]"),
+        &["the name in project.authors \"Ann\\nRequires-Dist: evil\" holds a line break"],
+    );
+    refused(
+        add("maintainers = [{ name = \"M\\rX: y\", email = \"m@example.org\" }]"),
+        &["the name in project.maintainers"],
+    );
+    refused(
+        add("keywords = [\"a\\nX: y\"]"),
+        &["an entry of project.keywords \"a\\nX: y\" holds a line break"],
+    );
+    refused(
+        add("classifiers = [\"Private :: a\\rX: y\"]"),
+        &["an entry of project.classifiers"],
+    );
+    refused(
+        add("urls = { \"Home\\nX: y\" = \"https://example.org\" }"),
+        &["the label of project.urls \"Home\\nX: y\""],
+    );
+    refused(
+        add("urls = { Home = \"https://example.org\\nX: y\" }"),
+        &["project.urls.Home \"https://example.org\\nX: y\" holds a line break"],
+    );
+    refused(
+        |p| {
+            drop_pyproject_lines(p, "readme = ");
+            add("readme = { text = \"hi\", content-type = \"text/plain\\nX: y\" }")(p)
+        },
+        &["project.readme.content-type \"text/plain\\nX: y\" holds a line break"],
+    );
+    refused(
+        |p| {
+            std::fs::write(
+                p.join("pyproject.toml"),
+                std::fs::read_to_string(p.join("pyproject.toml")).unwrap()
+                    + "\n[project.entry-points.\"grp\\n[evil]\"]\nx = \"tiny_dist:main\"\n",
+            )
+            .unwrap()
+        },
+        &["invalid entry point group \"grp\\n[evil]\" in project.entry-points"],
+    );
+}
+
+/// A readme, license or version file that is a FIFO or a device is refused
+/// unread, naming it (setuptools' `read_files` skips what is not a regular
+/// file: an empty description, no License, an empty version); one too
+/// large is refused before it is read. A dynamic `{file}` list skips such a
+/// file with a warning, as setuptools does.
+#[test]
+fn special_and_huge_files_are_never_read() {
+    let fifo = |p: &Path, name: &str| {
+        let _ = std::fs::remove_file(p.join(name));
+        run_ok(Command::new("mkfifo").arg(p.join(name)));
+    };
+    refused(
+        |p| fifo(p, "README.txt"),
+        &["README.txt is a FIFO, not a regular file, and is not read"],
+    );
+    refused(
+        |p| {
+            fifo(p, "LICENSE.txt");
+            edit(
+                p,
+                "readme = \"README.txt\"",
+                "readme = \"README.txt\"\nlicense = { file = \"LICENSE.txt\" }",
+            );
+        },
+        &["LICENSE.txt is a FIFO"],
+    );
+    refused(
+        |p| {
+            fifo(p, "VERSION");
+            edit(p, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
+            edit(
+                p,
+                "packages = [\"tiny_dist\"]",
+                "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { file = \"VERSION\" }",
+            );
+        },
+        &["VERSION is a FIFO"],
+    );
+    refused(|p| fifo(p, "MANIFEST.in"), &["MANIFEST.in is a FIFO"]);
+    refused(
+        |p| {
+            let f = std::fs::File::create(p.join("README.txt")).unwrap();
+            f.set_len(33 << 20).unwrap();
+        },
+        &["README.txt holds more than 32 MiB"],
+    );
+    // A device node, where the system lets us make one.
+    let tmp = tempdir();
+    let made = Command::new("mknod")
+        .arg(tmp.path().join("zero"))
+        .args(["c", "1", "5"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        refused(
+            |p| {
+                std::fs::remove_file(p.join("README.txt")).unwrap();
+                run_ok(
+                    Command::new("mknod")
+                        .arg(p.join("README.txt"))
+                        .args(["c", "1", "5"]),
+                );
+            },
+            &["README.txt is a device"],
+        );
+    }
+    // Dynamic {file} lists skip it, as setuptools does.
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    fifo(&proj, "EXTRA.txt");
+    edit(&proj, "readme = \"README.txt\"", "dynamic = [\"readme\"]");
+    edit(
+        &proj,
+        "packages = [\"tiny_dist\"]",
+        "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nreadme = { file = [\"README.txt\", \"EXTRA.txt\"] }",
+    );
+    let out = output_within(&mut dist(&proj, &tmp.path().join("out")), 60);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "\"EXTRA.txt\" is a FIFO, not a regular file, and is skipped (as setuptools does)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// pyproject.toml with a UTF-8 byte order mark: tomllib refuses it, and so
+/// setuptools; so do we (an sdist keeping the BOM could not be built).
+#[test]
+fn refuses_a_pyproject_with_a_byte_order_mark() {
+    refused(
+        |p| {
+            let path = p.join("pyproject.toml");
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+        },
+        &[
+            "pyproject.toml:1:1: invalid TOML: the file starts with a UTF-8 byte order mark",
+            "without a BOM",
+        ],
+    );
+}
+
+/// A computed version comes back through a channel of its own: what the
+/// module prints is not taken for it, a background child the module starts
+/// (holding stdout and stderr) is not waited for, a module that runs too
+/// long is stopped, and the module's error is quoted cut short.
+#[test]
+fn a_computed_version_is_read_apart_from_what_the_module_does() {
+    venv_python();
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    edit(&proj, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
+    edit(
+        &proj,
+        "packages = [\"tiny_dist\"]",
+        "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { attr = \"tiny_dist.version.VERSION\" }",
+    );
+    let module = |body: &str| {
+        std::fs::write(proj.join("tiny_dist/version.py"), body).unwrap();
+    };
+    let mut n = 0;
+    let mut run = |env: &[(&str, &str)]| {
+        n += 1;
+        let out_dir = tmp.path().join(format!("out{n}"));
+        let mut cmd = dist(&proj, &out_dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let started = std::time::Instant::now();
+        let out = output_within(&mut cmd, 40);
+        (out, out_dir, started.elapsed())
+    };
+
+    module("print('2.0.0')\nprint('x' * 4_000_000)\nVERSION = '3.1.' + str(4)\n");
+    let (out, out_dir, _) = run(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(only(&out_dir, ".whl").ends_with("tiny_dist-3.1.4-py3-none-any.whl"));
+
+    module(
+        "import subprocess\nsubprocess.Popen(['sleep', '300'])\nVERSION = '.'.join(['4', '0'])\n",
+    );
+    let (out, out_dir, took) = run(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(only(&out_dir, ".whl").ends_with("tiny_dist-4.0-py3-none-any.whl"));
+    assert!(
+        took.as_secs() < 20,
+        "waited {took:?} for the module's child"
+    );
+
+    module("raise ValueError('no version here ' * 100_000)\nVERSION = str(1)\n");
+    let (out, _, _) = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap();
+    assert!(
+        err.lines().count() == 2 && err.len() < 1500,
+        "{} bytes of error: {}",
+        err.len(),
+        &err[..err.len().min(2000)]
+    );
+    assert!(
+        last.contains("failed: ValueError: no version here"),
+        "{err}"
+    );
+
+    module("import time\ntime.sleep(100)\nVERSION = str(1.0)\n");
+    let (out, _, took) = run(&[("XTASK_DIST_ATTR_TIMEOUT", "2")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("tiny_dist/version.py was still running after 2 s and was stopped"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(took.as_secs() < 20, "{took:?}");
+
+    module("import os\nVERSION = '1.' + '0'\nos._exit(0)\n");
+    let (out, _, _) = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("ended the interpreter (exit code 0) before VERSION could be read"),
+        "{}",
+        stderr(&out)
     );
 }

@@ -53,6 +53,7 @@ const FIXTURES: &[(&str, &[Script])] = &[
     ("cfgmeta", &[("cfgmeta", &[], "cfgmeta ok")]),
     ("dynfiles", &[("dynfiles", &[], "dynfiles 1.4.0")]),
     ("cfgdynamic", &[("cfgdynamic", &[], "cfgdynamic ok")]),
+    ("hostile", &[("hostile", &[], "hostile ok")]),
     (
         "python",
         &[("invokeai-web", &["--version"], "invokeai-web {app_version}")],
@@ -233,6 +234,21 @@ fn dist_info_prefix(files: &BTreeMap<String, Member>) -> String {
         .expect("a .dist-info folder")
 }
 
+/// Run the independent RECORD check (Python's zipfile, csv and hashlib,
+/// `fixtures/record/check_record.py`) on `wheels`: its output and whether
+/// every line of every RECORD held.
+fn record_check(wheels: &[&Path]) -> (bool, String) {
+    let out = output(
+        Command::new(venv_python())
+            .arg(repo_root().join("xtask/tests/fixtures/record/check_record.py"))
+            .args(wheels),
+    );
+    (
+        out.status.success(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
 fn conformance(name: &str) {
     let tmp = tempdir();
     let ours_src = tmp.path().join("ours");
@@ -251,6 +267,10 @@ fn conformance(name: &str) {
         ref_sdist.file_name(),
         "{name}: sdist file name"
     );
+
+    // Every RECORD line recomputed from the bytes, by a reader we did not write.
+    let (ok, report) = record_check(&[&our_whl, &ref_whl]);
+    assert!(ok, "{name}: RECORD does not match the members:\n{report}");
 
     // Wheel: file list, bytes and modes.
     let mut ours = files(&read_zip(&our_whl));
@@ -379,6 +399,14 @@ fn conformance_package_data_globs() {
 #[test]
 fn conformance_manifest_in_directives() {
     conformance("manifest");
+}
+
+/// Line breaks in the description, license and readme, a MANIFEST.in
+/// `exclude` beside a nested file of the same name, a package folder with
+/// no shipped file.
+#[test]
+fn conformance_hostile_values_and_nested_excludes() {
+    conformance("hostile");
 }
 
 #[test]
@@ -629,4 +657,41 @@ fn python_tools_accept_our_artifacts() {
             assert_eq!(stdout(&out).trim(), expected, "{script} printed");
         }
     }
+}
+
+/// The RECORD check catches a generated member whose bytes no longer match
+/// its RECORD line (the wheel rewritten by Python's zipfile, RECORD kept),
+/// which twine, check-wheel-contents and pip all accept.
+#[test]
+fn record_check_catches_a_wrong_hash_of_a_generated_member() {
+    let tmp = tempdir();
+    let src = tmp.path().join("tiny");
+    copy_project("tiny", &src);
+    let (wheel, _) = build_ours(&src, &tmp.path().join("out"));
+    let (ok, report) = record_check(&[&wheel]);
+    assert!(ok && report.contains(": ok "), "{report}");
+    let bad = tmp.path().join("bad").join(wheel.file_name().unwrap());
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    run_ok(
+        Command::new(venv_python())
+            .arg("-c")
+            .arg(
+                "import sys, zipfile\n\
+                 src, dst = sys.argv[1:3]\n\
+                 with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, 'w') as b:\n\
+                 \x20   for i in a.infolist():\n\
+                 \x20       data = a.read(i)\n\
+                 \x20       if i.filename.endswith('.dist-info/METADATA'):\n\
+                 \x20           data = data.replace(b'Version: 1.0.0rc1', b'Version: 1.0.0rc2')\n\
+                 \x20       b.writestr(i, data)\n",
+            )
+            .arg(&wheel)
+            .arg(&bad),
+    );
+    let (ok, report) = record_check(&[&bad]);
+    assert!(!ok, "{report}");
+    assert!(
+        report.contains("tiny_dist-1.0.0rc1.dist-info/METADATA: RECORD says sha256="),
+        "{report}"
+    );
 }

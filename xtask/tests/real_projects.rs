@@ -24,7 +24,10 @@
 //! `dist --compare` and kept out of this lane.
 //!
 //! Every run builds [`DEFAULT_LANE`]; `XTASK_REAL_PROJECTS=all` builds every
-//! project of [`PROJECTS`].
+//! project of [`PROJECTS`], `XTASK_REAL_PROJECTS=NAME` that one project.
+//! Every RECORD line of both wheels of each project is then recomputed from
+//! the member bytes by Python's zipfile and hashlib
+//! (`fixtures/record/check_record.py`).
 
 mod support;
 
@@ -582,13 +585,57 @@ const DEFAULT_LANE: &[&str] = &[
     "yapf",
 ];
 
-/// The projects this run builds: [`DEFAULT_LANE`], or all of them.
+/// The projects this run builds: [`DEFAULT_LANE`], all of them, or the one
+/// named by `XTASK_REAL_PROJECTS`.
 fn selected() -> Vec<&'static (&'static str, &'static str, &'static str)> {
-    let all = std::env::var("XTASK_REAL_PROJECTS").is_ok_and(|v| v == "all");
+    let choice = std::env::var("XTASK_REAL_PROJECTS").unwrap_or_default();
     PROJECTS
         .iter()
-        .filter(|(spec, _, _)| all || DEFAULT_LANE.contains(&spec.split("==").next().unwrap()))
+        .filter(|(spec, _, _)| {
+            let name = spec.split("==").next().unwrap();
+            match choice.as_str() {
+                "all" => true,
+                "" => DEFAULT_LANE.contains(&name),
+                one => name.eq_ignore_ascii_case(one),
+            }
+        })
         .collect()
+}
+
+/// Our wheel and setuptools' for each project `dist --compare` built (it
+/// keeps them in target/xtask/dist-compare/<folder>/), checked line by line
+/// against their RECORD by Python's zipfile and hashlib.
+fn check_records(projects: &[PathBuf]) {
+    let mut wheels = Vec::new();
+    for project in projects {
+        let folder = project.file_name().unwrap();
+        let work = repo_root().join("target/xtask/dist-compare").join(folder);
+        for side in ["ours", "setuptools"] {
+            let dir = work.join(side);
+            let found: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+                .collect();
+            assert_eq!(found.len(), 1, "one wheel in {}", dir.display());
+            wheels.extend(found);
+        }
+    }
+    let out = output(
+        Command::new(venv_python())
+            .arg(repo_root().join("xtask/tests/fixtures/record/check_record.py"))
+            .args(&wheels),
+    );
+    let report = stdout(&out);
+    assert!(
+        out.status.success() && report.lines().count() == wheels.len(),
+        "RECORD does not match the members:\n{report}{}",
+        stderr(&out)
+    );
+    eprintln!(
+        "RECORD recomputed from the bytes for {} wheels",
+        wheels.len()
+    );
 }
 
 /// The pinned sdists of `projects` in `cache`: those missing (or not the
@@ -683,6 +730,7 @@ fn real_projects_build_as_setuptools_builds_them() {
     let archives = sdists(&cache, &projects);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::Mutex::new(Vec::new());
+    let built = std::sync::Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -700,6 +748,9 @@ fn real_projects_build_as_setuptools_builds_them() {
                     );
                     let text = stdout(&out);
                     let ok = out.status.success() && !text.contains("DIFFERS");
+                    if out.status.success() {
+                        built.lock().unwrap().push(project.clone());
+                    }
                     eprintln!("{spec}: {}", if ok { "the same" } else { "DIFFERS" });
                     if !ok {
                         failed
@@ -715,10 +766,16 @@ fn real_projects_build_as_setuptools_builds_them() {
         PROJECTS.len() >= 90,
         "at least 88 projects and two InvokeAI sdists"
     );
+    let one = !matches!(
+        std::env::var("XTASK_REAL_PROJECTS").as_deref(),
+        Err(_) | Ok("" | "all")
+    );
     assert!(
-        projects.len() >= 22,
+        one || projects.len() >= 22,
         "at least 20 projects and two InvokeAI sdists in every run"
     );
+    assert!(!projects.is_empty(), "XTASK_REAL_PROJECTS names no project");
     let failed = failed.into_inner().unwrap();
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+    check_records(&built.into_inner().unwrap());
 }

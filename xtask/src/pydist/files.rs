@@ -445,12 +445,28 @@ pub fn select(
     sdist.sort();
     sdist.dedup();
 
-    let mut top_level: Vec<String> = layout
-        .packages
-        .iter()
-        .chain(&st.py_modules)
-        .map(|n| n.split('.').next().unwrap_or(n).to_owned())
-        .collect();
+    // The wheel is built from the sdist, where a folder with no file in it
+    // does not exist: setuptools then finds no such package (and writes an
+    // empty top_level.txt when none is left).
+    let shipped_dir = |dir: &str| -> Result<bool> {
+        let dir = norm(dir)?;
+        Ok(dir.is_empty()
+            || sdist.iter().any(|f| {
+                f.strip_prefix(dir.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+            }))
+    };
+    let mut top_level: Vec<String> = Vec::new();
+    for (package, dir) in &pkg_dirs {
+        if shipped_dir(dir)? {
+            top_level.push(package.split('.').next().unwrap_or(package).to_owned());
+        }
+    }
+    top_level.extend(
+        st.py_modules
+            .iter()
+            .map(|n| n.split('.').next().unwrap_or(n).to_owned()),
+    );
     top_level.sort();
     top_level.dedup();
 
@@ -866,6 +882,29 @@ mod tests {
             ["acme/__init__.py", "acme/core.py"]
         );
         assert_eq!(s.wheel["acme/core.py"], "src/acme/core.py");
+    }
+
+    /// The wheel is built from the sdist: a package folder none of whose
+    /// files ship does not exist there, and setuptools leaves it out of
+    /// top_level.txt (an empty line when nothing is left).
+    #[test]
+    fn top_level_leaves_out_package_folders_with_no_shipped_file() {
+        let tree = Tree::from_paths(&["acme/__init__.py", "stray/notes.txt", "nested/deep/x.txt"]);
+        let p = project(find(&["."], &["*"], &[], true));
+        let l = layout(&p, &tree).unwrap();
+        assert_eq!(l.packages, ["acme", "nested", "nested.deep", "stray"]);
+        let s = select(&p, &tree, &l, "demo-1.0", None, None).unwrap();
+        assert_eq!(s.top_level, ["acme"]);
+        let tree = Tree::from_paths(&["stray/notes.txt"]);
+        let l = layout(&p, &tree).unwrap();
+        let s = select(&p, &tree, &l, "demo-1.0", None, None).unwrap();
+        assert!(s.top_level.is_empty());
+        assert_eq!(super::super::wheel::top_level_file(&s.top_level), "\n");
+        // A file that ships under a sub-package keeps the parent's name.
+        let tree = Tree::from_paths(&["outer/inner/__init__.py"]);
+        let l = layout(&p, &tree).unwrap();
+        let s = select(&p, &tree, &l, "demo-1.0", None, None).unwrap();
+        assert_eq!(s.top_level, ["outer"]);
     }
 
     #[test]

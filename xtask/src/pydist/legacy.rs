@@ -5,7 +5,7 @@
 //! `[tool.distutils]`. Each option either changes nothing, is reproduced, or
 //! is refused naming its file, line and key.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::names;
@@ -239,6 +239,12 @@ pub(super) struct Legacy {
     pub metadata: Vec<CfgOption>,
 }
 
+/// setup.py or setup.cfg as text: a regular file, bounded, UTF-8.
+fn read_utf8(path: &Utf8Path) -> Result<String> {
+    let bytes = super::pyproject::read_regular(path).map_err(|e| anyhow::anyhow!(e))?;
+    String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("{path} is not UTF-8 text"))
+}
+
 /// Read setup.py (a bare `setup()` only) and setup.cfg: the command options
 /// that matter to the build, refused or understood, setup.py's `name=`, and
 /// setup.cfg's metadata and options.
@@ -246,8 +252,7 @@ pub(super) fn check_legacy_files(root: &Utf8Path) -> Result<Legacy> {
     let setup_py = root.join("setup.py");
     let mut setup_py_name = None;
     if setup_py.exists() {
-        let text = std::fs::read_to_string(&setup_py)
-            .with_context(|| format!("cannot read {setup_py}"))?;
+        let text = read_utf8(&setup_py)?;
         setup_py_name = bare_setup_py(&text).map_err(|why| {
             anyhow::anyhow!(
                 "{setup_py}: {why}; a setup.py that does more than call setup() can change what setuptools builds and is not supported by this builder: move its settings into pyproject.toml"
@@ -258,8 +263,7 @@ pub(super) fn check_legacy_files(root: &Utf8Path) -> Result<Legacy> {
     let mut metadata = Vec::new();
     let setup_cfg = root.join("setup.cfg");
     if setup_cfg.exists() {
-        let text = std::fs::read_to_string(&setup_cfg)
-            .with_context(|| format!("cannot read {setup_cfg}"))?;
+        let text = read_utf8(&setup_cfg)?;
         for o in read_setup_cfg(&text) {
             if o.section == "metadata"
                 || o.section == "options"
@@ -415,7 +419,7 @@ pub(super) fn apply_setup_cfg(
                     Some(spec) => {
                         let mut texts = Vec::new();
                         for f in spec.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-                            if p.root.join(f).is_file() {
+                            if super::pyproject::is_regular(&p.root.join(f)) {
                                 texts.push(
                                     read_text(&p.root, f)
                                         .map_err(|e| anyhow::anyhow!("{here}: {e}"))?,

@@ -4,6 +4,8 @@
 //! 2.4 only when PEP 639 fields are present, otherwise the lowest version
 //! that holds the fields written (setuptools always writes 2.4).
 
+use anyhow::{Result, bail};
+
 use super::pyproject::{License, Project};
 
 /// The fields of one distribution's metadata, ready to render.
@@ -46,11 +48,17 @@ impl Metadata<'_> {
         "1.0"
     }
 
-    /// The METADATA / PKG-INFO text.
-    pub fn render(&self) -> String {
+    /// The METADATA / PKG-INFO text. A value that would span several lines
+    /// (and so start a header of its own) is refused: pyproject.toml's
+    /// parser refuses those it reads, this is the last guard.
+    pub fn render(&self) -> Result<String> {
         let p = self.project;
         let mut out = String::new();
+        let mut broken: Option<(String, String)> = None;
         let mut field = |key: &str, value: &str| {
+            if key != "License" && value.contains(['\r', '\n']) && broken.is_none() {
+                broken = Some((key.to_owned(), value.to_owned()));
+            }
             out.push_str(key);
             out.push_str(": ");
             out.push_str(value);
@@ -60,7 +68,7 @@ impl Metadata<'_> {
         field("Name", &p.name);
         field("Version", self.version);
         if let Some(summary) = p.summary.as_deref().filter(|s| !s.is_empty()) {
-            field("Summary", summary);
+            field("Summary", &single_line(summary));
         }
         if let Some(url) = &p.home_page {
             field("Home-page", url);
@@ -118,6 +126,12 @@ impl Metadata<'_> {
         if !self.license_files.is_empty() {
             field("Dynamic", "license-file");
         }
+        if let Some((key, value)) = broken {
+            bail!(
+                "{}: the METADATA field {key} would span several lines ({value:?}); a line break there starts a header of its own: remove it",
+                p.root.join("pyproject.toml")
+            );
+        }
         if let Some(readme) = p.readme.as_ref().filter(|r| !r.text.is_empty()) {
             out.push('\n');
             out.push_str(&readme.text);
@@ -125,12 +139,25 @@ impl Metadata<'_> {
                 out.push('\n');
             }
         }
-        out
+        Ok(out)
     }
 }
 
+/// setuptools' `single_line` for the Summary: a description with a line
+/// break is stripped and cut at its first line. setuptools looks for `\n`
+/// only and writes a `\r` as it is, which the email parser then reads as
+/// the end of the header; a `\r` cuts the line here too.
+pub fn single_line(summary: &str) -> String {
+    if !summary.contains(['\r', '\n']) {
+        return summary.to_owned();
+    }
+    let stripped = summary.trim_matches(crate::util::python::is_space);
+    let end = stripped.find(['\r', '\n']).unwrap_or(stripped.len());
+    stripped[..end].to_owned()
+}
+
 /// Python's line boundaries for `str.splitlines`.
-fn is_line_break(c: char) -> bool {
+pub fn is_line_break(c: char) -> bool {
     matches!(
         c,
         '\n' | '\r'
@@ -222,7 +249,8 @@ mod tests {
             version: "1.0",
             license_files: &license_files,
         }
-        .render();
+        .render()
+        .unwrap();
         assert_eq!(
             text,
             "Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nSummary: A demo.\nAuthor: Ann\n\
@@ -243,7 +271,8 @@ mod tests {
             version: "1.0",
             license_files: &[],
         }
-        .render();
+        .render()
+        .unwrap();
         assert_eq!(
             text,
             "Metadata-Version: 1.0\nName: demo\nVersion: 1.0\nLicense: Line one.\n        Line two.\n        \n"

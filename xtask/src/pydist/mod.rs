@@ -10,12 +10,15 @@
 //! plan out ([`exec`], [`sdist`], [`wheel`], with the writers of
 //! [`crate::archive`]). Only the last step touches the output folder.
 
+mod attrexec;
 mod compare;
 mod exec;
 mod files;
 mod legacy;
 mod license;
 mod metadata;
+#[cfg(test)]
+mod metadata_prop;
 pub mod names;
 pub mod pep440;
 pub mod pep508;
@@ -178,15 +181,13 @@ fn prepare(project_dir: &Utf8Path, skip: &[Utf8PathBuf], allow: &[String]) -> Re
     })
 }
 
-/// What setuptools does when an attr's value is not a literal: load the
-/// module's file with the project's Python (`spec_from_file_location`,
-/// `exec_module`) and read the attribute. Returns the value and the file.
+/// What setuptools does when an attr's value is not a literal: execute the
+/// module ([`attrexec`]). Returns the value and the file.
 fn evaluate_attr(
     project: &pyproject::Project,
     finder: &pyattr::ModuleFinder<'_>,
     attr: &str,
 ) -> Result<(String, String)> {
-    const LOAD: &str = "import importlib.util, sys\nname, path, attr = sys.argv[1:4]\nspec = importlib.util.spec_from_file_location(name, path)\nmodule = importlib.util.module_from_spec(spec)\nsys.modules[name] = module\nspec.loader.exec_module(module)\nprint(getattr(module, attr))\n";
     let (module, name) = attr.rsplit_once('.').unwrap_or(("__init__", attr));
     let file = pyattr::module_file(finder, module)
         .with_context(|| format!("module `{module}` not found"))?;
@@ -194,19 +195,7 @@ fn evaluate_attr(
     eprintln!(
         "dist: {attr} is computed: executing {file} with {python} to read it, as setuptools does"
     );
-    let out = std::process::Command::new(&python)
-        .args(["-c", LOAD, module])
-        .arg(project.root.join(&file).as_str())
-        .arg(name)
-        .current_dir(&project.root)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .with_context(|| format!("cannot run {python}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        bail!("{}", err.trim().lines().last().unwrap_or("it failed"));
-    }
-    let value = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let value = attrexec::evaluate(&python, &project.root, module, &file, name)?;
     Ok((value, file))
 }
 
@@ -234,7 +223,7 @@ fn resolve_version(
         pyproject::VersionSource::Attr(attr, written_at) => {
             let read = |rel: &str| -> Option<String> {
                 let info = tree.file(rel)?;
-                std::fs::read_to_string(&info.source).ok()
+                String::from_utf8(pyproject::read_regular(&info.source).ok()?).ok()
             };
             let finder = pyattr::ModuleFinder {
                 package_dir: &layout.package_dir,
@@ -277,11 +266,14 @@ fn resolve_version(
 fn select(project_dir: &Utf8Path, prepared: &Prepared) -> Result<files::Selection> {
     let p = &prepared.project;
     let fullname = names::stem(&p.canonical_name, &prepared.version);
-    let manifest_in = match prepared.tree.file("MANIFEST.in") {
-        Some(_) => {
-            Some(pyproject::read_text(project_dir, "MANIFEST.in").map_err(|e| anyhow::anyhow!(e))?)
-        }
-        None => None,
+    // One the walk set aside (a FIFO, a link out of the project) is read
+    // here too, to be refused by name, as setuptools would read it.
+    let manifest_in = if prepared.tree.file("MANIFEST.in").is_some()
+        || project_dir.join("MANIFEST.in").exists()
+    {
+        Some(pyproject::read_text(project_dir, "MANIFEST.in").map_err(|e| anyhow::anyhow!(e))?)
+    } else {
+        None
     };
     // An earlier build's egg-info (an unpacked sdist has one) lives in
     // package-dir's "" folder, named after the project.
@@ -297,7 +289,8 @@ fn select(project_dir: &Utf8Path, prepared: &Prepared) -> Result<files::Selectio
         .join("SOURCES.txt");
     let previous_sources = match sources.symlink_metadata() {
         Ok(meta) if meta.is_file() => Some(
-            std::fs::read_to_string(&sources).with_context(|| format!("cannot read {sources}"))?,
+            String::from_utf8(pyproject::read_regular(&sources).map_err(|e| anyhow::anyhow!(e))?)
+                .map_err(|_| anyhow::anyhow!("{sources} is not UTF-8 text"))?,
         ),
         _ => None,
     };

@@ -102,7 +102,7 @@ pub fn plan(
         version,
         license_files: &selection.license_files,
     }
-    .render();
+    .render()?;
 
     // Wheel: the members sorted, then .dist-info (sorted, RECORD last).
     let mut wheel_entries = Vec::new();

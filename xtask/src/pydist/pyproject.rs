@@ -188,6 +188,28 @@ impl Source {
         }
     }
 
+    /// Refuse a value with a line break (CR or LF) that is written as one
+    /// METADATA header: it would start a header of its own.
+    fn one_line(&self, tv: &Tv, value: &str, what: &str) -> Result<()> {
+        if value.contains(['\r', '\n']) {
+            return Err(self.err(
+                tv,
+                format!("{what} {value:?} holds a line break, which would start a new header in METADATA; write it on one line"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Source::str_list`] of values each written on one METADATA line.
+    fn line_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
+        let list = self.str_list(tv, what)?;
+        let items = self.array(tv, what)?;
+        for (value, item) in list.iter().zip(items) {
+            self.one_line(item, value, &format!("an entry of {what}"))?;
+        }
+        Ok(list)
+    }
+
     fn str_table(&self, tv: &Tv, what: &str) -> Result<Vec<(String, String)>> {
         self.table(tv, what)?
             .iter()
@@ -449,9 +471,17 @@ pub fn load(root: &Utf8Path) -> Result<Project> {
 /// (`--allow-build-requires`).
 pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
     let path = root.join("pyproject.toml");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!("cannot read {path}; --project must be a folder holding a pyproject.toml")
-    })?;
+    if !path.exists() {
+        bail!("cannot read {path}; --project must be a folder holding a pyproject.toml");
+    }
+    let bytes = read_regular(&path).map_err(|e| anyhow::anyhow!(e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{path} is not UTF-8 text; pyproject.toml must be UTF-8"))?;
+    if text.starts_with('\u{feff}') {
+        bail!(
+            "{path}:1:1: invalid TOML: the file starts with a UTF-8 byte order mark, which Python's tomllib (and so setuptools) refuses; save it as UTF-8 without a BOM"
+        );
+    }
     let src = Source { path, text };
     let doc = toml_edit::Document::parse(src.text.as_str()).map_err(|e| {
         anyhow::anyhow!(
@@ -697,7 +727,16 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // Description.
     let summary = match project.get("description") {
-        Some(tv) => Some(src.str(tv, "project.description")?.to_owned()),
+        Some(tv) => {
+            let text = src.str(tv, "project.description")?;
+            if text.contains(['\r', '\n']) {
+                warnings.push(format!(
+                    "{}: project.description spans several lines; Summary keeps the first (as setuptools does)",
+                    src.location(tv.span.as_ref().map(|s| s.start))
+                ));
+            }
+            Some(text.to_owned())
+        }
         None => None,
     };
 
@@ -713,7 +752,12 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
                 &mut warnings,
             )?;
             let content_type = match spec.get("content-type") {
-                Some(ct) => src.str(ct, "tool.setuptools.dynamic.readme.content-type")?,
+                Some(ct) => {
+                    let what = "tool.setuptools.dynamic.readme.content-type";
+                    let value = src.str(ct, what)?;
+                    src.one_line(ct, value, what)?;
+                    value
+                }
                 None => "text/x-rst",
             };
             Some(Readme {
@@ -740,11 +784,11 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // Classifiers and keywords.
     let classifiers = match project.get("classifiers") {
-        Some(tv) => src.str_list(tv, "project.classifiers")?,
+        Some(tv) => src.line_list(tv, "project.classifiers")?,
         None => Vec::new(),
     };
     let keywords = match project.get("keywords") {
-        Some(tv) => src.str_list(tv, "project.keywords")?,
+        Some(tv) => src.line_list(tv, "project.keywords")?,
         None => Vec::new(),
     };
 
@@ -826,7 +870,14 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
 
     // URLs.
     let urls = match project.get("urls") {
-        Some(tv) => src.str_table(tv, "project.urls")?,
+        Some(tv) => {
+            let urls = src.str_table(tv, "project.urls")?;
+            for ((label, url), (_, item)) in urls.iter().zip(src.table(tv, "project.urls")?) {
+                src.one_line(item, label, "the label of project.urls")?;
+                src.one_line(item, url, &format!("project.urls.{label}"))?;
+            }
+            urls
+        }
         None => Vec::new(),
     };
 
@@ -902,6 +953,12 @@ pub fn load_allowing(root: &Utf8Path, allowed: &[String]) -> Result<Project> {
                             "gui-scripts"
                         }
                     ),
+                ));
+            }
+            if !valid_group(group) {
+                return Err(src.err(
+                    table,
+                    format!("invalid entry point group {group:?} in project.entry-points: use words of letters, digits and `_`, joined by dots (as setuptools requires)"),
                 ));
             }
             let items = entry_point_table(&src, table, &format!("project.entry-points.{group}"))?;
@@ -1019,11 +1076,15 @@ fn dynamic_file_text(
         if !referenced.contains(f) {
             referenced.push(f.clone());
         }
-        if root.join(f).is_file() {
+        if is_regular(&root.join(f)) {
             texts.push(read_text(root, f).map_err(|e| src.err(file, e))?);
         } else {
+            let why = match std::fs::metadata(root.join(f)) {
+                Ok(meta) => format!("is {}, not a regular file,", kind_of(&meta)),
+                Err(_) => "cannot be found".to_owned(),
+            };
             warnings.push(format!(
-                "{}: {what}: {f:?} cannot be found and is skipped (as setuptools does)",
+                "{}: {what}: {f:?} {why} and is skipped (as setuptools does)",
                 src.location(file.span.as_ref().map(|s| s.start))
             ));
         }
@@ -1094,6 +1155,83 @@ fn checked_patterns(src: &Source, tv: &Tv, what: &str) -> Result<Vec<String>> {
     Ok(patterns)
 }
 
+/// The most bytes a text file of the project (pyproject.toml, a readme, a
+/// license, MANIFEST.in, a version or requirements file) may hold.
+pub const TEXT_CAP: u64 = 32 << 20;
+
+/// What a path that is not a regular file is, for the error.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The bytes of a project file, read only when it is a regular file (a
+/// FIFO or a device is opened without blocking and refused unread) and
+/// holds at most [`TEXT_CAP`] bytes. setuptools skips what is not a regular
+/// file; a file this builder needs is refused instead, naming it.
+pub fn read_regular(path: &Utf8Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{path} is {}, not a regular file, and is not read; name a regular file",
+            kind_of(&meta)
+        ));
+    }
+    let too_big = || {
+        format!(
+            "{path} holds more than {} MiB, the most a text file of the project may hold",
+            TEXT_CAP >> 20
+        )
+    };
+    if meta.len() > TEXT_CAP {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(TEXT_CAP + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    if bytes.len() as u64 > TEXT_CAP {
+        return Err(too_big());
+    }
+    Ok(bytes)
+}
+
+/// Whether `path` is a regular file (after symlinks), as Python's
+/// `os.path.isfile`, which setuptools' `read_files` asks before reading.
+pub fn is_regular(path: &Utf8Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
 /// Read a UTF-8 text file of the project with Python's universal newlines.
 pub fn read_text(root: &Utf8Path, rel: &str) -> Result<String, String> {
     let path = root.join(rel);
@@ -1109,7 +1247,7 @@ pub fn read_text(root: &Utf8Path, rel: &str) -> Result<String, String> {
             ));
         }
     }
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let bytes = read_regular(&path)?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not UTF-8 text"))?;
     Ok(universal_newlines(&text))
 }
@@ -1165,6 +1303,7 @@ fn read_readme(
                 .get("content-type")
                 .ok_or_else(|| src.err(tv, "project.readme as a table needs `content-type`"))?;
             let content_type = src.str(ct, "project.readme.content-type")?.to_owned();
+            src.one_line(ct, &content_type, "project.readme.content-type")?;
             match (tv.get("file"), tv.get("text")) {
                 (Some(f), None) => {
                     let file = src.str(f, "project.readme.file")?;
@@ -1217,6 +1356,9 @@ fn people(src: &Source, tv: Option<&Tv>, what: &str) -> Result<(Option<String>, 
             }
         }
         let name = person.get("name").map(|n| src.str(n, "name")).transpose()?;
+        if let Some(n) = name {
+            src.one_line(person, n, &format!("the name in {what}"))?;
+        }
         let email = person
             .get("email")
             .map(|e| src.str(e, "email"))
@@ -1266,17 +1408,40 @@ pub fn format_address(name: &str, email: &str) -> String {
     }
 }
 
+/// An entry point group as setuptools' schema accepts it (`\w+(\.\w+)*`).
+fn valid_group(group: &str) -> bool {
+    group
+        .split('.')
+        .all(|w| !w.is_empty() && w.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}
+
+/// An entry point name that entry_points.txt holds on one line and that
+/// readers (configparser, importlib.metadata) give back as it is: setuptools'
+/// pattern (no `=`, no leading `[`, no blank at either end), no line break
+/// of any kind (importlib.metadata splits the file with `str.splitlines`),
+/// and no leading `#` or `;`, which make the line a comment.
+fn valid_entry_point_name(name: &str) -> bool {
+    let space = crate::util::python::is_space;
+    !name.is_empty()
+        && !name.contains('=')
+        && !name.starts_with(['[', '#', ';'])
+        && !name.starts_with(space)
+        && !name.ends_with(space)
+        && !name.contains(super::metadata::is_line_break)
+}
+
 fn entry_point_table(src: &Source, tv: &Tv, what: &str) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (name, value) in src.table(tv, what)? {
-        let v = src.str(value, &format!("{what}.{name}"))?.trim().to_owned();
-        if name.is_empty() || name.contains('=') || name.starts_with('[') || name.trim() != name {
+        let raw = src.str(value, &format!("{what}.{name}"))?;
+        if !valid_entry_point_name(name) {
             return Err(src.err(
                 value,
-                format!("invalid entry point name {name:?} in {what}"),
+                format!("invalid entry point name {name:?} in {what}: it must hold no `=`, no line break, no blank at either end, and not start with `[`, `#` or `;`"),
             ));
         }
-        if !valid_object_ref(&v) {
+        let v = raw.trim_matches(crate::util::python::is_space).to_owned();
+        if v.contains(super::metadata::is_line_break) || !valid_object_ref(&v) {
             return Err(src.err(
                 value,
                 format!("invalid entry point {v:?} in {what}: expected `module.sub:object.attr` (with optional [extras])"),
