@@ -21,7 +21,13 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
     // The dry run names what the build will write, and writes nothing.
     let dry = run_ok(
         xtask()
-            .args(["build-installer", "--allow-dirty", "--dry-run", "--out"])
+            .args([
+                "build-installer",
+                "--allow-dirty",
+                "--skip-frontend-checks",
+                "--dry-run",
+                "--out",
+            ])
             .arg(out.path())
             .arg("--github-output")
             .arg(&github_output),
@@ -56,6 +62,15 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
             .arg("--github-output")
             .arg(&github_output),
     );
+    // The build runs the very steps the dry run showed: it prints each one,
+    // from the same plan value, before running it.
+    assert_eq!(
+        step_lines(&stderr(&run)),
+        step_lines(&plan),
+        "the build's steps are not the dry run's:\n{}",
+        stderr(&run)
+    );
+    assert_eq!(step_lines(&plan).len(), 12, "{plan}");
     let version = app_version();
     let zip = format!("InvokeAI-installer-v{version}.zip");
     let mut names: Vec<String> = std::fs::read_dir(out.path())
@@ -194,4 +209,33 @@ fn builds_every_artifact_with_checksums_and_step_outputs() {
         first,
         "a rebuilt UI gives the same artifacts"
     );
+}
+
+/// The plan's step lines (`  N. name  reads` and `-> writes`), the work
+/// folder's process id left out.
+fn step_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            let numbered = l.strip_prefix("  ").is_some_and(|rest| {
+                rest.split_once(". ")
+                    .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            });
+            numbered || (l.starts_with("     ") && l.trim_start().starts_with("-> "))
+        })
+        .map(without_pid)
+        .collect()
+}
+
+/// `build-installer-<pid>` as `build-installer-N`.
+fn without_pid(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("build-installer-") {
+        let (head, tail) = rest.split_at(at + "build-installer-".len());
+        out.push_str(head);
+        out.push('N');
+        rest = &tail[tail.bytes().take_while(u8::is_ascii_digit).count()..];
+    }
+    out.push_str(rest);
+    out
 }

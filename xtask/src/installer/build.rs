@@ -186,36 +186,143 @@ pub struct Request {
     pub work_id: u32,
 }
 
-/// The steps, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One step of the build, with every path and value it reads and writes.
+/// The plan is a list of these: `--dry-run` prints it and [`execute`] runs
+/// exactly it, matching over each step.
+#[derive(Debug, Clone)]
 pub enum Step {
-    Frontend,
-    Dist,
-    Stage,
-    Zip,
-    Checksums,
-    Publish,
+    /// Lint (unless skipped) and build the UI in `ui` into `dist` and `sbom`,
+    /// unless its inputs are unchanged since its last build (or `rebuild`).
+    Frontend {
+        ui: Utf8PathBuf,
+        dist: Utf8PathBuf,
+        sbom: Utf8PathBuf,
+        lint: Lint,
+        rebuild: bool,
+    },
+    /// The sdist and wheel of `project`, every member dated `timestamp`.
+    Dist {
+        project: Utf8PathBuf,
+        timestamp: Timestamp,
+        sdist: Utf8PathBuf,
+        wheel: Utf8PathBuf,
+    },
+    /// The installer folder from `installer` and the wheel, and the SBOM as
+    /// the wheel carries it.
+    Stage {
+        installer: Utf8PathBuf,
+        bundle: Utf8PathBuf,
+        sbom: Utf8PathBuf,
+    },
+    /// The zip of the installer folder, every member dated `mtime`.
+    Zip {
+        bundle: Utf8PathBuf,
+        zip: Utf8PathBuf,
+        mtime: u64,
+    },
+    /// The checksum files of the four artifacts, the manifest naming
+    /// `commit` and the files that differ from it.
+    Checksums {
+        sums: Utf8PathBuf,
+        manifest: Utf8PathBuf,
+        commit: Commit,
+        dirty: Vec<String>,
+    },
+    /// `files` (the checksum files last) from `work` into `out`; earlier
+    /// builds' artifacts there move to `out/stale/`.
+    Publish {
+        work: Utf8PathBuf,
+        out: Utf8PathBuf,
+        files: Vec<Utf8PathBuf>,
+    },
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
-        Step::Frontend,
-        Step::Dist,
-        Step::Stage,
-        Step::Zip,
-        Step::Checksums,
-        Step::Publish,
-    ];
-
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
-            Step::Frontend => "frontend",
-            Step::Dist => "dist",
-            Step::Stage => "stage",
-            Step::Zip => "zip",
-            Step::Checksums => "checksums",
-            Step::Publish => "publish",
+            Step::Frontend { .. } => "frontend",
+            Step::Dist { .. } => "dist",
+            Step::Stage { .. } => "stage",
+            Step::Zip { .. } => "zip",
+            Step::Checksums { .. } => "checksums",
+            Step::Publish { .. } => "publish",
         }
+    }
+
+    /// What the step reads and what it writes, in words (paths relative to `root`).
+    pub fn texts(&self, root: &Utf8Path) -> (String, String) {
+        let rel = |p: &Utf8Path| version::relative(root, p).to_string();
+        let name = |p: &Utf8Path| p.file_name().unwrap_or(p.as_str()).to_owned();
+        match self {
+            Step::Frontend {
+                ui,
+                dist,
+                sbom,
+                lint,
+                rebuild,
+            } => {
+                let how = match (rebuild, lint) {
+                    (true, _) => "build the UI (--rebuild-frontend)".to_owned(),
+                    (false, Lint::Run) => {
+                        "lint, then build the UI unless its inputs are unchanged since its last build"
+                            .to_owned()
+                    }
+                    (false, Lint::Skip(why)) => {
+                        format!("build the UI unless its inputs are unchanged (lint skipped: {why})")
+                    }
+                };
+                (
+                    format!("{}/ ({how})", rel(ui)),
+                    format!("{}/, {}", rel(dist), rel(sbom)),
+                )
+            }
+            Step::Dist {
+                project,
+                timestamp,
+                sdist,
+                wheel,
+            } => (
+                format!("{}/, timestamp {timestamp}", rel(project)),
+                format!("{}, {}", name(wheel), name(sdist)),
+            ),
+            Step::Stage {
+                installer,
+                bundle,
+                sbom,
+            } => (
+                format!("{}/ and the wheel (its SBOM too)", rel(installer)),
+                format!("{}/, {}", name(bundle), name(sbom)),
+            ),
+            Step::Zip { bundle, zip, .. } => (format!("{}/", name(bundle)), name(zip)),
+            Step::Checksums {
+                sums,
+                manifest,
+                commit,
+                dirty,
+            } => (
+                "the four artifacts".to_owned(),
+                format!(
+                    "{}, {} (commit {commit}{})",
+                    name(sums),
+                    name(manifest),
+                    if dirty.is_empty() { "" } else { ", dirty" }
+                ),
+            ),
+            Step::Publish { work, out, .. } => (
+                format!("{}/", rel(work)),
+                format!("{out}/ (older builds' artifacts there move to {out}/{STALE}/)"),
+            ),
+        }
+    }
+
+    /// The step as the plan shows it: its number, name, reads and writes.
+    pub fn describe(&self, number: usize, root: &Utf8Path) -> String {
+        let (reads, writes) = self.texts(root);
+        format!(
+            "  {number}. {:<9}  {reads}\n     {:<9}  -> {writes}\n",
+            self.name(),
+            ""
+        )
     }
 }
 
@@ -223,82 +330,69 @@ impl Step {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub observed: Observed,
+    /// The checkout's root, which the steps' paths are shown relative to.
+    pub root: Utf8PathBuf,
     pub out: Utf8PathBuf,
     /// The temporary folder every step writes into; removed at the end.
     pub work: Utf8PathBuf,
-    pub lint: Lint,
-    pub rebuild_frontend: bool,
-    /// `(step, what it reads, what it writes)`.
-    pub steps: Vec<(Step, String, String)>,
+    /// The steps, in the order they run.
+    pub steps: Vec<Step>,
 }
 
-/// Decide the steps, their inputs and outputs. Pure.
+/// Decide the steps, with every path and value they use. Pure.
 pub fn plan(layout: &Layout, observed: Observed, request: Request) -> Plan {
     let id = &observed.identity;
     let work = layout
         .xtask_target()
         .join(format!("build-installer-{}", request.work_id));
-    let rel = |p: Utf8PathBuf| version::relative(&layout.root, &p).to_string();
-    let frontend = match (request.rebuild_frontend, request.lint) {
-        (true, _) => "build the UI (--rebuild-frontend)".to_owned(),
-        (false, Lint::Run) => {
-            "lint, then build the UI unless its inputs are unchanged since its last build"
-                .to_owned()
-        }
-        (false, Lint::Skip(why)) => {
-            format!("build the UI unless its inputs are unchanged (lint skipped: {why})")
-        }
-    };
-    let steps = Step::ALL
-        .into_iter()
-        .map(|step| {
-            let (reads, writes) = match step {
-                Step::Frontend => (
-                    format!("{}/ ({frontend})", rel(layout.frontend())),
-                    format!("{}/, {}", rel(layout.ui_dist()), rel(layout.ui_sbom())),
-                ),
-                Step::Dist => (
-                    format!(
-                        "{}/, timestamp {}",
-                        rel(layout.python()),
-                        observed.timestamp
-                    ),
-                    format!("{}, {}", id.wheel(), id.sdist()),
-                ),
-                Step::Stage => (
-                    format!("{}/ and the wheel (its SBOM too)", rel(layout.installer())),
-                    format!("{BUNDLE}/, {}", id.sbom()),
-                ),
-                Step::Zip => (format!("{BUNDLE}/"), id.installer()),
-                Step::Checksums => (
-                    "the four artifacts".to_owned(),
-                    format!(
-                        "{SHA256SUMS}, {MANIFEST} (commit {}{})",
-                        observed.commit,
-                        if observed.changes.is_empty() {
-                            ""
-                        } else {
-                            ", dirty"
-                        }
-                    ),
-                ),
-                Step::Publish => (
-                    format!("{}/", rel(work.clone())),
-                    format!(
-                        "{}/ (older builds' artifacts there move to {}/{STALE}/)",
-                        request.out, request.out
-                    ),
-                ),
-            };
-            (step, reads, writes)
-        })
-        .collect();
+    let pypi = work.join("pypi");
+    let (sdist, wheel) = (pypi.join(id.sdist()), pypi.join(id.wheel()));
+    let bundle = work.join(BUNDLE);
+    let sbom = work.join(id.sbom());
+    let zip = work.join(id.installer());
+    let (sums, manifest) = (work.join(SHA256SUMS), work.join(MANIFEST));
+    let steps = vec![
+        Step::Frontend {
+            ui: layout.frontend(),
+            dist: layout.ui_dist(),
+            sbom: layout.ui_sbom(),
+            lint: request.lint,
+            rebuild: request.rebuild_frontend,
+        },
+        Step::Dist {
+            project: layout.python(),
+            timestamp: observed.timestamp.clone(),
+            sdist: sdist.clone(),
+            wheel: wheel.clone(),
+        },
+        Step::Stage {
+            installer: layout.installer(),
+            bundle: bundle.clone(),
+            sbom: sbom.clone(),
+        },
+        Step::Zip {
+            bundle,
+            zip: zip.clone(),
+            mtime: observed.timestamp.secs,
+        },
+        Step::Checksums {
+            sums: sums.clone(),
+            manifest: manifest.clone(),
+            commit: observed.commit.clone(),
+            dirty: observed.changes.iter().map(|c| c.path.clone()).collect(),
+        },
+        Step::Publish {
+            work: work.clone(),
+            out: request.out.clone(),
+            // The checksum files last: while they are old, they do not vouch for new files.
+            files: vec![sdist, wheel, zip, sbom, sums, manifest],
+        },
+    ];
     Plan {
         observed,
+        root: layout.root.clone(),
         out: request.out,
         work,
-        lint: request.lint,
-        rebuild_frontend: request.rebuild_frontend,
         steps,
     }
 }
@@ -318,13 +412,8 @@ impl Plan {
             self.work
         );
         text.push_str(&format!("  {}\n", tree_state(&self.observed.changes)));
-        for (n, (step, reads, writes)) in self.steps.iter().enumerate() {
-            text.push_str(&format!(
-                "  {}. {:<9}  {reads}\n     {:<9}  -> {writes}\n",
-                n + 1,
-                step.name(),
-                ""
-            ));
+        for (n, step) in self.steps.iter().enumerate() {
+            text.push_str(&step.describe(n + 1, &self.root));
         }
         text.push_str(&format!("artifacts: {}\n", id.artifacts().join(", ")));
         text
@@ -362,7 +451,7 @@ pub struct Built {
 /// One step as it ran.
 #[derive(Debug, Clone)]
 pub struct StepReport {
-    pub step: Step,
+    pub step: &'static str,
     pub took: Duration,
     pub note: String,
 }
@@ -403,7 +492,7 @@ impl Built {
             };
             out.push_str(&format!(
                 "{:<10}  {:>7.2}s  {share:>5.1}%  {}\n",
-                report.step.name(),
+                report.step,
                 report.took.as_secs_f64(),
                 report.note
             ));
@@ -436,13 +525,16 @@ struct Reporter {
 }
 
 impl Reporter {
-    fn run<T>(&mut self, step: Step, body: impl FnOnce() -> Result<(T, String)>) -> Result<T> {
+    fn run<T>(
+        &mut self,
+        step: &'static str,
+        body: impl FnOnce() -> Result<(T, String)>,
+    ) -> Result<T> {
         let started = Instant::now();
-        let (value, note) = body().with_context(|| format!("step `{}` failed", step.name()))?;
+        let (value, note) = body().with_context(|| format!("step `{step}` failed"))?;
         let took = started.elapsed();
         eprintln!(
-            "build-installer: {}: {note} ({:.2}s)",
-            step.name(),
+            "build-installer: {step}: {note} ({:.2}s)",
             took.as_secs_f64()
         );
         self.done.push(StepReport { step, took, note });
@@ -450,168 +542,217 @@ impl Reporter {
     }
 }
 
-/// Carry out `plan` for the checkout at `layout`.
+/// What the steps have made so far, for the steps after them.
+#[derive(Default)]
+struct Made {
+    sdist: Option<dist::Artifact>,
+    wheel: Option<dist::Artifact>,
+    sbom: Option<Vec<u8>>,
+    staged: Option<Vec<Staged>>,
+    zip: Option<Utf8PathBuf>,
+    artifacts: Option<Vec<Artifact>>,
+    moved_aside: Vec<String>,
+}
+
+/// A value an earlier step of the plan makes.
+fn earlier<'a, T>(value: &'a Option<T>, what: &str, step: &Step) -> Result<&'a T> {
+    value.as_ref().with_context(|| {
+        format!(
+            "the plan runs `{}` before any step makes {what}",
+            step.name()
+        )
+    })
+}
+
+/// Carry out `plan`, step by step, for the checkout at `layout`.
 pub fn execute(sh: &Shell, layout: &Layout, plan: &Plan) -> Result<Built> {
-    let id = &plan.observed.identity;
-    let ts = &plan.observed.timestamp;
-    let out = &plan.out;
     let work = TempDir(plan.work.clone());
     let _ = std::fs::remove_dir_all(&work.0);
     std::fs::create_dir_all(&work.0)
         .with_context(|| format!("cannot create the build folder {}", work.0))?;
-    let mut steps = Reporter { done: Vec::new() };
-
-    steps.run(Step::Frontend, || {
-        Ok((
-            (),
-            frontend_step(sh, layout, plan.lint, plan.rebuild_frontend)?,
-        ))
-    })?;
-
-    let pypi = work.0.join("pypi");
-    let (sdist, wheel) = steps.run(Step::Dist, || {
-        let dist = dist::build(
-            &layout.python(),
-            &pypi,
-            &DistOptions {
-                verbose: true,
-                ..DistOptions::default()
-            },
-            ts.clone(),
-        )
-        .with_context(|| format!("cannot build the sdist and wheel of {}", layout.python()))?;
-        let (Some(sdist), Some(wheel)) = (dist.sdist, dist.wheel) else {
-            bail!("the dist builder wrote no sdist or no wheel");
-        };
-        let built_version = version::parse(&dist.version).map_err(|e| {
-            anyhow::anyhow!("the builder's version {} is not PEP 440: {e}", dist.version)
+    let mut reporter = Reporter { done: Vec::new() };
+    let mut made = Made::default();
+    for (n, step) in plan.steps.iter().enumerate() {
+        eprint!("{}", step.describe(n + 1, &plan.root));
+        reporter.run(step.name(), || {
+            Ok(((), run_step(sh, layout, plan, step, &mut made)?))
         })?;
-        if &built_version != id.version() {
-            bail!(
-                "{} says {} but the dist builder reads {built_version} from pyproject.toml; make the dynamic version in python/pyproject.toml point at the version file, or fix whichever is wrong",
-                plan.observed.version_location,
-                id.version()
-            );
-        }
-        for (made, predicted) in [(&wheel.path, id.wheel()), (&sdist.path, id.sdist())] {
-            let made = file_name(made)?;
-            if made != predicted {
-                bail!(
-                    "the dist builder wrote {made}, but the release gates expect {predicted}; the names must come from one place"
-                );
-            }
-        }
-        let note = format!(
-            "{} {} ({})",
-            dist.name,
-            dist.version,
-            StampSource::of(&ts.source).as_str()
-        );
-        Ok(((sdist, wheel), note))
-    })?;
-
-    // The SBOM as the wheel carries it: the installer and the release get these bytes.
-    let sbom_bytes = sbom_of_wheel(&wheel.path)?;
-    let sbom_name = id.sbom();
-    let staged = steps.run(Step::Stage, || {
-        let (staged, values) = staging::plan_release(layout, id, &wheel.path, &sbom_bytes)?;
-        write_staging(&work.0.join(BUNDLE), &staged)?;
-        let note = format!(
-            "{} files, Python {} to <{}",
-            staged.len(),
-            values.python_min,
-            values.python_max_exclusive
-        );
-        Ok((staged, note))
-    })?;
-
-    let installer_name = id.installer();
-    let zip_path = work.0.join(&installer_name);
-    steps.run(Step::Zip, || {
-        write_zip(&zip_path, &staged, ts.secs)?;
-        Ok(((), installer_name.clone()))
-    })?;
-
-    let artifacts = steps.run(Step::Checksums, || {
-        let (zip_sha, zip_size) = std::fs::File::open(&zip_path)
-            .and_then(sha256_hex_of)
-            .with_context(|| format!("cannot read {zip_path}"))?;
-        write_file(&work.0.join(&sbom_name), &sbom_bytes)?;
-        let artifacts = vec![
-            artifact(&sdist.path, Kind::Sdist, &sdist.sha256, sdist.size)?,
-            Artifact {
-                file: sbom_name.clone(),
-                kind: Kind::Sbom,
-                size: sbom_bytes.len() as u64,
-                sha256: crate::util::hash::sha256_hex(&sbom_bytes),
-            },
-            artifact(&wheel.path, Kind::Wheel, &wheel.sha256, wheel.size)?,
-            Artifact {
-                file: installer_name.clone(),
-                kind: Kind::Installer,
-                size: zip_size,
-                sha256: zip_sha,
-            },
-        ];
-        let manifest = Manifest {
-            version: id.version().to_string(),
-            commit: plan.observed.commit.clone(),
-            timestamp: ts.secs,
-            timestamp_source: StampSource::of(&ts.source),
-            dirty: plan
-                .observed
-                .changes
-                .iter()
-                .map(|c| c.path.clone())
-                .collect(),
-            artifacts: artifacts.clone(),
-        };
-        write_file(
-            &work.0.join(SHA256SUMS),
-            checksums::sha256sums(&artifacts).as_bytes(),
-        )?;
-        write_file(&work.0.join(MANIFEST), manifest.to_json().as_bytes())?;
-        Ok((artifacts, format!("{SHA256SUMS}, {MANIFEST}")))
-    })?;
-
-    let moved_aside = steps.run(Step::Publish, || {
-        let mut moves: Vec<(Utf8PathBuf, String)> = vec![
-            (sdist.path.clone(), id.sdist()),
-            (wheel.path.clone(), id.wheel()),
-            (zip_path.clone(), installer_name.clone()),
-            (work.0.join(&sbom_name), sbom_name.clone()),
-        ];
-        // The checksum files last: while they are old, they do not vouch for new files.
-        moves.push((work.0.join(SHA256SUMS), SHA256SUMS.to_owned()));
-        moves.push((work.0.join(MANIFEST), MANIFEST.to_owned()));
-        let names: Vec<String> = moves.iter().map(|(_, n)| n.clone()).collect();
-        let stale = move_aside_stale(out, &names)?;
-        publish(out, &moves)?;
-        let others = strangers(out, &moves);
-        let mut note = format!("moved into {out}");
-        if !stale.is_empty() {
-            note.push_str(&format!(
-                "; earlier builds' artifacts moved to {STALE}/: {}",
-                stale.join(", ")
-            ));
-        }
-        if !others.is_empty() {
-            note.push_str(&format!(
-                "; also there, not from this build (left alone): {}",
-                others.join(", ")
-            ));
-        }
-        Ok((stale, note))
-    })?;
+    }
     drop(work);
+    let id = &plan.observed.identity;
     Ok(Built {
-        artifacts,
-        installer_name,
-        sbom_name,
-        steps: steps.done,
-        out: out.to_path_buf(),
-        moved_aside,
+        artifacts: made.artifacts.unwrap_or_default(),
+        installer_name: id.installer(),
+        sbom_name: id.sbom(),
+        steps: reporter.done,
+        out: plan.out.clone(),
+        moved_aside: made.moved_aside,
     })
+}
+
+/// Run one step; returns the note the summary shows for it.
+fn run_step(
+    sh: &Shell,
+    layout: &Layout,
+    plan: &Plan,
+    step: &Step,
+    made: &mut Made,
+) -> Result<String> {
+    let id = &plan.observed.identity;
+    match step {
+        Step::Frontend { lint, rebuild, .. } => frontend_step(sh, layout, *lint, *rebuild),
+        Step::Dist {
+            project,
+            timestamp,
+            sdist,
+            wheel,
+        } => {
+            let pypi = wheel.parent().unwrap_or(&plan.work);
+            let (built_sdist, built_wheel, note) = dist_step(plan, project, pypi, timestamp)?;
+            for (built, planned) in [(&built_sdist.path, sdist), (&built_wheel.path, wheel)] {
+                if built != planned {
+                    bail!(
+                        "the dist builder wrote {built}, but the release gates expect {planned}; the names must come from one place"
+                    );
+                }
+            }
+            made.sdist = Some(built_sdist);
+            made.wheel = Some(built_wheel);
+            Ok(note)
+        }
+        Step::Stage { bundle, sbom, .. } => {
+            let wheel = earlier(&made.wheel, "the wheel", step)?;
+            // The SBOM as the wheel carries it: the installer and the release get these bytes.
+            let sbom_bytes = sbom_of_wheel(&wheel.path)?;
+            let (staged, values) = staging::plan_release(layout, id, &wheel.path, &sbom_bytes)?;
+            write_staging(bundle, &staged)?;
+            write_file(sbom, &sbom_bytes)?;
+            let note = format!(
+                "{} files, Python {} to <{}",
+                staged.len(),
+                values.python_min,
+                values.python_max_exclusive
+            );
+            made.staged = Some(staged);
+            made.sbom = Some(sbom_bytes);
+            Ok(note)
+        }
+        Step::Zip { zip, mtime, .. } => {
+            write_zip(
+                zip,
+                earlier(&made.staged, "the installer folder", step)?,
+                *mtime,
+            )?;
+            made.zip = Some(zip.clone());
+            Ok(file_name(zip)?.to_owned())
+        }
+        Step::Checksums {
+            sums,
+            manifest,
+            commit,
+            dirty,
+        } => {
+            let (sdist, wheel) = (
+                earlier(&made.sdist, "the sdist", step)?,
+                earlier(&made.wheel, "the wheel", step)?,
+            );
+            let sbom = earlier(&made.sbom, "the SBOM", step)?;
+            let zip = earlier(&made.zip, "the installer", step)?;
+            let (zip_sha, zip_size) = std::fs::File::open(zip)
+                .and_then(sha256_hex_of)
+                .with_context(|| format!("cannot read {zip}"))?;
+            let artifacts = vec![
+                artifact(&sdist.path, Kind::Sdist, &sdist.sha256, sdist.size)?,
+                Artifact {
+                    file: id.sbom(),
+                    kind: Kind::Sbom,
+                    size: sbom.len() as u64,
+                    sha256: crate::util::hash::sha256_hex(sbom),
+                },
+                artifact(&wheel.path, Kind::Wheel, &wheel.sha256, wheel.size)?,
+                artifact(zip, Kind::Installer, &zip_sha, zip_size)?,
+            ];
+            let ts = &plan.observed.timestamp;
+            let record = Manifest {
+                version: id.version().to_string(),
+                commit: commit.clone(),
+                timestamp: ts.secs,
+                timestamp_source: StampSource::of(&ts.source),
+                dirty: dirty.clone(),
+                artifacts: artifacts.clone(),
+            };
+            write_file(sums, checksums::sha256sums(&artifacts).as_bytes())?;
+            write_file(manifest, record.to_json().as_bytes())?;
+            made.artifacts = Some(artifacts);
+            Ok(format!("{}, {}", file_name(sums)?, file_name(manifest)?))
+        }
+        Step::Publish { out, files, .. } => {
+            let moves: Vec<(Utf8PathBuf, String)> = files
+                .iter()
+                .map(|path| Ok((path.clone(), file_name(path)?.to_owned())))
+                .collect::<Result<_>>()?;
+            let names: Vec<String> = moves.iter().map(|(_, n)| n.clone()).collect();
+            let stale = move_aside_stale(out, &names)?;
+            publish(out, &moves)?;
+            let others = strangers(out, &moves);
+            let mut note = format!("moved into {out}");
+            if !stale.is_empty() {
+                note.push_str(&format!(
+                    "; earlier builds' artifacts moved to {STALE}/: {}",
+                    stale.join(", ")
+                ));
+            }
+            if !others.is_empty() {
+                note.push_str(&format!(
+                    "; also there, not from this build (left alone): {}",
+                    others.join(", ")
+                ));
+            }
+            made.moved_aside = stale;
+            Ok(note)
+        }
+    }
+}
+
+/// The native sdist and wheel of `project` into `into`, checked against the
+/// release's version.
+fn dist_step(
+    plan: &Plan,
+    project: &Utf8Path,
+    into: &Utf8Path,
+    ts: &Timestamp,
+) -> Result<(dist::Artifact, dist::Artifact, String)> {
+    let id = &plan.observed.identity;
+    let dist = dist::build(
+        project,
+        into,
+        &DistOptions {
+            verbose: true,
+            ..DistOptions::default()
+        },
+        ts.clone(),
+    )
+    .with_context(|| format!("cannot build the sdist and wheel of {project}"))?;
+    let (Some(sdist), Some(wheel)) = (dist.sdist, dist.wheel) else {
+        bail!("the dist builder wrote no sdist or no wheel");
+    };
+    let built_version = version::parse(&dist.version).map_err(|e| {
+        anyhow::anyhow!("the builder's version {} is not PEP 440: {e}", dist.version)
+    })?;
+    if &built_version != id.version() {
+        bail!(
+            "{} says {} but the dist builder reads {built_version} from pyproject.toml; make the dynamic version in python/pyproject.toml point at the version file, or fix whichever is wrong",
+            plan.observed.version_location,
+            id.version()
+        );
+    }
+    let note = format!(
+        "{} {} ({})",
+        dist.name,
+        dist.version,
+        StampSource::of(&ts.source).as_str()
+    );
+    Ok((sdist, wheel, note))
 }
 
 /// The folder of `out` where artifacts of earlier builds are moved.
@@ -862,12 +1003,12 @@ mod tests {
             sbom_name: "a-ui.cdx.json".into(),
             steps: vec![
                 StepReport {
-                    step: Step::Dist,
+                    step: "dist",
                     took: Duration::from_millis(300),
                     note: "x".into(),
                 },
                 StepReport {
-                    step: Step::Zip,
+                    step: "zip",
                     took: Duration::from_millis(100),
                     note: "y".into(),
                 },
@@ -909,9 +1050,13 @@ mod tests {
             },
         );
         assert_eq!(plan.work, "/r/target/xtask/build-installer-7");
-        let steps: Vec<Step> = plan.steps.iter().map(|(s, _, _)| *s).collect();
-        assert_eq!(steps, Step::ALL);
-        let (_, reads, writes) = &plan.steps[1];
+        let names: Vec<&str> = plan.steps.iter().map(Step::name).collect();
+        assert_eq!(
+            names,
+            ["frontend", "dist", "stage", "zip", "checksums", "publish"]
+        );
+        let texts: Vec<(String, String)> = plan.steps.iter().map(|s| s.texts(&plan.root)).collect();
+        let (reads, writes) = &texts[1];
         assert!(
             reads.starts_with("python/, timestamp 1700000000"),
             "{reads}"
@@ -920,11 +1065,25 @@ mod tests {
             writes,
             "invokeai-6.10.0rc1-py3-none-any.whl, invokeai-6.10.0rc1.tar.gz"
         );
-        assert_eq!(plan.steps[3].2, "InvokeAI-installer-v6.10.0rc1.zip");
-        assert!(
-            plan.steps[0]
-                .1
-                .contains("lint skipped: --skip-frontend-checks")
+        assert_eq!(texts[3].1, "InvokeAI-installer-v6.10.0rc1.zip");
+        assert!(texts[0].0.contains("lint skipped: --skip-frontend-checks"));
+        // Every path a step uses is in the plan: the work folder for what
+        // is made, the output folder for where it goes, checksum files last.
+        let Step::Publish { out, files, .. } = &plan.steps[5] else {
+            panic!("{:?}", plan.steps[5]);
+        };
+        assert_eq!(out, "/r/dist");
+        let files: Vec<&str> = files.iter().map(|f| f.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "/r/target/xtask/build-installer-7/pypi/invokeai-6.10.0rc1.tar.gz",
+                "/r/target/xtask/build-installer-7/pypi/invokeai-6.10.0rc1-py3-none-any.whl",
+                "/r/target/xtask/build-installer-7/InvokeAI-installer-v6.10.0rc1.zip",
+                "/r/target/xtask/build-installer-7/invokeai-6.10.0rc1-ui.cdx.json",
+                "/r/target/xtask/build-installer-7/SHA256SUMS",
+                "/r/target/xtask/build-installer-7/manifest.json",
+            ]
         );
         let text = plan.describe();
         assert!(text.contains("dry run: nothing is written"), "{text}");
