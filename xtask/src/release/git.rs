@@ -59,15 +59,29 @@ pub struct TagRef {
     pub annotated: bool,
 }
 
-/// A remote's name, URL (credentials masked) and what it says about the
-/// release tag.
+/// A remote's name, the URL a push goes to (credentials masked) and what
+/// that repository says about the release tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remote {
     pub name: String,
+    /// The (first) URL `git push NAME` pushes to.
     pub url: Option<String>,
+    /// Every push URL, for showing (usually just `url`).
+    pub urls: Vec<String>,
     pub tag: RemoteTag,
     /// Every tag the remote lists (empty when it could not be asked).
     pub tags: Vec<TagRef>,
+}
+
+impl Remote {
+    /// Its push URLs for a person, `no URL` when there is none.
+    pub fn shown_urls(&self) -> String {
+        if self.urls.is_empty() {
+            "no URL".to_owned()
+        } else {
+            self.urls.join(", ")
+        }
+    }
 }
 
 /// git in one repository.
@@ -158,56 +172,92 @@ impl<'a> Git<'a> {
         command
     }
 
-    /// A remote's URL and every tag it lists, the release tag among them.
-    /// Never fails: a remote that cannot be asked within `limit` is
-    /// `RemoteTag::Unknown` with the reason.
-    pub fn remote(&self, name: &str, tag: &str, limit: Duration) -> Remote {
+    /// The URLs `git push NAME` pushes to (`remote.NAME.pushurl` when set,
+    /// else its `url`; `pushInsteadOf` applied), unmasked; empty when there
+    /// is no such remote.
+    fn push_urls(&self, name: &str) -> Vec<String> {
         let root = &self.root;
-        let url = cmd!(self.sh, "git -C {root} remote get-url {name}")
+        cmd!(self.sh, "git -C {root} remote get-url --push --all {name}")
             .quiet()
             .ignore_stderr()
             .read()
-            .ok()
-            .map(|url| redact::secrets(&url).into_owned());
+            .map(|out| out.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// What the remote `name` says about `tag`, asked where `git push name`
+    /// pushes to: a `remote.NAME.pushurl` other than its `url` is the
+    /// repository the tag lands in, so that is the one asked (every one, if
+    /// there are several). Never fails: a remote that cannot be asked
+    /// within `limit` is `RemoteTag::Unknown` with the reason.
+    pub fn remote(&self, name: &str, tag: &str, limit: Duration) -> Remote {
+        let root = &self.root;
+        let urls = self.push_urls(name);
+        let shown: Vec<String> = urls
+            .iter()
+            .map(|url| redact::secrets(url).into_owned())
+            .collect();
         let mut remote = Remote {
             name: name.to_owned(),
-            url,
+            url: shown.first().cloned(),
+            urls: shown.clone(),
             tag: RemoteTag::Absent,
             tags: Vec::new(),
         };
-        if remote.url.is_none() {
+        if urls.is_empty() {
             remote.tag = RemoteTag::Unknown(format!("{root} has no remote named `{name}`"));
             return remote;
         }
-        let what = format!("`git ls-remote --tags {name}`");
+        let mut answers = Vec::new();
+        for (url, shown) in urls.iter().zip(&shown) {
+            let (answer, tags) = self.ls_remote_tags(name, url, shown, tag, limit);
+            for found in tags {
+                if !remote.tags.contains(&found) {
+                    remote.tags.push(found);
+                }
+            }
+            answers.push((shown.as_str(), answer));
+        }
+        remote.tag = agree(name, tag, answers);
+        remote
+    }
+
+    /// `git ls-remote --tags URL`: the release tag's state and every tag.
+    fn ls_remote_tags(
+        &self,
+        name: &str,
+        url: &str,
+        shown: &str,
+        tag: &str,
+        limit: Duration,
+    ) -> (RemoteTag, Vec<TagRef>) {
+        let what = format!("`git ls-remote --tags {shown}`");
         eprintln!(
-            "asking {name} for its tags ({what}, at most {} s)",
+            "asking {name} for its tags ({what}, the URL it pushes to; at most {} s)",
             limit.as_secs()
         );
-        let mut command = self.remote_command(&["ls-remote", "--tags", name]);
+        let mut command = self.remote_command(&["ls-remote", "--tags", url]);
+        let unknown = |why: String| (RemoteTag::Unknown(why), Vec::new());
         match process::run_bounded(&mut command, limit) {
-            Err(err) => remote.tag = RemoteTag::Unknown(format!("cannot run {what}: {err}")),
-            Ok(Bounded::TimedOut { .. }) => {
-                remote.tag = RemoteTag::Unknown(format!(
-                    "{what} got no answer within {} s (--timeout)",
-                    limit.as_secs()
-                ));
-            }
-            Ok(Bounded::Exited(out)) if !out.status.success() => {
-                remote.tag = RemoteTag::Unknown(format!(
-                    "{what} failed: {}",
-                    redact::secrets(String::from_utf8_lossy(&out.stderr).trim())
-                ));
-            }
+            Err(err) => unknown(format!("cannot run {what}: {err}")),
+            Ok(Bounded::TimedOut { .. }) => unknown(format!(
+                "{what} got no answer within {} s (--timeout)",
+                limit.as_secs()
+            )),
+            Ok(Bounded::Exited(out)) if !out.status.success() => unknown(format!(
+                "{what} failed ({}){}",
+                process::describe(out.status),
+                show_stderr(&out.stderr)
+            )),
             Ok(Bounded::Exited(out)) => {
-                remote.tags = parse_ls_remote_tags(&String::from_utf8_lossy(&out.stdout));
-                remote.tag = match remote.tags.iter().find(|t| t.name == tag) {
+                let tags = parse_ls_remote_tags(&String::from_utf8_lossy(&out.stdout));
+                let state = match tags.iter().find(|t| t.name == tag) {
                     Some(found) => RemoteTag::At(found.commit.clone()),
                     None => RemoteTag::Absent,
                 };
+                (state, tags)
             }
         }
-        remote
     }
 
     /// Push exactly one tag, whatever the user's git configuration says
@@ -266,6 +316,36 @@ impl<'a> Git<'a> {
             .read()
             .with_context(|| format!("`git {}` failed in {root}", args.join(" ")))
     }
+}
+
+/// One answer from the answers of every push URL of a remote (usually
+/// one): the first that could not be asked, or the common answer, or, when
+/// they disagree, an unknown state that says so. Pure.
+pub fn agree(name: &str, tag: &str, answers: Vec<(&str, RemoteTag)>) -> RemoteTag {
+    if let Some((_, unknown)) = answers
+        .iter()
+        .find(|(_, state)| matches!(state, RemoteTag::Unknown(_)))
+    {
+        return unknown.clone();
+    }
+    let first = answers.first().map(|(_, state)| state.clone());
+    if answers
+        .iter()
+        .all(|(_, state)| Some(state) == first.as_ref())
+    {
+        return first.unwrap_or(RemoteTag::Absent);
+    }
+    let each: Vec<String> = answers
+        .iter()
+        .map(|(url, state)| match state {
+            RemoteTag::At(sha) => format!("{url} has it at {}", &sha[..sha.len().min(10)]),
+            _ => format!("{url} does not have it"),
+        })
+        .collect();
+    RemoteTag::Unknown(format!(
+        "the push URLs of {name} disagree about {tag} ({}); make them agree first",
+        each.join("; ")
+    ))
 }
 
 /// `: what git said`, credentials masked, or nothing.
@@ -386,6 +466,38 @@ mod tests {
                 ("v1.0".to_owned(), "commit1".to_owned()),
                 ("v0.9".to_owned(), "commit0".to_owned())
             ]
+        );
+    }
+
+    #[test]
+    fn several_push_urls_must_agree() {
+        let at = |sha: &str| RemoteTag::At(sha.into());
+        assert_eq!(agree("o", "v1", vec![("a", at("c1"))]), at("c1"));
+        assert_eq!(
+            agree("o", "v1", vec![("a", at("c1")), ("b", at("c1"))]),
+            at("c1")
+        );
+        assert_eq!(
+            agree(
+                "o",
+                "v1",
+                vec![("a", RemoteTag::Absent), ("b", RemoteTag::Absent)]
+            ),
+            RemoteTag::Absent
+        );
+        let unknown = RemoteTag::Unknown("down".into());
+        assert_eq!(
+            agree("o", "v1", vec![("a", at("c1")), ("b", unknown.clone())]),
+            unknown
+        );
+        let RemoteTag::Unknown(why) =
+            agree("o", "v1", vec![("a", at("c1")), ("b", RemoteTag::Absent)])
+        else {
+            panic!("disagreeing URLs must not be taken for an answer");
+        };
+        assert_eq!(
+            why,
+            "the push URLs of o disagree about v1 (a has it at c1; b does not have it); make them agree first"
         );
     }
 

@@ -237,7 +237,7 @@ pub fn report(
     text.push_str(&format!(
         "  remote tag  {} ({}): {}\n",
         remote.name,
-        remote.url.as_deref().unwrap_or("no URL"),
+        remote.shown_urls(),
         match &remote.tag {
             RemoteTag::Absent => format!("no {tag}"),
             RemoteTag::At(sha) if *sha == head.sha => format!("{tag} at HEAD"),
@@ -349,6 +349,7 @@ mod tests {
             remote: Remote {
                 name: "origin".into(),
                 url: Some("u".into()),
+                urls: vec!["u".into()],
                 tag: RemoteTag::Absent,
                 tags: vec![],
             },
