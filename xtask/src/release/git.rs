@@ -116,11 +116,13 @@ impl<'a> Git<'a> {
             .quiet()
             .read()
             .with_context(|| format!("`{rev}` is not a commit in {root}"))?;
-        let subject = cmd!(self.sh, "git -C {root} log -1 --format=%s {sha}")
-            .quiet()
-            .read()
+        let subject = self
+            .read_lossy(&["log", "-1", "--format=%s", &sha])
             .with_context(|| format!("cannot read the subject of {sha} in {root}"))?;
-        Ok(Commit { sha, subject })
+        Ok(Commit {
+            subject: redact::one_line(subject.trim_end()),
+            sha,
+        })
     }
 
     /// The changes `git status` lists (untracked files included), one line each.
@@ -308,6 +310,27 @@ impl<'a> Git<'a> {
             .with_context(|| format!("`git {}` failed in {root}", args.join(" ")))
     }
 
+    /// Read the output of a query that may quote commits: bytes that are not
+    /// UTF-8 (a commit in Latin-1 without an encoding header) become U+FFFD,
+    /// as `git log` shows them on a UTF-8 terminal.
+    pub fn read_lossy(&self, args: &[&str]) -> Result<String> {
+        let root = &self.root;
+        let out = cmd!(self.sh, "git -C {root} {args...}")
+            .quiet()
+            .ignore_status()
+            .output()
+            .with_context(|| format!("cannot run `git {}` in {root}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!(
+                "`git {}` failed in {root} ({}){}",
+                args.join(" "),
+                process::describe(out.status),
+                show_stderr(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// Read the output of a query.
     pub fn read(&self, args: &[&str]) -> Result<String> {
         let root = &self.root;
@@ -355,7 +378,7 @@ fn show_stderr(stderr: &[u8]) -> String {
     if text.is_empty() {
         String::new()
     } else {
-        format!(": {}", redact::secrets(&text))
+        format!(": {}", redact::shown(&text))
     }
 }
 
