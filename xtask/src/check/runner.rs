@@ -503,7 +503,7 @@ mod tests {
         assert_eq!(status, [Status::Failed, Status::Stopped, Status::Cancelled]);
         assert_eq!(
             report.outcomes[1].exit.as_deref(),
-            Some("killed by signal 15")
+            Some("killed by signal 15, SIGTERM")
         );
     }
 

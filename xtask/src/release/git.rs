@@ -20,6 +20,11 @@ use xshell::{Shell, cmd};
 use crate::util::process::{self, Bounded};
 use crate::util::redact;
 
+/// The most of `git ls-remote` output read: a million tags.
+const LS_REMOTE_CAP: usize = 64 << 20;
+/// The most of `git push --porcelain` output read (one line per ref).
+const PUSH_CAP: usize = 1 << 20;
+
 /// A commit, for showing to a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
@@ -240,7 +245,11 @@ impl<'a> Git<'a> {
         );
         let mut command = self.remote_command(&["ls-remote", "--tags", url]);
         let unknown = |why: String| (RemoteTag::Unknown(why), Vec::new());
-        match process::run_bounded(&mut command, limit) {
+        match process::run_bounded(&mut command, limit, LS_REMOTE_CAP) {
+            Ok(Bounded::TooLong { cap }) => unknown(format!(
+                "{what} listed more than {} MiB of refs; not read",
+                cap >> 20
+            )),
             Err(err) => unknown(format!("cannot run {what}: {err}")),
             Ok(Bounded::TimedOut { .. }) => unknown(format!(
                 "{what} got no answer within {} s (--timeout)",
@@ -271,9 +280,13 @@ impl<'a> Git<'a> {
         println!("$ git {}", args.join(" "));
         eprintln!("pushing {tag} to {remote} (at most {} s)", limit.as_secs());
         let mut command = self.remote_command(&args);
-        match process::run_bounded(&mut command, limit)
+        match process::run_bounded(&mut command, limit, PUSH_CAP)
             .with_context(|| format!("cannot run `git push` in {}", self.root))?
         {
+            Bounded::TooLong { cap } => bail!(
+                "`git push {remote}` wrote more than {} KiB; it was stopped",
+                cap >> 10
+            ),
             Bounded::TimedOut { stderr } => bail!(
                 "`git push {remote}` got no answer within {} s (--timeout){}",
                 limit.as_secs(),

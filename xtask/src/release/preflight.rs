@@ -84,6 +84,7 @@ impl flags::Preflight {
             .collect();
         eprintln!("preflight: asking GitHub about the testpypi and pypi environments (gh api)");
         let envs = environments::ask(
+            "gh".as_ref(),
             observed.remote.url.as_deref(),
             std::env::var("GH_REPO").ok().as_deref(),
             std::time::Duration::from_secs(self.timeout),
