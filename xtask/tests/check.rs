@@ -522,9 +522,21 @@ fn fail_fast_stops_the_others_and_leaves_no_process() {
 #[cfg(target_os = "linux")]
 #[test]
 fn ctrl_c_ends_every_check_and_what_it_started() {
+    a_signal_ends_every_check_and_what_it_started("INT");
+}
+
+/// A closed terminal or SSH session: SIGHUP is an interrupt too.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hangup_ends_every_check_and_what_it_started() {
+    a_signal_ends_every_check_and_what_it_started("HUP");
+}
+
+#[cfg(target_os = "linux")]
+fn a_signal_ends_every_check_and_what_it_started(signal: &str) {
     let tree = checkout(&["sleeping-test"]);
     let ready: PathBuf = tree.path().join("sleeping-test-ready");
-    let (key, value) = mark("ctrl-c");
+    let (key, value) = mark(&format!("sig{signal}"));
     let child = check(tree.path(), &["--only", "pytest,ruff-lint", "-j", "2"])
         .env(&key, &value)
         .env("XTASK_CHECK_TEST_READY", &ready)
@@ -538,11 +550,13 @@ fn ctrl_c_ends_every_check_and_what_it_started() {
     }
     assert!(ready.is_file(), "the sleeping test never started");
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let out = wait_output(child);
+    // First, so a failing run leaves nothing behind.
+    assert_no_survivors(&format!("{key}={value}"));
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let rows = summary(&out);
     assert_eq!(rows["pytest"], "stopped", "{}", stdout(&out));
@@ -552,5 +566,4 @@ fn ctrl_c_ends_every_check_and_what_it_started() {
         "{}",
         stdout(&out)
     );
-    assert_no_survivors(&format!("{key}={value}"));
 }

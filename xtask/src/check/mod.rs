@@ -300,7 +300,8 @@ pub fn execute(
     })
 }
 
-/// Set by Ctrl-C (SIGINT) or SIGTERM from the first run on: the runner then
+/// Set by Ctrl-C (SIGINT), SIGTERM or SIGHUP (a closed terminal or SSH
+/// session; see `process::STOP_SIGNALS`) from the first run on: the runner then
 /// stops every check's process group itself. The handlers stay for the rest
 /// of the process (removing them would leave the signals ignored).
 fn interrupt_flag() -> Result<Arc<AtomicBool>> {
@@ -309,7 +310,7 @@ fn interrupt_flag() -> Result<Arc<AtomicBool>> {
         return Ok(Arc::clone(flag));
     }
     let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for signal in crate::util::process::STOP_SIGNALS {
         signal_hook::flag::register(signal, Arc::clone(&flag))
             .context("cannot install the Ctrl-C handler")?;
     }

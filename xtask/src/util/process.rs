@@ -2,9 +2,10 @@
 //! and stopped together with everything it started (a launcher script's app,
 //! a browser's helper processes). Dropping one ends its group.
 //!
-//! A child in its own group does not get the terminal's Ctrl-C, so a command
-//! that starts them calls [`catch_interrupts`] first: the bounded waits then
-//! give up on Ctrl-C (or SIGTERM) with an error, and unwinding ends the groups.
+//! A child in its own group does not get the terminal's Ctrl-C, nor the
+//! SIGHUP of a closed terminal or SSH session, so a command that starts
+//! them calls [`catch_interrupts`] first: the bounded waits then give up on
+//! any of [`STOP_SIGNALS`] with an error, and unwinding ends the groups.
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::process::{Child, Command, ExitStatus};
@@ -20,7 +21,17 @@ use crate::util::redact;
 
 static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
-/// From now on, SIGINT and SIGTERM set a flag the waits below notice, instead
+/// The signals that stop a run and everything it started: Ctrl-C (SIGINT),
+/// SIGTERM, and SIGHUP (the terminal or SSH session was closed). Their
+/// default would end the xtask alone and leave the children's groups
+/// running.
+pub const STOP_SIGNALS: [libc::c_int; 3] = [
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+];
+
+/// From now on, [`STOP_SIGNALS`] set a flag the waits below notice, instead
 /// of ending the xtask at once (which would leave the groups running); a
 /// second signal ends it at once (exit code 130).
 pub fn catch_interrupts() -> Result<()> {
@@ -28,7 +39,7 @@ pub fn catch_interrupts() -> Result<()> {
         return Ok(());
     }
     let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for signal in STOP_SIGNALS {
         // Registered first, so it runs first: it sees the flag of an earlier signal.
         signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag))
             .context("cannot install the Ctrl-C handler")?;
@@ -39,7 +50,7 @@ pub fn catch_interrupts() -> Result<()> {
     Ok(())
 }
 
-/// Whether Ctrl-C or SIGTERM arrived since [`catch_interrupts`].
+/// Whether one of [`STOP_SIGNALS`] arrived since [`catch_interrupts`].
 pub fn interrupted() -> bool {
     INTERRUPTED
         .get()
@@ -49,7 +60,7 @@ pub fn interrupted() -> bool {
 fn interrupted_error() -> io::Error {
     io::Error::new(
         io::ErrorKind::Interrupted,
-        "interrupted (Ctrl-C or SIGTERM)",
+        "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
     )
 }
 
@@ -211,9 +222,12 @@ const STDERR_CAP: usize = 256 * 1024;
 
 /// Run `command` (stdin closed, stdout and stderr captured) for at most
 /// `limit` and at most `cap` bytes of stdout; past either, its whole
-/// process group is stopped. Of stderr the first 256 KiB are kept.
+/// process group is stopped, as it is when the xtask is interrupted (see
+/// [`catch_interrupts`], which this installs). Of stderr the first 256 KiB
+/// are kept.
 pub fn run_bounded(command: &mut Command, limit: Duration, cap: usize) -> io::Result<Bounded> {
     use std::process::Stdio;
+    catch_interrupts().map_err(io::Error::other)?;
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
