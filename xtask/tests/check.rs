@@ -207,6 +207,53 @@ fn a_failing_test_fails_pytest_alone() {
     );
 }
 
+/// Megabytes of output: all of it in the log, a bounded end of it after the
+/// summary with the log's path; under GitHub Actions it is not shown whole
+/// twice either.
+#[test]
+fn a_flood_of_output_is_logged_whole_and_shown_as_its_end() {
+    let tree = checkout(&["noisy-test"]);
+    let log = tree.path().join("target/xtask/checks/pytest.log");
+    let out = output(&mut check(tree.path(), &["--only", "pytest"]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.len() < 32 * 1024, "{} bytes on stdout", text.len());
+    assert!(
+        text.contains(&format!(
+            "--- pytest failed (exit code 1); log: {}",
+            log.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains(" earlier lines in the log]\n"), "{text}");
+    assert!(
+        text.contains("FAILED tests/test_noisy.py::test_noisy_output_then_a_failure"),
+        "{text}"
+    );
+    assert!(std::fs::metadata(&log).unwrap().len() > 3_000_000);
+
+    let out = output(
+        check(tree.path(), &["--only", "pytest"])
+            .env("GITHUB_ACTIONS", "true")
+            .env("CI", "true"),
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("::group::pytest: failed"),
+        "{}",
+        &text[..2000.min(text.len())]
+    );
+    assert!(
+        text.len() < 1_200_000,
+        "{} bytes on stdout under GitHub Actions",
+        text.len()
+    );
+    assert!(
+        text.contains(" before this are only in the log "),
+        "no note in the group"
+    );
+}
+
 #[test]
 fn a_prettier_diff_fails_prettier_alone() {
     let tree = checkout(&["prettier-diff"]);
@@ -238,6 +285,35 @@ fn stale_api_types_fail_typegen_alone() {
     assert!(
         text.contains("cargo xtask frontend typegen --mode write"),
         "{text}"
+    );
+}
+
+/// typegen on another tree takes its Python from the development
+/// environment, as every check does: it sets up no environment in the tree,
+/// even when the xtask runs as a plain binary (no CARGO_MANIFEST_DIR) and the
+/// tree is no checkout of its own.
+#[test]
+fn typegen_on_another_tree_uses_the_development_environment() {
+    let tree = checkout(&[]);
+    let out = output(
+        check(tree.path(), &["--only", "typegen"])
+            .env_remove("CARGO_MANIFEST_DIR")
+            .current_dir(repo_root()),
+    );
+    assert_only_failed(&out, &["typegen"], &[]);
+    for venv in [
+        tree.path().join(".venv"),
+        tree.path().join("frontend/.venv"),
+    ] {
+        assert!(!venv.exists(), "{} was created", venv.display());
+    }
+    let log = std::fs::read_to_string(tree.path().join("target/xtask/checks/typegen.log")).unwrap();
+    assert!(
+        log.lines().next().unwrap().contains(&format!(
+            "--dev-env {}",
+            repo_root().canonicalize().unwrap().display()
+        )),
+        "{log}"
     );
 }
 

@@ -78,6 +78,7 @@ impl flags::Check {
                 tree.check_log(step.check.name)
             );
             let text = rendered(step, outcome, &tree).text;
+            let text = report::excerpt(&text, FAILURE_LINES, FAILURE_BYTES);
             if github {
                 print!("{}", github::verbatim(&text, &token));
             } else {
@@ -98,6 +99,11 @@ impl flags::Check {
         })
     }
 }
+
+/// The most of a failure's output shown after the summary (its end); the
+/// whole is in its log, whose path is shown with it.
+const FAILURE_LINES: usize = 100;
+const FAILURE_BYTES: usize = 16 * 1024;
 
 /// The layout of the folder given to `flag`, or this repository's.
 fn layout_or_repo(dir: Option<&Utf8Path>, flag: &str) -> Result<Layout> {
@@ -332,7 +338,19 @@ fn rendered(step: &Step, outcome: &Outcome, tree: &Layout) -> github::Rendered {
 fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Job {
     let program = step.check.program(env);
     let dir = step.check.group.dir(tree);
-    let args = &step.args;
+    let mut args = step.args.clone();
+    if step.check.tool == checks::XTASK {
+        // The xtask's own command takes its tools from this environment,
+        // wherever the tree is (it would set one up in the tree otherwise).
+        args.extend(["--dev-env".to_owned(), env.root.to_string()]);
+    }
+    let header = format!(
+        "$ {} (in {dir}, with {program})",
+        std::iter::once(step.check.tool.to_owned())
+            .chain(args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     let mut command: Command = cmd!(sh, "{program} {args...}").into();
     command
         .current_dir(&dir)
@@ -347,7 +365,7 @@ fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Job {
         },
         command,
         log: tree.check_log(step.check.name),
-        header: format!("$ {} (in {dir}, with {program})", step.command_line()),
+        header,
     }
 }
 
