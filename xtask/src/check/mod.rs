@@ -338,19 +338,21 @@ fn rendered(step: &Step, outcome: &Outcome, tree: &Layout) -> github::Rendered {
 fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Job {
     let program = step.check.program(env);
     let dir = step.check.group.dir(tree);
-    let mut args = step.args.clone();
-    if step.check.tool == checks::XTASK {
-        // The xtask's own command takes its tools from this environment,
-        // wherever the tree is (it would set one up in the tree otherwise).
-        args.extend(["--dev-env".to_owned(), env.root.to_string()]);
-    }
+    // The xtask's own command takes its tools from this environment,
+    // wherever the tree is (it would set one up in the tree otherwise).
+    let extra = if step.check.tool == checks::XTASK {
+        vec!["--dev-env".to_owned(), env.root.to_string()]
+    } else {
+        Vec::new()
+    };
     let header = format!(
         "$ {} (in {dir}, with {program})",
-        std::iter::once(step.check.tool.to_owned())
-            .chain(args.iter().cloned())
+        std::iter::once(step.command_line())
+            .chain(extra.iter().cloned())
             .collect::<Vec<_>>()
             .join(" ")
     );
+    let args = step.args.iter().chain(&extra);
     let mut command: Command = cmd!(sh, "{program} {args...}").into();
     command
         .current_dir(&dir)

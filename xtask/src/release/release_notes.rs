@@ -444,7 +444,7 @@ mod tests {
             cut.ends_with("\n**These notes were cut here: a GitHub release holds at most 600 characters.** All the changes: https://github.com/o/r/compare/v1...v2\n"),
             "{cut}"
         );
-        let last = cut.lines().filter(|l| l.starts_with("- ")).last().unwrap();
+        let last = cut.lines().rfind(|l| l.starts_with("- ")).unwrap();
         assert!(
             cut.contains(&format!("{last}\n\n**These")),
             "cut inside a line: {cut}"
