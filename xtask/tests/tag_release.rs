@@ -568,3 +568,45 @@ fn a_local_version_is_refused_with_the_real_reason() {
     assert!(!stderr(&out).contains("user.name"), "{}", stderr(&out));
     assert_eq!(repo.refs(), refs);
 }
+
+/// HEAD's subject is shown as a line of text: its escape sequences (a window
+/// title, a screen clear) and carriage returns never reach the terminal, and
+/// a subject in Latin-1 without an encoding header is no error.
+#[test]
+fn heads_subject_is_shown_without_control_characters() {
+    let repo = repo();
+    repo.write("notes.txt", "x\n");
+    repo.git(&["add", "notes.txt"]);
+    repo.git(&[
+        "commit",
+        "--quiet",
+        "-m",
+        "Bump \x1b]0;owned\x07the \x1b[2Jversion\rnow",
+    ]);
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--dry-run"]));
+    let text = stdout(&out);
+    assert!(!text.contains('\x1b') && !text.contains('\r'), "{text:?}");
+    assert!(text.contains("(Bump the version now)"), "{text}");
+
+    // A commit object written by hand (git itself would re-encode the
+    // message): Latin-1 bytes, no encoding header.
+    let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
+    let parent = repo.head();
+    let mut object = format!("tree {tree}\nparent {parent}\n").into_bytes();
+    for role in ["author", "committer"] {
+        object.extend_from_slice(
+            format!("{role} Ann Maintainer <ann@example.org> 1704110400 +0000\n").as_bytes(),
+        );
+    }
+    object.extend_from_slice(b"\nCaf\xe9 release\n");
+    let file = repo.root.join("../commit.bin");
+    std::fs::write(&file, &object).unwrap();
+    let sha = repo.git(&["hash-object", "-t", "commit", "-w", file.to_str().unwrap()]);
+    repo.git(&["update-ref", "HEAD", &sha]);
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--dry-run"]));
+    assert!(
+        stdout(&out).contains("(Caf\u{fffd} release)"),
+        "{}",
+        stdout(&out)
+    );
+}
