@@ -345,11 +345,13 @@ fn stop_all(mut running: Vec<Running>, logs: &[Utf8PathBuf]) -> Vec<(usize, Outc
 fn read_log(log: &Utf8PathBuf) -> String {
     match read_end(log, KEPT) {
         Ok((skipped, bytes)) => {
-            // The header line, or the line the window starts inside of.
-            let start = bytes
-                .iter()
-                .position(|b| *b == b'\n')
-                .map_or(bytes.len(), |i| i + 1);
+            // The header line, or the line the window starts inside of
+            // (unless that one line fills the whole window).
+            let start = match bytes.iter().position(|b| *b == b'\n') {
+                Some(i) => i + 1,
+                None if skipped > 0 => 0,
+                None => bytes.len(),
+            };
             let rest = redact::shown(&String::from_utf8_lossy(&bytes[start..]));
             if skipped == 0 {
                 rest
@@ -519,6 +521,23 @@ mod tests {
             "{:?}",
             &flood.output[flood.output.len() - 100..]
         );
+    }
+
+    /// One line of 3 MB and no line break: its end is kept, not nothing.
+    #[cfg(unix)]
+    #[test]
+    fn one_endless_line_keeps_its_end() {
+        let (_dir, logs) = logs_dir();
+        let script = "head -c 3000000 /dev/zero | tr '\\0' x; printf END; exit 1";
+        let jobs = vec![sh(&logs, "line", script, 0)];
+        let settings = Settings {
+            jobs: 1,
+            fail_fast: false,
+        };
+        let report = run(jobs, settings, &AtomicBool::new(false), |_| {}).unwrap();
+        let output = &report.outcomes[0].output;
+        assert!(output.ends_with("xxxxEND"), "{}", &output[..100]);
+        assert!(output.len() > KEPT as usize - 10 && output.len() < KEPT as usize + 200);
     }
 
     #[cfg(unix)]
