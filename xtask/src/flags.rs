@@ -197,7 +197,7 @@ pub struct CheckPublished {
 
 #[derive(Debug, Args)]
 pub struct ReleaseNotes {
-    /// Start after this tag or commit [default: the previous version tag reachable from HEAD].
+    /// Start after this tag or commit [default: the previous version tag: the highest one reachable from HEAD below the version released].
     #[arg(long, value_name = "TAG")]
     pub since: Option<String>,
     /// Write the notes to FILE instead of stdout.
