@@ -222,12 +222,10 @@ const STDERR_CAP: usize = 256 * 1024;
 
 /// Run `command` (stdin closed, stdout and stderr captured) for at most
 /// `limit` and at most `cap` bytes of stdout; past either, its whole
-/// process group is stopped, as it is when the xtask is interrupted (see
-/// [`catch_interrupts`], which this installs). Of stderr the first 256 KiB
-/// are kept.
+/// process group is stopped (as it is on an interrupt, once
+/// [`catch_interrupts`] was called). Of stderr the first 256 KiB are kept.
 pub fn run_bounded(command: &mut Command, limit: Duration, cap: usize) -> io::Result<Bounded> {
     use std::process::Stdio;
-    catch_interrupts().map_err(io::Error::other)?;
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
