@@ -37,9 +37,11 @@ fn tokens() -> &'static Regex {
         Regex::new(concat!(
             // GitHub: personal, OAuth, user-to-server, server-to-server,
             // refresh tokens, and fine-grained personal tokens.
-            r"(?P<gh>gh[pousr]_|github_pat_)[A-Za-z0-9_]{8,}",
-            // PyPI API tokens (a macaroon after `pypi-`).
-            r"|(?P<pypi>pypi-)[A-Za-z0-9_-]{16,}",
+            // (36 characters after the prefix; 20 are enough to tell).
+            r"(?P<gh>gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}",
+            // PyPI API tokens: a macaroon after `pypi-`, whose encoding
+            // always starts `AgE`.
+            r"|(?P<pypi>pypi-)AgE[A-Za-z0-9_-]{16,}",
             // An Authorization or Proxy-Authorization header: its whole value.
             r"|(?P<header>(?i-u:authorization)[ \t]*:[ \t]*)[^\r\n]+",
             // A token in a query string.
@@ -162,7 +164,10 @@ mod tests {
             "GET https://api.example/x?a=1&access_token=***&b=2"
         );
         // A bare prefix, or a word that only starts like one, stays.
-        assert!(matches!(secrets("gh_ ghp_ x ghs_short"), Cow::Borrowed(_)));
+        assert!(matches!(
+            secrets("gh_ ghp_ x ghs_short ghs_helper_name pypi-simple-repository-api"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
