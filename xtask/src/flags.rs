@@ -98,9 +98,13 @@ pub struct Typegen {
     #[arg(long, value_enum, default_value_t = TypegenMode::Write)]
     pub mode: TypegenMode,
     /// Generate for the checkout at DIR (its python/ and frontend/, which needs its node
-    /// modules) instead of this one; the Python still comes from this checkout's .venv.
+    /// modules) instead of this one; the Python still comes from this checkout's .venv (or --dev-env's).
     #[arg(long, value_name = "DIR")]
     pub root: Option<Utf8PathBuf>,
+    /// Take the Python from the development environment of the checkout at DIR (its .venv, set up
+    /// there if missing) instead of this checkout's; `check` passes its own.
+    #[arg(long, value_name = "DIR")]
+    pub dev_env: Option<Utf8PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -196,7 +200,7 @@ pub struct CheckPublished {
 
 #[derive(Debug, Args)]
 pub struct ReleaseNotes {
-    /// Start after this tag or commit [default: the previous version tag reachable from HEAD].
+    /// Start after this tag or commit [default: the previous version tag: the highest one reachable from HEAD below the version released].
     #[arg(long, value_name = "TAG")]
     pub since: Option<String>,
     /// Write the notes to FILE instead of stdout.

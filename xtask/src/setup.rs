@@ -235,6 +235,9 @@ impl Parts {
 pub struct Observed {
     /// The venv's interpreter exists (following symlinks).
     pub venv_python: bool,
+    /// The venv has pip: `python -m venv` installs it last, so a venv
+    /// without it was interrupted (or made by hand) and cannot be filled.
+    pub venv_pip: bool,
     /// The expected stamp for the Python lockfile, and the one found.
     pub python_wanted: String,
     pub python_found: Option<String>,
@@ -250,6 +253,7 @@ impl Observed {
         if parts.python {
             observed.python_wanted = lock_stamp(&layout.python_dev_lock())?;
             observed.venv_python = layout.venv_bin("python").is_file();
+            observed.venv_pip = has_pip(&layout.venv());
             observed.python_found = read_stamp(&layout.venv().join(PYTHON_STAMP));
         }
         if parts.frontend {
@@ -259,6 +263,22 @@ impl Observed {
         }
         Ok(observed)
     }
+}
+
+/// Whether pip is installed in the venv at `venv` (looked for, not run):
+/// `Lib/site-packages/pip` on Windows, `lib/python3.X/site-packages/pip`
+/// elsewhere.
+pub fn has_pip(venv: &Utf8Path) -> bool {
+    let init = |site: camino::Utf8PathBuf| site.join("pip/__init__.py").is_file();
+    if init(venv.join("Lib/site-packages")) {
+        return true;
+    }
+    let Ok(entries) = venv.join("lib").read_dir_utf8() else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        entry.file_name().starts_with("python") && init(entry.path().join("site-packages"))
+    })
 }
 
 /// One step of the setup.
@@ -294,11 +314,13 @@ fn describe(actions: &[Action]) -> String {
 pub fn plan(observed: &Observed, parts: Parts, force: bool) -> Vec<Action> {
     let mut actions = Vec::new();
     if parts.python {
-        if !observed.venv_python || force {
+        // A venv without pip (an interrupted `python -m venv`) is made again.
+        let usable = observed.venv_python && observed.venv_pip;
+        if !usable || force {
             actions.push(Action::CreateVenv);
         }
         let current = observed.python_found.as_deref() == Some(observed.python_wanted.as_str());
-        if !observed.venv_python || !current || force {
+        if !usable || !current || force {
             actions.push(Action::SyncPythonTools);
         }
     }
@@ -312,6 +334,12 @@ pub fn plan(observed: &Observed, parts: Parts, force: bool) -> Vec<Action> {
 }
 
 fn execute(sh: &Shell, layout: &Layout, observed: &Observed, actions: &[Action]) -> Result<()> {
+    if observed.venv_python && !observed.venv_pip && actions.contains(&Action::CreateVenv) {
+        eprintln!(
+            "setup: {} has no pip (an interrupted setup?); creating it again",
+            layout.venv()
+        );
+    }
     for action in actions {
         eprintln!("setup: {action}");
         match action {
@@ -359,7 +387,9 @@ fn sync_python_tools(sh: &Shell, layout: &Layout) -> Result<()> {
     let python = layout.venv_bin("python");
     cmd!(sh, "{python} -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r {uv_req}")
         .run()
-        .with_context(|| format!("cannot install uv into .venv from {lock}"))?;
+        .with_context(|| {
+            format!("cannot install uv into .venv from {lock}; if .venv is broken, `cargo xtask setup --python --force` creates it again")
+        })?;
     let uv = layout.venv_bin("uv");
     cmd!(
         sh,
@@ -438,6 +468,7 @@ mod tests {
     fn ready() -> Observed {
         Observed {
             venv_python: true,
+            venv_pip: true,
             python_wanted: "a".into(),
             python_found: Some("a".into()),
             node_modules: true,
@@ -475,6 +506,49 @@ mod tests {
             plan(&observed, BOTH, false),
             vec![Action::CreateVenv, Action::SyncPythonTools]
         );
+    }
+
+    /// What `python -m venv` leaves when it is interrupted while it installs
+    /// pip: an interpreter and no pip. Observed as such, and made again.
+    #[cfg(unix)]
+    #[test]
+    fn a_venv_without_pip_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = camino::Utf8Path::from_path(dir.path()).unwrap();
+        let layout = Layout::at(root);
+        std::fs::create_dir_all(layout.python()).unwrap();
+        std::fs::write(layout.python_dev_lock(), "uv==1 \\\n    --hash=sha256:aa\n").unwrap();
+        let venv = layout.venv();
+        let made = std::process::Command::new(base_python())
+            .args(["-m", "venv", "--without-pip", venv.as_str()])
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let python_only = Parts::from_flags(true, false);
+        let mut observed = Observed::read(&layout, python_only).unwrap();
+        assert!(observed.venv_python && !observed.venv_pip, "{observed:?}");
+        assert_eq!(
+            plan(&observed, python_only, false),
+            vec![Action::CreateVenv, Action::SyncPythonTools]
+        );
+        // Even with its stamp, a venv without pip cannot be used.
+        observed.python_found = Some(observed.python_wanted.clone());
+        assert_eq!(
+            plan(&observed, python_only, false),
+            vec![Action::CreateVenv, Action::SyncPythonTools]
+        );
+        // pip's package in site-packages is what counts.
+        let site = std::fs::read_dir(venv.join("lib"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("site-packages/pip");
+        std::fs::create_dir_all(&site).unwrap();
+        std::fs::write(site.join("__init__.py"), "").unwrap();
+        assert!(has_pip(&venv));
+        assert!(!has_pip(&root.join("nothing")));
     }
 
     #[test]

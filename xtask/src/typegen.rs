@@ -32,22 +32,35 @@ const HEADER: &str = "\
 
 impl flags::Typegen {
     pub fn run(self, sh: &Shell) -> Result<()> {
-        typegen(sh, self.mode, self.root.as_deref())
+        typegen(sh, self.mode, self.root.as_deref(), self.dev_env.as_deref())
     }
 }
 
 /// Generate the API types of the checkout at `root` (this one by default) and
-/// write, check or print them according to `mode`.
-pub fn typegen(sh: &Shell, mode: TypegenMode, root: Option<&Utf8Path>) -> Result<()> {
-    let tools = Layout::new();
+/// write, check or print them according to `mode`, with the Python of the
+/// development environment at `dev_env` (this checkout's by default).
+pub fn typegen(
+    sh: &Shell,
+    mode: TypegenMode,
+    root: Option<&Utf8Path>,
+    dev_env: Option<&Utf8Path>,
+) -> Result<()> {
+    let tools = match dev_env {
+        Some(dir) => Layout::at(&dir.canonicalize_utf8().with_context(|| {
+            format!("cannot find the development environment {dir} given to --dev-env")
+        })?),
+        None => Layout::new(),
+    };
     let project = match root {
         Some(dir) => other_checkout(dir)?,
         None => tools.clone(),
     };
-    // The Python always comes from this checkout's venv; the node tools from the
-    // project's own frontend/node_modules, set up here for this checkout only.
-    setup::ensure_parts(
+    // The Python always comes from the development environment's venv; the
+    // node tools from the project's own frontend/node_modules, set up here
+    // for this checkout only.
+    setup::ensure_parts_at(
         sh,
+        &tools,
         Parts {
             python: true,
             frontend: root.is_none(),

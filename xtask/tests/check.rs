@@ -207,6 +207,53 @@ fn a_failing_test_fails_pytest_alone() {
     );
 }
 
+/// Megabytes of output: all of it in the log, a bounded end of it after the
+/// summary with the log's path; under GitHub Actions it is not shown whole
+/// twice either.
+#[test]
+fn a_flood_of_output_is_logged_whole_and_shown_as_its_end() {
+    let tree = checkout(&["noisy-test"]);
+    let log = tree.path().join("target/xtask/checks/pytest.log");
+    let out = output(&mut check(tree.path(), &["--only", "pytest"]));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.len() < 32 * 1024, "{} bytes on stdout", text.len());
+    assert!(
+        text.contains(&format!(
+            "--- pytest failed (exit code 1); log: {}",
+            log.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains(" earlier lines in the log]\n"), "{text}");
+    assert!(
+        text.contains("FAILED tests/test_noisy.py::test_noisy_output_then_a_failure"),
+        "{text}"
+    );
+    assert!(std::fs::metadata(&log).unwrap().len() > 3_000_000);
+
+    let out = output(
+        check(tree.path(), &["--only", "pytest"])
+            .env("GITHUB_ACTIONS", "true")
+            .env("CI", "true"),
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("::group::pytest: failed"),
+        "{}",
+        &text[..2000.min(text.len())]
+    );
+    assert!(
+        text.len() < 1_200_000,
+        "{} bytes on stdout under GitHub Actions",
+        text.len()
+    );
+    assert!(
+        text.contains(" before this are only in the log "),
+        "no note in the group"
+    );
+}
+
 #[test]
 fn a_prettier_diff_fails_prettier_alone() {
     let tree = checkout(&["prettier-diff"]);
@@ -238,6 +285,35 @@ fn stale_api_types_fail_typegen_alone() {
     assert!(
         text.contains("cargo xtask frontend typegen --mode write"),
         "{text}"
+    );
+}
+
+/// typegen on another tree takes its Python from the development
+/// environment, as every check does: it sets up no environment in the tree,
+/// even when the xtask runs as a plain binary (no CARGO_MANIFEST_DIR) and the
+/// tree is no checkout of its own.
+#[test]
+fn typegen_on_another_tree_uses_the_development_environment() {
+    let tree = checkout(&[]);
+    let out = output(
+        check(tree.path(), &["--only", "typegen"])
+            .env_remove("CARGO_MANIFEST_DIR")
+            .current_dir(repo_root()),
+    );
+    assert_only_failed(&out, &["typegen"], &[]);
+    for venv in [
+        tree.path().join(".venv"),
+        tree.path().join("frontend/.venv"),
+    ] {
+        assert!(!venv.exists(), "{} was created", venv.display());
+    }
+    let log = std::fs::read_to_string(tree.path().join("target/xtask/checks/typegen.log")).unwrap();
+    assert!(
+        log.lines().next().unwrap().contains(&format!(
+            "--dev-env {}",
+            repo_root().canonicalize().unwrap().display()
+        )),
+        "{log}"
     );
 }
 
@@ -522,9 +598,21 @@ fn fail_fast_stops_the_others_and_leaves_no_process() {
 #[cfg(target_os = "linux")]
 #[test]
 fn ctrl_c_ends_every_check_and_what_it_started() {
+    a_signal_ends_every_check_and_what_it_started("INT");
+}
+
+/// A closed terminal or SSH session: SIGHUP is an interrupt too.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hangup_ends_every_check_and_what_it_started() {
+    a_signal_ends_every_check_and_what_it_started("HUP");
+}
+
+#[cfg(target_os = "linux")]
+fn a_signal_ends_every_check_and_what_it_started(signal: &str) {
     let tree = checkout(&["sleeping-test"]);
     let ready: PathBuf = tree.path().join("sleeping-test-ready");
-    let (key, value) = mark("ctrl-c");
+    let (key, value) = mark(&format!("sig{signal}"));
     let child = check(tree.path(), &["--only", "pytest,ruff-lint", "-j", "2"])
         .env(&key, &value)
         .env("XTASK_CHECK_TEST_READY", &ready)
@@ -538,11 +626,13 @@ fn ctrl_c_ends_every_check_and_what_it_started() {
     }
     assert!(ready.is_file(), "the sleeping test never started");
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let out = wait_output(child);
+    // First, so a failing run leaves nothing behind.
+    assert_no_survivors(&format!("{key}={value}"));
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let rows = summary(&out);
     assert_eq!(rows["pytest"], "stopped", "{}", stdout(&out));
@@ -552,5 +642,4 @@ fn ctrl_c_ends_every_check_and_what_it_started() {
         "{}",
         stdout(&out)
     );
-    assert_no_survivors(&format!("{key}={value}"));
 }

@@ -5,16 +5,14 @@ mod support;
 use support::*;
 
 /// `cargo xtask --help` is pinned so the CLI surface changes only on purpose.
-/// Refresh with `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test cli`.
+/// Refresh with `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test cli` (never
+/// under CI: there it fails instead).
 #[test]
 fn help_lists_every_command() {
     let out = run_ok(xtask().arg("--help"));
     let help = stdout(&out);
     let snapshot = repo_root().join("xtask/tests/snapshots/help.txt");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snapshot, &help).unwrap();
-    }
-    let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
+    let expected = pinned(&snapshot, &help);
     assert_eq!(
         help,
         expected,
@@ -66,16 +64,59 @@ fn every_subcommand_help_is_pinned() {
     sections.sort();
     let text: String = sections.iter().map(|s| format!("==> {s}")).collect();
     let snapshot = repo_root().join("xtask/tests/snapshots/subcommand-help.txt");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&snapshot, &text).unwrap();
-    }
-    let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
+    let expected = pinned(&snapshot, &text);
     assert!(
         text == expected,
         "a subcommand's --help changed; compare with {}:\n{}",
         snapshot.display(),
         first_difference(&expected, &text)
     );
+}
+
+#[test]
+fn snapshots_are_rewritten_on_request_and_never_under_ci() {
+    use std::ffi::OsStr;
+    let yes = Some(OsStr::new("1"));
+    assert_eq!(snapshot_update(None, None), Ok(false));
+    assert_eq!(snapshot_update(None, Some(OsStr::new("true"))), Ok(false));
+    assert_eq!(snapshot_update(yes, None), Ok(true));
+    for off in ["", "0", "false", "FALSE", "no", "off"] {
+        assert_eq!(
+            snapshot_update(yes, Some(OsStr::new(off))),
+            Ok(true),
+            "{off:?}"
+        );
+    }
+    for on in ["true", "1", "yes", "True", "github-actions"] {
+        let refused = snapshot_update(yes, Some(OsStr::new(on))).unwrap_err();
+        assert!(refused.contains("never rewritten in CI"), "{refused}");
+    }
+}
+
+/// The snapshot test itself, run with UPDATE_SNAPSHOTS=1 and CI=true: it
+/// fails and leaves the pinned file untouched (not even rewritten with the
+/// same bytes).
+#[test]
+fn a_snapshot_test_under_ci_writes_nothing() {
+    let snapshot = repo_root().join("xtask/tests/snapshots/help.txt");
+    let before = std::fs::metadata(&snapshot).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let out = output(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "help_lists_every_command", "--test-threads=1"])
+            .env("UPDATE_SNAPSHOTS", "1")
+            .env("CI", "true"),
+    );
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("never rewritten in CI")
+            || stderr(&out).contains("never rewritten in CI"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let after = std::fs::metadata(&snapshot).unwrap().modified().unwrap();
+    assert_eq!(before, after, "the snapshot was written under CI");
 }
 
 fn first_difference(expected: &str, actual: &str) -> String {

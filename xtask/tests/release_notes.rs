@@ -6,7 +6,8 @@
 //! configuration (so no signing or hooks). Commit ids are a function of
 //! exactly those, so the short hashes in the golden file are real and stable
 //! on any machine; they change only when this script does. Refresh the golden
-//! file with `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test release_notes`.
+//! file with `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test release_notes`
+//! (never under CI, where it fails instead).
 
 mod release_fixture;
 mod support;
@@ -206,10 +207,7 @@ fn golden_notes_since_the_previous_version_tag() {
     let out = run_ok(&mut release_notes(repo.path(), &[]));
     let notes = stdout(&out);
     let golden = repo_root().join("xtask/tests/snapshots/release-notes.md");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&golden, &notes).unwrap();
-    }
-    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    let expected = pinned(&golden, &notes);
     assert_eq!(
         notes,
         expected,
@@ -283,4 +281,127 @@ fn an_unknown_since_is_an_error_with_a_way_out() {
     let err = stderr(&out);
     assert!(err.contains("--since v0.0.1 names no commit"), "{err}");
     assert!(err.contains("git fetch --tags"), "{err}");
+}
+
+/// A history whose last commits carry hostile or unlucky bytes: a subject
+/// and an author name with escape sequences (a screen clear, a window title,
+/// colours, a bell, a carriage return), and a Latin-1 subject and author
+/// with no encoding header.
+#[test]
+fn control_characters_and_latin1_bytes_are_shown_safely() {
+    let repo = scripted_repo();
+    let root = repo.path();
+    std::fs::write(root.join("evil.txt"), "x\n").unwrap();
+    git(root, &["add", "evil.txt"]);
+    let mut cmd = Command::new("git");
+    isolate(&mut cmd)
+        .arg("-C")
+        .arg(root)
+        .args([
+            "commit",
+            "--quiet",
+            "-m",
+            "fix: \x1b[2J\x1b]0;owned\x07\x1b[31mred\x1b[0m\rcovered\x07",
+        ])
+        .env("GIT_AUTHOR_NAME", "Eve \x1b[5mBlink\x1b[0m");
+    run_ok(&mut cmd);
+    // git itself would re-encode a message that is not UTF-8 (as if it
+    // were Latin-1), so the commit object is written by hand, as an older
+    // git or another tool may have.
+    let parent = git(root, &["rev-parse", "HEAD"]);
+    let tree = git(root, &["rev-parse", "HEAD^{tree}"]);
+    let mut object = format!("tree {tree}\nparent {parent}\n").into_bytes();
+    for role in ["author", "committer"] {
+        object.extend_from_slice(role.as_bytes());
+        object.extend_from_slice(b" Jos\xe9 Mu\xf1oz <jose@example.org> 1704283200 +0000\n");
+    }
+    object.extend_from_slice(b"\nCaf\xe9 cr\xe8me\n");
+    let file = root.join("commit.bin");
+    std::fs::write(&file, &object).unwrap();
+    let sha = git(
+        root,
+        &["hash-object", "-t", "commit", "-w", file.to_str().unwrap()],
+    );
+    std::fs::remove_file(&file).unwrap();
+    git(root, &["update-ref", "HEAD", &sha]);
+    let raw = output(isolate(
+        Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["cat-file", "commit", "HEAD"]),
+    ))
+    .stdout;
+    assert!(
+        raw.windows(4).any(|w| w == b"Caf\xe9") && !raw.windows(9).any(|w| w == b"encoding "),
+        "the commit must hold Latin-1 bytes and no encoding header"
+    );
+
+    let out = run_ok(&mut release_notes(root, &[]));
+    let notes = stdout(&out);
+    assert!(
+        !notes.chars().any(|c| c.is_control() && c != '\n'),
+        "control characters in the notes:\n{notes:?}"
+    );
+    assert!(notes.contains("- red covered (`"), "{notes}");
+    assert!(notes.contains("by Eve Blink\n"), "{notes}");
+    assert!(
+        notes.contains("- Caf\u{fffd} cr\u{fffd}me (`")
+            && notes.contains("by Jos\u{fffd} Mu\u{fffd}oz"),
+        "{notes}"
+    );
+}
+
+/// The version being released is after the tag at HEAD (the previous
+/// release's): the notes start there, not at the first commit.
+#[test]
+fn an_older_release_tag_at_head_starts_the_range() {
+    let repo = release_fixture::Repo::without_remote("1.0.0");
+    repo.git(&["tag", "-a", "-m", "InvokeAI 1.0.0", "v1.0.0"]);
+    repo.set_version("1.1.0.dev0");
+    let notes = stdout(&run_ok(&mut release_notes(&repo.root, &[])));
+    assert_eq!(
+        notes, "## InvokeAI 1.1.0.dev0\n\nNo changes since v1.0.0.\n",
+        "{notes}"
+    );
+}
+
+/// More than GitHub takes in a release body: cut, with a link to the full
+/// comparison on the repository origin names.
+#[test]
+fn notes_longer_than_a_github_release_are_cut_with_a_link() {
+    let repo = scripted_repo();
+    let root = repo.path();
+    git(
+        root,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://github.com/invoke-ai/InvokeAI.git",
+        ],
+    );
+    // 600 commits of 250-character subjects: about 170,000 characters.
+    let filler = "x".repeat(230);
+    for i in 0..600 {
+        git(
+            root,
+            &[
+                "commit",
+                "--quiet",
+                "--allow-empty",
+                "-m",
+                &format!("fix: change {i:04} {filler}"),
+            ],
+        );
+    }
+    let notes = stdout(&run_ok(&mut release_notes(root, &[])));
+    let chars = notes.chars().count();
+    assert!((120_000..=125_000).contains(&chars), "{chars} characters");
+    assert!(notes.contains("- change 0000 "), "the start is kept");
+    assert!(!notes.contains("- change 0599 "), "nothing was cut");
+    assert!(
+        notes.ends_with("\n**These notes were cut here: a GitHub release holds at most 125,000 characters.** All the changes: https://github.com/invoke-ai/InvokeAI/compare/v1.0.0...v1.1.0\n"),
+        "{}",
+        &notes[notes.len() - 300..]
+    );
 }

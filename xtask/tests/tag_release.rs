@@ -404,7 +404,8 @@ fn a_remote_that_never_answers_is_given_up_on() {
     let (text, err) = (stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
     assert!(
-        err.contains("asking origin for its tags (`git ls-remote --tags origin`, at most 2 s)"),
+        err.contains("asking origin for its tags (`git ls-remote --tags http://***@127.0.0.1:")
+            && err.contains("the URL it pushes to; at most 2 s)"),
         "{err}"
     );
     assert!(text.contains("got no answer within 2 s"), "{text}");
@@ -417,14 +418,16 @@ fn a_remote_that_never_answers_is_given_up_on() {
     assert_eq!(repo.refs(), refs);
 }
 
-/// The tags are listed from the real remote, but the push goes to one that
-/// hangs: the push is given up on too, and the tag stays local.
+/// The tags are listed, but the push never completes (the remote's
+/// receive-pack hangs): the push is given up on too, and the tag stays local.
 #[test]
 fn a_push_that_never_completes_is_given_up_on() {
     let repo = repo();
-    let server = release_fixture::RawServer::start(release_fixture::Behaviour::Hang);
-    let push_url = format!("http://127.0.0.1:{}/repo.git", server.port);
-    repo.git(&["remote", "set-url", "--push", "origin", &push_url]);
+    repo.git(&[
+        "config",
+        "remote.origin.receivepack",
+        "sleep 60; git-receive-pack",
+    ]);
     let before = repo.remote_tags();
     let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes", "--timeout", "2"]));
     let err = stderr(&out);
@@ -440,6 +443,84 @@ fn a_push_that_never_completes_is_given_up_on() {
         Some(repo.head().as_str())
     );
     assert_eq!(repo.remote_tags(), before);
+}
+
+/// A second bare repository holding `main`, made the push URL of origin
+/// (`remote.origin.pushurl`); origin's `url` stays the fixture's remote.
+fn push_elsewhere(repo: &Repo) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempdir();
+    let mirror = dir.path().join("push.git");
+    release_fixture::git(
+        dir.path(),
+        &["init", "--quiet", "--bare", "-b", "main", "push.git"],
+    );
+    let url = mirror.to_str().unwrap();
+    repo.git(&["push", "--quiet", url, "main"]);
+    repo.git(&["remote", "set-url", "--push", "origin", url]);
+    (dir, mirror)
+}
+
+/// The fetch URL has the tag at HEAD already, the push URL does not: the
+/// repository the tag is pushed to is the one asked, so the tag is pushed.
+#[test]
+fn the_tag_is_checked_where_it_is_pushed_not_where_it_is_fetched() {
+    let repo = repo();
+    let (_dir, mirror) = push_elsewhere(&repo);
+    repo.git(&["tag", "-a", "-m", "on the fetch side", "v1.2.0"]);
+    repo.git(&[
+        "push",
+        "--quiet",
+        repo.remote.to_str().unwrap(),
+        "refs/tags/v1.2.0",
+    ]);
+    repo.git(&["tag", "-d", "v1.2.0"]);
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(
+        text.contains(&format!(
+            "  remote   origin ({}): no tag v1.2.0",
+            mirror.display()
+        )),
+        "{text}"
+    );
+    assert!(
+        err.contains(&format!("ls-remote --tags {}", mirror.display())),
+        "{err}"
+    );
+    assert!(text.contains("pushed v1.2.0 to origin"), "{text}");
+    assert_eq!(
+        release_fixture::git(&mirror, &["rev-parse", "v1.2.0^{commit}"]),
+        repo.head()
+    );
+}
+
+/// The push URL has the tag at another commit, the fetch URL has no tag:
+/// refused before anything is created, not a failed push after.
+#[test]
+fn a_tag_elsewhere_on_the_push_url_is_refused_before_anything_changes() {
+    let repo = repo();
+    let (_dir, mirror) = push_elsewhere(&repo);
+    let old = repo.git(&["rev-parse", "HEAD~1"]);
+    release_fixture::git(&mirror, &["tag", "-a", "-m", "elsewhere", "v1.2.0", &old]);
+    let before = repo.remote_tags();
+    let refs = repo.refs();
+    let out = output(&mut repo.xtask(&["tag-release", "--push", "--yes"]));
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains(&format!(
+            "the tag v1.2.0 already exists on origin at {}",
+            &old[..10]
+        )),
+        "{text}"
+    );
+    assert!(text.contains("nothing was changed"), "{text}");
+    assert_eq!(repo.refs(), refs);
+    assert_eq!(repo.remote_tags(), before);
+    assert_eq!(
+        release_fixture::git(&mirror, &["rev-parse", "v1.2.0^{commit}"]),
+        old
+    );
 }
 
 /// A lightweight tag at HEAD is not pushed as it is: refused, or replaced by
@@ -486,4 +567,46 @@ fn a_local_version_is_refused_with_the_real_reason() {
     assert!(!text.contains("plan:"), "{text}");
     assert!(!stderr(&out).contains("user.name"), "{}", stderr(&out));
     assert_eq!(repo.refs(), refs);
+}
+
+/// HEAD's subject is shown as a line of text: its escape sequences (a window
+/// title, a screen clear) and carriage returns never reach the terminal, and
+/// a subject in Latin-1 without an encoding header is no error.
+#[test]
+fn heads_subject_is_shown_without_control_characters() {
+    let repo = repo();
+    repo.write("notes.txt", "x\n");
+    repo.git(&["add", "notes.txt"]);
+    repo.git(&[
+        "commit",
+        "--quiet",
+        "-m",
+        "Bump \x1b]0;owned\x07the \x1b[2Jversion\rnow",
+    ]);
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--dry-run"]));
+    let text = stdout(&out);
+    assert!(!text.contains('\x1b') && !text.contains('\r'), "{text:?}");
+    assert!(text.contains("(Bump the version now)"), "{text}");
+
+    // A commit object written by hand (git itself would re-encode the
+    // message): Latin-1 bytes, no encoding header.
+    let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
+    let parent = repo.head();
+    let mut object = format!("tree {tree}\nparent {parent}\n").into_bytes();
+    for role in ["author", "committer"] {
+        object.extend_from_slice(
+            format!("{role} Ann Maintainer <ann@example.org> 1704110400 +0000\n").as_bytes(),
+        );
+    }
+    object.extend_from_slice(b"\nCaf\xe9 release\n");
+    let file = repo.root.join("../commit.bin");
+    std::fs::write(&file, &object).unwrap();
+    let sha = repo.git(&["hash-object", "-t", "commit", "-w", file.to_str().unwrap()]);
+    repo.git(&["update-ref", "HEAD", &sha]);
+    let out = run_ok(&mut repo.xtask(&["tag-release", "--dry-run"]));
+    assert!(
+        stdout(&out).contains("(Caf\u{fffd} release)"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -78,6 +78,7 @@ impl flags::Check {
                 tree.check_log(step.check.name)
             );
             let text = rendered(step, outcome, &tree).text;
+            let text = report::excerpt(&text, FAILURE_LINES, FAILURE_BYTES);
             if github {
                 print!("{}", github::verbatim(&text, &token));
             } else {
@@ -98,6 +99,11 @@ impl flags::Check {
         })
     }
 }
+
+/// The most of a failure's output shown after the summary (its end); the
+/// whole is in its log, whose path is shown with it.
+const FAILURE_LINES: usize = 100;
+const FAILURE_BYTES: usize = 16 * 1024;
 
 /// The layout of the folder given to `flag`, or this repository's.
 fn layout_or_repo(dir: Option<&Utf8Path>, flag: &str) -> Result<Layout> {
@@ -300,7 +306,8 @@ pub fn execute(
     })
 }
 
-/// Set by Ctrl-C (SIGINT) or SIGTERM from the first run on: the runner then
+/// Set by Ctrl-C (SIGINT), SIGTERM or SIGHUP (a closed terminal or SSH
+/// session; see `process::STOP_SIGNALS`) from the first run on: the runner then
 /// stops every check's process group itself. The handlers stay for the rest
 /// of the process (removing them would leave the signals ignored).
 fn interrupt_flag() -> Result<Arc<AtomicBool>> {
@@ -309,7 +316,7 @@ fn interrupt_flag() -> Result<Arc<AtomicBool>> {
         return Ok(Arc::clone(flag));
     }
     let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for signal in crate::util::process::STOP_SIGNALS {
         signal_hook::flag::register(signal, Arc::clone(&flag))
             .context("cannot install the Ctrl-C handler")?;
     }
@@ -331,7 +338,21 @@ fn rendered(step: &Step, outcome: &Outcome, tree: &Layout) -> github::Rendered {
 fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Job {
     let program = step.check.program(env);
     let dir = step.check.group.dir(tree);
-    let args = &step.args;
+    // The xtask's own command takes its tools from this environment,
+    // wherever the tree is (it would set one up in the tree otherwise).
+    let extra = if step.check.tool == checks::XTASK {
+        vec!["--dev-env".to_owned(), env.root.to_string()]
+    } else {
+        Vec::new()
+    };
+    let header = format!(
+        "$ {} (in {dir}, with {program})",
+        std::iter::once(step.command_line())
+            .chain(extra.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let args = step.args.iter().chain(&extra);
     let mut command: Command = cmd!(sh, "{program} {args...}").into();
     command
         .current_dir(&dir)
@@ -346,7 +367,7 @@ fn job(sh: &Shell, step: &Step, env: &Layout, tree: &Layout) -> Job {
         },
         command,
         log: tree.check_log(step.check.name),
-        header: format!("$ {} (in {dir}, with {program})", step.command_line()),
+        header,
     }
 }
 

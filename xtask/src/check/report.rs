@@ -43,6 +43,50 @@ fn colour_stderr() -> bool {
 }
 
 /// `1.2s`, `12.3s`, `2m05s`.
+/// A size in bytes for people: `512 bytes`, `64 KiB`, `100.0 MiB`.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{} KiB", bytes / 1024),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+/// The last `lines` lines of a failure's output, at most `bytes` of them
+/// (a line longer than that keeps its end), after a line saying how many
+/// lines came before, when any did.
+pub fn excerpt(text: &str, lines: usize, bytes: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    let mut start = all.len();
+    let mut used = 0;
+    while start > 0 && all.len() - start < lines {
+        let next = all[start - 1].len() + 1;
+        if used + next > bytes && start < all.len() {
+            break;
+        }
+        used += next;
+        start -= 1;
+    }
+    let mut shown = all[start..].join("\n");
+    if shown.len() > bytes {
+        let mut cut = shown.len() - bytes;
+        while !shown.is_char_boundary(cut) {
+            cut += 1;
+        }
+        shown = format!("[...] {}", &shown[cut..]);
+    }
+    if start > 0 {
+        shown = format!(
+            "[... {start} earlier line{} in the log]\n{shown}",
+            if start == 1 { "" } else { "s" }
+        );
+    }
+    if !shown.is_empty() {
+        shown.push('\n');
+    }
+    shown
+}
+
 pub fn duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs < 60.0 {
@@ -234,6 +278,32 @@ pub fn verdict(names: &[String], outcomes: &[Outcome], interrupted: bool) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failure_shows_a_bounded_end_of_its_output() {
+        assert_eq!(excerpt("", 5, 100), "");
+        assert_eq!(excerpt("a\nb\n", 5, 100), "a\nb\n");
+        assert_eq!(
+            excerpt("1\n2\n3\n4\n", 2, 100),
+            "[... 2 earlier lines in the log]\n3\n4\n"
+        );
+        // Bytes bound it too: 4 lines of 10 in 25 bytes keep two.
+        let ten = "123456789\n".repeat(4);
+        assert_eq!(
+            excerpt(&ten, 100, 25),
+            "[... 2 earlier lines in the log]\n123456789\n123456789\n"
+        );
+        // One huge line keeps its end.
+        let huge = format!("{}END\n", "x".repeat(1_000_000));
+        let shown = excerpt(&huge, 100, 64);
+        assert!(
+            shown.len() < 80 && shown.starts_with("[...] x") && shown.ends_with("END\n"),
+            "{shown}"
+        );
+        assert_eq!(size(512), "512 bytes");
+        assert_eq!(size(65_536), "64 KiB");
+        assert_eq!(size(104_857_600), "100.0 MiB");
+    }
 
     fn outcome(status: Status, secs: Option<f64>) -> Outcome {
         Outcome {

@@ -1,6 +1,8 @@
 //! Runs the checks' processes: at most `-j` at a time, each in its own process
-//! group with its output captured in a log, stopping them all (and everything
-//! they started) on Ctrl-C or on the first failure under `--fail-fast`.
+//! group with its output streamed into a log file, stopping them all (and
+//! everything they started) on Ctrl-C or on the first failure under
+//! `--fail-fast`. Of a finished check's log only the end ([`KEPT`] bytes) is
+//! read back into memory, however much the check wrote.
 //!
 //! Which job starts next is decided by [`to_start`], a pure function of the
 //! jobs' states, so the scheduling is tested without starting anything.
@@ -14,12 +16,17 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use camino::Utf8PathBuf;
 
+use super::report;
 use crate::util::process::{describe, group};
+use crate::util::redact;
 
 /// How long stopped checks get to exit after SIGTERM before SIGKILL.
 const GRACE: Duration = Duration::from_millis(1500);
 /// How often running children (and Ctrl-C) are looked at.
 const POLL: Duration = Duration::from_millis(20);
+/// The most of a log read back (its end): what the failure's excerpt and
+/// GitHub's group and annotations are made from. The log file keeps it all.
+pub const KEPT: u64 = 1 << 20;
 
 /// The scheduling facts of a job.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,7 +86,10 @@ impl Status {
 pub struct Outcome {
     pub status: Status,
     pub duration: Option<Duration>,
-    /// The captured stdout and stderr, interleaved as written.
+    /// The captured stdout and stderr, interleaved as written: the last
+    /// [`KEPT`] bytes of the log at most (a first line says when more is
+    /// only in the log), made safe to show (no credentials, no terminal
+    /// controls).
     pub output: String,
     /// How the process ended, in words, when it did not pass.
     pub exit: Option<String>,
@@ -330,18 +340,42 @@ fn stop_all(mut running: Vec<Running>, logs: &[Utf8PathBuf]) -> Vec<(usize, Outc
         .collect()
 }
 
-/// The log without its header line.
+/// The log without its header line, or its last [`KEPT`] bytes from a line
+/// start, after a line saying how much came before.
 fn read_log(log: &Utf8PathBuf) -> String {
-    match std::fs::read(log) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            match text.split_once('\n') {
-                Some((_header, rest)) => rest.to_owned(),
-                None => String::new(),
+    match read_end(log, KEPT) {
+        Ok((skipped, bytes)) => {
+            // The header line, or the line the window starts inside of
+            // (unless that one line fills the whole window).
+            let start = match bytes.iter().position(|b| *b == b'\n') {
+                Some(i) => i + 1,
+                None if skipped > 0 => 0,
+                None => bytes.len(),
+            };
+            let rest = redact::shown(&String::from_utf8_lossy(&bytes[start..]));
+            if skipped == 0 {
+                rest
+            } else {
+                format!(
+                    "[... {} before this are only in the log {log}]\n{rest}",
+                    report::size(skipped + start as u64)
+                )
             }
         }
         Err(err) => format!("(cannot read the log {log}: {err})\n"),
     }
+}
+
+/// The last `window` bytes of a file and how many came before them.
+fn read_end(path: &Utf8PathBuf, window: u64) -> std::io::Result<(u64, Vec<u8>)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let skipped = len.saturating_sub(window);
+    file.seek(SeekFrom::Start(skipped))?;
+    let mut bytes = Vec::new();
+    file.take(window).read_to_end(&mut bytes)?;
+    Ok((skipped, bytes))
 }
 
 #[cfg(test)]
@@ -450,6 +484,62 @@ mod tests {
         (dir, path)
     }
 
+    /// 20 MB of output: all of it in the log file, only the end in memory,
+    /// after a line saying where the rest is.
+    #[cfg(unix)]
+    #[test]
+    fn a_flood_of_output_stays_in_the_log_and_only_its_end_is_kept() {
+        let (_dir, logs) = logs_dir();
+        let script = "yes 'a line of output, again and again' | head -c 20000000; echo; printf 'token ghp_A1b2C3d4E5f6G7h8I9j0 \\033[31mlast line\\033[0m\\n'; exit 1";
+        let jobs = vec![sh(&logs, "flood", script, 0)];
+        let settings = Settings {
+            jobs: 1,
+            fail_fast: false,
+        };
+        let report = run(jobs, settings, &AtomicBool::new(false), |_| {}).unwrap();
+        let flood = &report.outcomes[0];
+        assert_eq!(flood.status, Status::Failed);
+        let log = logs.join("flood.log");
+        assert!(std::fs::metadata(&log).unwrap().len() > 20_000_000);
+        assert!(
+            flood.output.len() <= KEPT as usize + 200,
+            "{}",
+            flood.output.len()
+        );
+        let first = flood.output.lines().next().unwrap();
+        assert!(
+            first.starts_with("[... 18.")
+                && first.ends_with(&format!(" MiB before this are only in the log {log}]")),
+            "{first}"
+        );
+        assert!(
+            flood.output.lines().nth(1) == Some("a line of output, again and again"),
+            "the excerpt starts inside a line"
+        );
+        assert!(
+            flood.output.ends_with("\ntoken ghp_*** last line\n"),
+            "{:?}",
+            &flood.output[flood.output.len() - 100..]
+        );
+    }
+
+    /// One line of 3 MB and no line break: its end is kept, not nothing.
+    #[cfg(unix)]
+    #[test]
+    fn one_endless_line_keeps_its_end() {
+        let (_dir, logs) = logs_dir();
+        let script = "head -c 3000000 /dev/zero | tr '\\0' x; printf END; exit 1";
+        let jobs = vec![sh(&logs, "line", script, 0)];
+        let settings = Settings {
+            jobs: 1,
+            fail_fast: false,
+        };
+        let report = run(jobs, settings, &AtomicBool::new(false), |_| {}).unwrap();
+        let output = &report.outcomes[0].output;
+        assert!(output.ends_with("xxxxEND"), "{}", &output[..100]);
+        assert!(output.len() > KEPT as usize - 10 && output.len() < KEPT as usize + 200);
+    }
+
     #[cfg(unix)]
     #[test]
     fn output_and_exit_are_captured_and_logged() {
@@ -503,7 +593,7 @@ mod tests {
         assert_eq!(status, [Status::Failed, Status::Stopped, Status::Cancelled]);
         assert_eq!(
             report.outcomes[1].exit.as_deref(),
-            Some("killed by signal 15")
+            Some("killed by signal 15, SIGTERM")
         );
     }
 

@@ -11,12 +11,13 @@
 //! [`assess`] are pure; [`ask`] runs `gh`, bounded by a timeout, with
 //! prompts and update checks off.
 
+use std::ffi::OsStr;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::util::process::{Bounded, run_bounded};
+use crate::util::process::{Bounded, describe, run_bounded};
 use crate::util::redact;
 
 /// The environments the release workflow publishes from.
@@ -24,7 +25,8 @@ pub const NAMES: [&str; 2] = ["testpypi", "pypi"];
 
 /// `owner/repo` of a GitHub remote URL (https, ssh or scp-like), if it is one.
 pub fn github_repo(url: &str) -> Option<String> {
-    let rest = if let Some(r) = url.strip_prefix("git@github.com:") {
+    let scp = ["git@github.com:", "git@ssh.github.com:"];
+    let rest = if let Some(r) = scp.iter().find_map(|p| url.strip_prefix(p)) {
         r
     } else {
         let after_scheme = url.split_once("://")?.1;
@@ -33,7 +35,10 @@ pub fn github_repo(url: &str) -> Option<String> {
             .map_or(after_scheme, |(_, h)| h);
         let (host, path) = host_and_path.split_once('/')?;
         let host = host.split(':').next().unwrap_or(host);
-        if !host.eq_ignore_ascii_case("github.com") && !host.eq_ignore_ascii_case("www.github.com")
+        // ssh.github.com is GitHub's SSH over port 443.
+        if !["github.com", "www.github.com", "ssh.github.com"]
+            .iter()
+            .any(|h| host.eq_ignore_ascii_case(h))
         {
             return None;
         }
@@ -118,7 +123,7 @@ pub fn parse_policies(text: &str) -> Result<Vec<String>, String> {
     Ok(list
         .iter()
         .filter(|p| p.get("type").and_then(Value::as_str) == Some("tag"))
-        .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
+        .filter_map(|p| p.get("name").and_then(Value::as_str).map(redact::one_line))
         .collect())
 }
 
@@ -194,9 +199,19 @@ pub fn repo_from_env(value: &str) -> Option<String> {
     github_repo(&format!("https://github.com/{path}"))
 }
 
-/// Ask GitHub through `gh`, each call bounded by `timeout`, about the
-/// repository `$GH_REPO` names (as for gh itself), else the remote's.
-pub fn ask(remote_url: Option<&str>, gh_repo: Option<&str>, timeout: Duration) -> Found {
+/// The most of gh's standard output read: GitHub's answers here are a few
+/// KiB.
+const GH_STDOUT_CAP: usize = 8 << 20;
+
+/// Ask GitHub through `gh` (the program: `gh` on PATH), each call bounded by
+/// `timeout`, about the repository `$GH_REPO` names (as for gh itself), else
+/// the remote's.
+pub fn ask(
+    gh: &OsStr,
+    remote_url: Option<&str>,
+    gh_repo: Option<&str>,
+    timeout: Duration,
+) -> Found {
     let repo = match (gh_repo.filter(|v| !v.trim().is_empty()), remote_url) {
         (Some(value), _) => match repo_from_env(value) {
             Some(repo) => repo,
@@ -217,7 +232,7 @@ pub fn ask(remote_url: Option<&str>, gh_repo: Option<&str>, timeout: Duration) -
             }
         },
     };
-    let list = match gh_api(&format!("repos/{repo}/environments"), timeout) {
+    let list = match gh_api(gh, &format!("repos/{repo}/environments"), timeout) {
         Ok(text) => text,
         Err(why) => return Found::Unknown(why),
     };
@@ -227,11 +242,18 @@ pub fn ask(remote_url: Option<&str>, gh_repo: Option<&str>, timeout: Duration) -
     };
     let mut envs = Vec::new();
     for name in NAMES {
-        let env = all.iter().find(|e| e.name == name).cloned();
+        // GitHub's environment names ignore case (`PyPI` is `pypi`).
+        let env = all
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .cloned();
         let tags = match &env {
             Some(e) if e.custom_rules => {
-                let path = format!("repos/{repo}/environments/{name}/deployment-branch-policies");
-                match gh_api(&path, timeout).and_then(|t| parse_policies(&t)) {
+                let path = format!(
+                    "repos/{repo}/environments/{}/deployment-branch-policies",
+                    e.name
+                );
+                match gh_api(gh, &path, timeout).and_then(|t| parse_policies(&t)) {
                     Ok(tags) => tags,
                     Err(why) => return Found::Unknown(why),
                 }
@@ -243,14 +265,15 @@ pub fn ask(remote_url: Option<&str>, gh_repo: Option<&str>, timeout: Duration) -
     Found::Known { repo, envs }
 }
 
-/// `gh api PATH`: its stdout, or why it could not answer.
-fn gh_api(path: &str, timeout: Duration) -> Result<String, String> {
-    let mut cmd = Command::new("gh");
+/// `gh api PATH`: its stdout, or why it could not answer (what gh said
+/// made safe to show: no token, no terminal controls).
+fn gh_api(gh: &OsStr, path: &str, timeout: Duration) -> Result<String, String> {
+    let mut cmd = Command::new(gh);
     cmd.args(["api", "-H", "Accept: application/vnd.github+json", path])
         .env("GH_PROMPT_DISABLED", "1")
         .env("GH_NO_UPDATE_NOTIFIER", "1")
         .env("NO_COLOR", "1");
-    match run_bounded(&mut cmd, timeout) {
+    match run_bounded(&mut cmd, timeout, GH_STDOUT_CAP) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err("the GitHub CLI (gh) is not installed".to_owned())
         }
@@ -259,18 +282,24 @@ fn gh_api(path: &str, timeout: Duration) -> Result<String, String> {
             "gh api {path} did not answer within {}s",
             timeout.as_secs()
         )),
+        Ok(Bounded::TooLong { cap }) => Err(format!(
+            "gh api {path} answered with more than {} MiB; not read",
+            cap >> 20
+        )),
         Ok(Bounded::Exited(out)) if out.status.success() => {
             String::from_utf8(out.stdout).map_err(|_| "gh answered with non-UTF-8 text".to_owned())
         }
         Ok(Bounded::Exited(out)) => {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            let first = redact::secrets(first.trim());
-            if out.status.code() == Some(4) || first.contains("gh auth login") {
-                Err("gh is not logged in (`gh auth login`)".to_owned())
-            } else {
-                Err(format!("gh api {path} failed: {first}"))
+            let err = redact::shown(&String::from_utf8_lossy(&out.stderr));
+            let first = err.lines().map(str::trim).find(|l| !l.is_empty());
+            if out.status.code() == Some(4) || first.is_some_and(|l| l.contains("gh auth login")) {
+                return Err("gh is not logged in (`gh auth login`)".to_owned());
             }
+            let status = describe(out.status);
+            Err(match first {
+                Some(first) => format!("gh api {path} failed ({status}): {first}"),
+                None => format!("gh api {path} failed ({status}) without a message"),
+            })
         }
     }
 }
@@ -278,6 +307,103 @@ fn gh_api(path: &str, timeout: Duration) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stand-in `gh`: a shell script in a temp dir.
+    fn fake_gh(script: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let gh = dir.path().join("gh");
+        std::fs::write(&gh, format!("#!/bin/sh\n{script}\n")).unwrap();
+        std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (dir, gh)
+    }
+
+    fn ask_fake(script: &str) -> Found {
+        let (_dir, gh) = fake_gh(script);
+        ask(
+            gh.as_os_str(),
+            Some("ssh://git@ssh.github.com:443/o/r.git"),
+            None,
+            Duration::from_secs(30),
+        )
+    }
+
+    fn unknown(found: Found) -> String {
+        match found {
+            Found::Unknown(why) => why,
+            known => panic!("{known:?}"),
+        }
+    }
+
+    #[test]
+    fn what_gh_says_is_shown_without_tokens_or_terminal_controls() {
+        let why = unknown(ask_fake(
+            "printf '\\033]0;owned\\007\\033[31mHTTP 401: Bad credentials (ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8)\\033[0m\\n> Authorization: token gho_abcdefghijklmnop\\n' >&2; exit 1",
+        ));
+        assert_eq!(
+            why,
+            "gh api repos/o/r/environments failed (exit code 1): HTTP 401: Bad credentials (ghp_***)"
+        );
+        let why = unknown(ask_fake(
+            "echo 'error connecting to https://x:github_pat_11ABCDEFG0_abcdefghijkl@api.github.com' >&2; exit 1",
+        ));
+        assert!(!why.contains("abcdefghijkl"), "{why}");
+        assert!(
+            why.ends_with("error connecting to https://***@api.github.com"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_gh_killed_by_a_signal_says_so() {
+        let why = unknown(ask_fake("kill -KILL $$"));
+        assert_eq!(
+            why,
+            "gh api repos/o/r/environments failed (killed by signal 9, SIGKILL) without a message"
+        );
+        let why = unknown(ask_fake("exit 1"));
+        assert_eq!(
+            why,
+            "gh api repos/o/r/environments failed (exit code 1) without a message"
+        );
+    }
+
+    #[test]
+    fn environment_names_match_whatever_their_case() {
+        let found = ask_fake(
+            r#"case "$4" in
+  */environments) echo '{"environments": [
+    {"name": "TestPyPI", "protection_rules": [], "deployment_branch_policy": {"protected_branches": false, "custom_branch_policies": true}},
+    {"name": "PyPI", "protection_rules": []}]}' ;;
+  repos/o/r/environments/TestPyPI/deployment-branch-policies) printf '{"branch_policies": [{"name": "v*\\u001b[2J", "type": "tag"}]}' ;;
+  *) echo "unexpected $4" >&2; exit 1 ;;
+esac"#,
+        );
+        let Found::Known { repo, envs } = &found else {
+            panic!("{found:?}");
+        };
+        assert_eq!(repo, "o/r");
+        let names: Vec<_> = envs
+            .iter()
+            .map(|(want, env, tags)| (*want, env.as_ref().map(|e| e.name.as_str()), tags.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("testpypi", Some("TestPyPI"), vec!["v*".to_owned()]),
+                ("pypi", Some("PyPI"), vec![])
+            ]
+        );
+    }
+
+    #[test]
+    fn gh_output_is_read_up_to_a_cap() {
+        let why = unknown(ask_fake("cat /dev/zero"));
+        assert_eq!(
+            why,
+            "gh api repos/o/r/environments answered with more than 8 MiB; not read"
+        );
+    }
 
     #[test]
     fn gh_repo_is_read_as_gh_reads_it() {
@@ -306,6 +432,9 @@ mod tests {
             ("https://***@github.com/o/r", Some("o/r")),
             ("git@github.com:o/r.git", Some("o/r")),
             ("ssh://git@github.com:22/o/r.git", Some("o/r")),
+            ("ssh://git@ssh.github.com:443/o/r.git", Some("o/r")),
+            ("git@ssh.github.com:o/r.git", Some("o/r")),
+            ("ssh://git@ssh.github.com.evil.example:443/o/r.git", None),
             ("https://GitHub.com/o/r", Some("o/r")),
             ("https://gitlab.com/o/r.git", None),
             ("https://github.com.evil.example/o/r", None),

@@ -20,6 +20,11 @@ use xshell::{Shell, cmd};
 use crate::util::process::{self, Bounded};
 use crate::util::redact;
 
+/// The most of `git ls-remote` output read: a million tags.
+const LS_REMOTE_CAP: usize = 64 << 20;
+/// The most of `git push --porcelain` output read (one line per ref).
+const PUSH_CAP: usize = 1 << 20;
+
 /// A commit, for showing to a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
@@ -59,15 +64,29 @@ pub struct TagRef {
     pub annotated: bool,
 }
 
-/// A remote's name, URL (credentials masked) and what it says about the
-/// release tag.
+/// A remote's name, the URL a push goes to (credentials masked) and what
+/// that repository says about the release tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remote {
     pub name: String,
+    /// The (first) URL `git push NAME` pushes to.
     pub url: Option<String>,
+    /// Every push URL, for showing (usually just `url`).
+    pub urls: Vec<String>,
     pub tag: RemoteTag,
     /// Every tag the remote lists (empty when it could not be asked).
     pub tags: Vec<TagRef>,
+}
+
+impl Remote {
+    /// Its push URLs for a person, `no URL` when there is none.
+    pub fn shown_urls(&self) -> String {
+        if self.urls.is_empty() {
+            "no URL".to_owned()
+        } else {
+            self.urls.join(", ")
+        }
+    }
 }
 
 /// git in one repository.
@@ -102,11 +121,13 @@ impl<'a> Git<'a> {
             .quiet()
             .read()
             .with_context(|| format!("`{rev}` is not a commit in {root}"))?;
-        let subject = cmd!(self.sh, "git -C {root} log -1 --format=%s {sha}")
-            .quiet()
-            .read()
+        let subject = self
+            .read_lossy(&["log", "-1", "--format=%s", &sha])
             .with_context(|| format!("cannot read the subject of {sha} in {root}"))?;
-        Ok(Commit { sha, subject })
+        Ok(Commit {
+            subject: redact::one_line(subject.trim_end()),
+            sha,
+        })
     }
 
     /// The changes `git status` lists (untracked files included), one line each.
@@ -158,56 +179,96 @@ impl<'a> Git<'a> {
         command
     }
 
-    /// A remote's URL and every tag it lists, the release tag among them.
-    /// Never fails: a remote that cannot be asked within `limit` is
-    /// `RemoteTag::Unknown` with the reason.
-    pub fn remote(&self, name: &str, tag: &str, limit: Duration) -> Remote {
+    /// The URLs `git push NAME` pushes to (`remote.NAME.pushurl` when set,
+    /// else its `url`; `pushInsteadOf` applied), unmasked; empty when there
+    /// is no such remote.
+    fn push_urls(&self, name: &str) -> Vec<String> {
         let root = &self.root;
-        let url = cmd!(self.sh, "git -C {root} remote get-url {name}")
+        cmd!(self.sh, "git -C {root} remote get-url --push --all {name}")
             .quiet()
             .ignore_stderr()
             .read()
-            .ok()
-            .map(|url| redact::secrets(&url).into_owned());
+            .map(|out| out.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// What the remote `name` says about `tag`, asked where `git push name`
+    /// pushes to: a `remote.NAME.pushurl` other than its `url` is the
+    /// repository the tag lands in, so that is the one asked (every one, if
+    /// there are several). Never fails: a remote that cannot be asked
+    /// within `limit` is `RemoteTag::Unknown` with the reason.
+    pub fn remote(&self, name: &str, tag: &str, limit: Duration) -> Remote {
+        let root = &self.root;
+        let urls = self.push_urls(name);
+        let shown: Vec<String> = urls
+            .iter()
+            .map(|url| redact::secrets(url).into_owned())
+            .collect();
         let mut remote = Remote {
             name: name.to_owned(),
-            url,
+            url: shown.first().cloned(),
+            urls: shown.clone(),
             tag: RemoteTag::Absent,
             tags: Vec::new(),
         };
-        if remote.url.is_none() {
+        if urls.is_empty() {
             remote.tag = RemoteTag::Unknown(format!("{root} has no remote named `{name}`"));
             return remote;
         }
-        let what = format!("`git ls-remote --tags {name}`");
+        let mut answers = Vec::new();
+        for (url, shown) in urls.iter().zip(&shown) {
+            let (answer, tags) = self.ls_remote_tags(name, url, shown, tag, limit);
+            for found in tags {
+                if !remote.tags.contains(&found) {
+                    remote.tags.push(found);
+                }
+            }
+            answers.push((shown.as_str(), answer));
+        }
+        remote.tag = agree(name, tag, answers);
+        remote
+    }
+
+    /// `git ls-remote --tags URL`: the release tag's state and every tag.
+    fn ls_remote_tags(
+        &self,
+        name: &str,
+        url: &str,
+        shown: &str,
+        tag: &str,
+        limit: Duration,
+    ) -> (RemoteTag, Vec<TagRef>) {
+        let what = format!("`git ls-remote --tags {shown}`");
         eprintln!(
-            "asking {name} for its tags ({what}, at most {} s)",
+            "asking {name} for its tags ({what}, the URL it pushes to; at most {} s)",
             limit.as_secs()
         );
-        let mut command = self.remote_command(&["ls-remote", "--tags", name]);
-        match process::run_bounded(&mut command, limit) {
-            Err(err) => remote.tag = RemoteTag::Unknown(format!("cannot run {what}: {err}")),
-            Ok(Bounded::TimedOut { .. }) => {
-                remote.tag = RemoteTag::Unknown(format!(
-                    "{what} got no answer within {} s (--timeout)",
-                    limit.as_secs()
-                ));
-            }
-            Ok(Bounded::Exited(out)) if !out.status.success() => {
-                remote.tag = RemoteTag::Unknown(format!(
-                    "{what} failed: {}",
-                    redact::secrets(String::from_utf8_lossy(&out.stderr).trim())
-                ));
-            }
+        let mut command = self.remote_command(&["ls-remote", "--tags", url]);
+        let unknown = |why: String| (RemoteTag::Unknown(why), Vec::new());
+        match process::run_bounded(&mut command, limit, LS_REMOTE_CAP) {
+            Ok(Bounded::TooLong { cap }) => unknown(format!(
+                "{what} listed more than {} MiB of refs; not read",
+                cap >> 20
+            )),
+            Err(err) => unknown(format!("cannot run {what}: {err}")),
+            Ok(Bounded::TimedOut { .. }) => unknown(format!(
+                "{what} got no answer within {} s (--timeout)",
+                limit.as_secs()
+            )),
+            Ok(Bounded::Exited(out)) if !out.status.success() => unknown(format!(
+                "{what} failed ({}){}",
+                process::describe(out.status),
+                show_stderr(&out.stderr)
+            )),
             Ok(Bounded::Exited(out)) => {
-                remote.tags = parse_ls_remote_tags(&String::from_utf8_lossy(&out.stdout));
-                remote.tag = match remote.tags.iter().find(|t| t.name == tag) {
+                let tags = parse_ls_remote_tags(&String::from_utf8_lossy(&out.stdout));
+                let state = match tags.iter().find(|t| t.name == tag) {
                     Some(found) => RemoteTag::At(found.commit.clone()),
                     None => RemoteTag::Absent,
                 };
+                (state, tags)
             }
         }
-        remote
     }
 
     /// Push exactly one tag, whatever the user's git configuration says
@@ -219,9 +280,13 @@ impl<'a> Git<'a> {
         println!("$ git {}", args.join(" "));
         eprintln!("pushing {tag} to {remote} (at most {} s)", limit.as_secs());
         let mut command = self.remote_command(&args);
-        match process::run_bounded(&mut command, limit)
+        match process::run_bounded(&mut command, limit, PUSH_CAP)
             .with_context(|| format!("cannot run `git push` in {}", self.root))?
         {
+            Bounded::TooLong { cap } => bail!(
+                "`git push {remote}` wrote more than {} KiB; it was stopped",
+                cap >> 10
+            ),
             Bounded::TimedOut { stderr } => bail!(
                 "`git push {remote}` got no answer within {} s (--timeout){}",
                 limit.as_secs(),
@@ -258,6 +323,27 @@ impl<'a> Git<'a> {
             .with_context(|| format!("`git {}` failed in {root}", args.join(" ")))
     }
 
+    /// Read the output of a query that may quote commits: bytes that are not
+    /// UTF-8 (a commit in Latin-1 without an encoding header) become U+FFFD,
+    /// as `git log` shows them on a UTF-8 terminal.
+    pub fn read_lossy(&self, args: &[&str]) -> Result<String> {
+        let root = &self.root;
+        let out = cmd!(self.sh, "git -C {root} {args...}")
+            .quiet()
+            .ignore_status()
+            .output()
+            .with_context(|| format!("cannot run `git {}` in {root}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!(
+                "`git {}` failed in {root} ({}){}",
+                args.join(" "),
+                process::describe(out.status),
+                show_stderr(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// Read the output of a query.
     pub fn read(&self, args: &[&str]) -> Result<String> {
         let root = &self.root;
@@ -268,6 +354,36 @@ impl<'a> Git<'a> {
     }
 }
 
+/// One answer from the answers of every push URL of a remote (usually
+/// one): the first that could not be asked, or the common answer, or, when
+/// they disagree, an unknown state that says so. Pure.
+pub fn agree(name: &str, tag: &str, answers: Vec<(&str, RemoteTag)>) -> RemoteTag {
+    if let Some((_, unknown)) = answers
+        .iter()
+        .find(|(_, state)| matches!(state, RemoteTag::Unknown(_)))
+    {
+        return unknown.clone();
+    }
+    let first = answers.first().map(|(_, state)| state.clone());
+    if answers
+        .iter()
+        .all(|(_, state)| Some(state) == first.as_ref())
+    {
+        return first.unwrap_or(RemoteTag::Absent);
+    }
+    let each: Vec<String> = answers
+        .iter()
+        .map(|(url, state)| match state {
+            RemoteTag::At(sha) => format!("{url} has it at {}", &sha[..sha.len().min(10)]),
+            _ => format!("{url} does not have it"),
+        })
+        .collect();
+    RemoteTag::Unknown(format!(
+        "the push URLs of {name} disagree about {tag} ({}); make them agree first",
+        each.join("; ")
+    ))
+}
+
 /// `: what git said`, credentials masked, or nothing.
 fn show_stderr(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
@@ -275,7 +391,7 @@ fn show_stderr(stderr: &[u8]) -> String {
     if text.is_empty() {
         String::new()
     } else {
-        format!(": {}", redact::secrets(&text))
+        format!(": {}", redact::shown(&text))
     }
 }
 
@@ -386,6 +502,38 @@ mod tests {
                 ("v1.0".to_owned(), "commit1".to_owned()),
                 ("v0.9".to_owned(), "commit0".to_owned())
             ]
+        );
+    }
+
+    #[test]
+    fn several_push_urls_must_agree() {
+        let at = |sha: &str| RemoteTag::At(sha.into());
+        assert_eq!(agree("o", "v1", vec![("a", at("c1"))]), at("c1"));
+        assert_eq!(
+            agree("o", "v1", vec![("a", at("c1")), ("b", at("c1"))]),
+            at("c1")
+        );
+        assert_eq!(
+            agree(
+                "o",
+                "v1",
+                vec![("a", RemoteTag::Absent), ("b", RemoteTag::Absent)]
+            ),
+            RemoteTag::Absent
+        );
+        let unknown = RemoteTag::Unknown("down".into());
+        assert_eq!(
+            agree("o", "v1", vec![("a", at("c1")), ("b", unknown.clone())]),
+            unknown
+        );
+        let RemoteTag::Unknown(why) =
+            agree("o", "v1", vec![("a", at("c1")), ("b", RemoteTag::Absent)])
+        else {
+            panic!("disagreeing URLs must not be taken for an answer");
+        };
+        assert_eq!(
+            why,
+            "the push URLs of o disagree about v1 (a has it at c1; b does not have it); make them agree first"
         );
     }
 

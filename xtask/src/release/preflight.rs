@@ -84,6 +84,7 @@ impl flags::Preflight {
             .collect();
         eprintln!("preflight: asking GitHub about the testpypi and pypi environments (gh api)");
         let envs = environments::ask(
+            "gh".as_ref(),
             observed.remote.url.as_deref(),
             std::env::var("GH_REPO").ok().as_deref(),
             std::time::Duration::from_secs(self.timeout),
@@ -237,7 +238,7 @@ pub fn report(
     text.push_str(&format!(
         "  remote tag  {} ({}): {}\n",
         remote.name,
-        remote.url.as_deref().unwrap_or("no URL"),
+        remote.shown_urls(),
         match &remote.tag {
             RemoteTag::Absent => format!("no {tag}"),
             RemoteTag::At(sha) if *sha == head.sha => format!("{tag} at HEAD"),
@@ -349,6 +350,7 @@ mod tests {
             remote: Remote {
                 name: "origin".into(),
                 url: Some("u".into()),
+                urls: vec!["u".into()],
                 tag: RemoteTag::Absent,
                 tags: vec![],
             },

@@ -1,13 +1,20 @@
 //! `cargo xtask release-notes [--since TAG] [--out FILE]`: Markdown notes from
 //! the commits since the previous version tag.
 //!
-//! The range starts after `--since`, else after the highest version tag
-//! (`v<PEP 440>`) reachable from HEAD that does not point at HEAD itself (so
-//! the tag being released is not its own start). Merge commits are left out.
+//! The range starts after `--since`, else after the previous version tag:
+//! the highest version tag (`v<PEP 440>`) reachable from HEAD whose version
+//! is lower than the one being released (so the release's own tag at HEAD is
+//! not its start, and an older release's tag at HEAD still is). Merge
+//! commits are left out.
 //! Commits whose subjects follow Conventional Commits are grouped into
 //! features, fixes, performance and other; when none does, they are one list.
 //! Each entry carries its short hash. Authors (by e-mail) with no commit
 //! before the range are listed as new contributors.
+//!
+//! Subjects and names are shown as git shows them: bytes that are not UTF-8
+//! become U+FFFD, and escape sequences and control characters are removed.
+//! Notes longer than a GitHub release body may be (125,000 characters) are
+//! cut at a line, ending with a link to the full comparison.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -18,8 +25,13 @@ use xshell::Shell;
 
 use crate::flags;
 use crate::paths::Layout;
+use crate::release::environments;
 use crate::release::git::Git;
-use crate::release::version;
+use crate::release::version::{self, Version};
+use crate::util::redact;
+
+/// The most characters GitHub takes as a release's body.
+pub const GITHUB_LIMIT: usize = 125_000;
 
 const LOG_FORMAT: &str = "--format=%H%x1f%h%x1f%an%x1f%ae%x1f%s%x1e";
 
@@ -32,7 +44,6 @@ impl flags::ReleaseNotes {
         let app = version::read(&layout)?;
         let project = crate::release::identity::project_name(&layout)?;
         let git = Git::new(sh, &layout.root);
-        let head = git.head()?;
         let since = match self.since {
             Some(since) => {
                 git.commit(&since).with_context(|| {
@@ -40,30 +51,33 @@ impl flags::ReleaseNotes {
                 })?;
                 Some(since)
             }
-            None => previous_tag(&git.tags_merged_into_head()?, &head.sha),
+            None => previous_tag(&git.tags_merged_into_head()?, &app.version),
         };
         let range = match &since {
             Some(since) => format!("{since}..HEAD"),
             None => "HEAD".to_owned(),
         };
         let commits =
-            parse_log(&git.read(&["log", "--no-merges", "--reverse", LOG_FORMAT, &range])?);
+            parse_log(&git.read_lossy(&["log", "--no-merges", "--reverse", LOG_FORMAT, &range])?);
         let earlier_authors = match &since {
             Some(since) => git
-                .read(&["log", "--format=%ae", since])?
+                .read_lossy(&["log", "--format=%ae", since])?
                 .lines()
                 .map(|email| email.trim().to_lowercase())
                 .collect(),
             None => HashSet::new(),
         };
         let count = commits.len();
+        let tag = version::tag_name(&app.version);
+        let full = full_changes(&git, since.as_deref(), &tag);
         let notes = render(&Input {
             title: format!("{project} {}", app.normalized()),
-            tag: version::tag_name(&app.version),
+            tag,
             since: since.clone(),
             commits,
             earlier_authors,
         });
+        let notes = fit(notes, GITHUB_LIMIT, &full);
         match &self.out {
             Some(out) => {
                 crate::archive::atomic::write(out, notes.as_bytes())?;
@@ -98,22 +112,24 @@ pub fn parse_log(out: &str) -> Vec<LogCommit> {
             let commit = LogCommit {
                 sha: fields.next()?.to_owned(),
                 short: fields.next()?.to_owned(),
-                author: fields.next()?.to_owned(),
-                email: fields.next()?.to_owned(),
-                subject: fields.next()?.to_owned(),
+                author: redact::one_line(fields.next()?),
+                email: redact::one_line(fields.next()?),
+                subject: redact::one_line(fields.next()?),
             };
             (!commit.sha.is_empty()).then_some(commit)
         })
         .collect()
 }
 
-/// The highest version tag among `(name, commit)` that is not at `head`.
-pub fn previous_tag(tags: &[(String, String)], head: &str) -> Option<String> {
+/// The highest version tag among `(name, commit)` below `release`: the
+/// release before it, wherever its tag points (HEAD included).
+pub fn previous_tag(tags: &[(String, String)], release: &Version) -> Option<String> {
     tags.iter()
-        .filter(|(name, commit)| commit != head && name.starts_with(['v', 'V']))
+        .filter(|(name, _)| name.starts_with(['v', 'V']))
         .filter_map(|(name, _)| {
             version::parse(version::strip_ref(name))
                 .ok()
+                .filter(|v| v < release)
                 .map(|v| (v, name))
         })
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
@@ -281,6 +297,65 @@ pub fn render(input: &Input) -> String {
     md
 }
 
+/// Where the whole list of changes can be seen: GitHub's compare view (the
+/// repository from `$GITHUB_REPOSITORY` under Actions, else from origin's
+/// URL), or the `git log` command that lists them.
+fn full_changes(git: &Git, since: Option<&str>, tag: &str) -> String {
+    let repo = std::env::var("GITHUB_REPOSITORY")
+        .ok()
+        .and_then(|r| environments::repo_from_env(&r))
+        .or_else(|| {
+            let url = git.read(&["remote", "get-url", "origin"]).ok()?;
+            environments::github_repo(url.trim())
+        });
+    match (repo, since) {
+        (Some(repo), Some(since)) => {
+            format!("https://github.com/{repo}/compare/{since}...{tag}")
+        }
+        (Some(repo), None) => format!("https://github.com/{repo}/commits/{tag}"),
+        (None, Some(since)) => format!("`git log --no-merges {since}..{tag}`"),
+        (None, None) => format!("`git log --no-merges {tag}`"),
+    }
+}
+
+/// `notes` within `limit` characters: whole when they fit, else cut after
+/// the last line that leaves room for a last line saying so and linking to
+/// `full`. Pure.
+pub fn fit(notes: String, limit: usize, full: &str) -> String {
+    if notes.chars().count() <= limit {
+        return notes;
+    }
+    let tail = format!(
+        "\n**These notes were cut here: a GitHub release holds at most {} characters.** All the changes: {full}\n",
+        thousands(limit)
+    );
+    let budget = limit.saturating_sub(tail.chars().count());
+    let mut kept = String::new();
+    let mut used = 0;
+    for line in notes.split_inclusive('\n') {
+        let n = line.chars().count();
+        if used + n > budget {
+            break;
+        }
+        kept.push_str(line);
+        used += n;
+    }
+    kept + &tail
+}
+
+/// `125,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn entry(commit: &LogCommit, conv: Option<&Conventional>) -> String {
     let text = match conv {
         Some(c) if c.section != Section::Other => {
@@ -336,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn the_previous_tag_is_the_highest_version_not_at_head() {
+    fn the_previous_tag_is_the_highest_version_below_the_release() {
         let list = tags(&[
             ("v1.0", "a"),
             ("v1.1rc1", "b"),
@@ -345,9 +420,48 @@ mod tests {
             ("vbanana", "d"),
             ("v1.0.1", "e"),
         ]);
-        assert_eq!(previous_tag(&list, "head").as_deref(), Some("v1.1rc1"));
-        assert_eq!(previous_tag(&list, "zzz").as_deref(), Some("v1.1"));
-        assert_eq!(previous_tag(&tags(&[("nightly", "c")]), "head"), None);
+        let v = |s: &str| version::parse(s).unwrap();
+        assert_eq!(previous_tag(&list, &v("1.1")).as_deref(), Some("v1.1rc1"));
+        assert_eq!(previous_tag(&list, &v("1.2.dev0")).as_deref(), Some("v1.1"));
+        // The release's own tag is not its start, under any spelling.
+        let respelled = tags(&[("v1.0", "a"), ("V1.1.0", "head"), ("v1.1", "head")]);
+        assert_eq!(previous_tag(&respelled, &v("1.1")).as_deref(), Some("v1.0"));
+        // A tag of a later version (a typo, another line) is not either.
+        let later = tags(&[("v1.0", "a"), ("v10.0", "b")]);
+        assert_eq!(previous_tag(&later, &v("1.1")).as_deref(), Some("v1.0"));
+        assert_eq!(previous_tag(&tags(&[("nightly", "c")]), &v("1.0")), None);
+        assert_eq!(previous_tag(&tags(&[("v1.0", "head")]), &v("1.0")), None);
+    }
+
+    #[test]
+    fn long_notes_are_cut_at_a_line_with_a_link() {
+        let notes: String = (0..100).map(|i| format!("- change {i:03}\n")).collect();
+        assert_eq!(fit(notes.clone(), 10_000, "L"), notes);
+        let cut = fit(notes, 600, "https://github.com/o/r/compare/v1...v2");
+        assert!(cut.chars().count() <= 600, "{}", cut.len());
+        assert!(cut.starts_with("- change 000\n- change 001\n"), "{cut}");
+        assert!(
+            cut.ends_with("\n**These notes were cut here: a GitHub release holds at most 600 characters.** All the changes: https://github.com/o/r/compare/v1...v2\n"),
+            "{cut}"
+        );
+        let last = cut.lines().rfind(|l| l.starts_with("- ")).unwrap();
+        assert!(
+            cut.contains(&format!("{last}\n\n**These")),
+            "cut inside a line: {cut}"
+        );
+        // Characters, not bytes, are counted.
+        let wide: String = (0..100).map(|_| "- éééé\n").collect();
+        assert_eq!(fit(wide.clone(), 700, "L"), wide);
+        assert_eq!(thousands(125_000), "125,000");
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn subjects_and_names_lose_their_control_characters() {
+        let out = "aaa\u{1f}a\u{1f}Eve\u{1b}]0;owned\u{7}\u{1f}eve@x\u{1f}fix: \u{1b}[2J\u{1b}[31mred\u{1b}[0m\rcover\u{7}\u{1e}";
+        let commits = parse_log(out);
+        assert_eq!(commits[0].author, "Eve");
+        assert_eq!(commits[0].subject, "fix: red cover");
     }
 
     #[test]

@@ -396,7 +396,7 @@ pub fn describe_state(project: &str, app: &AppVersion, observed: &Observed) -> S
     let Observed {
         tag, head, remote, ..
     } = observed;
-    let url = remote.url.as_deref().unwrap_or("no URL");
+    let url = remote.shown_urls();
     let remote_state = match &remote.tag {
         RemoteTag::Absent => format!("no tag {tag}"),
         RemoteTag::At(sha) if *sha == head.sha => format!("{tag} at HEAD"),
@@ -583,6 +583,7 @@ mod tests {
             remote: Remote {
                 name: "origin".into(),
                 url: Some("../remote.git".into()),
+                urls: vec!["../remote.git".into()],
                 tag: RemoteTag::Absent,
                 tags: vec![],
             },

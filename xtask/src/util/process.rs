@@ -2,9 +2,10 @@
 //! and stopped together with everything it started (a launcher script's app,
 //! a browser's helper processes). Dropping one ends its group.
 //!
-//! A child in its own group does not get the terminal's Ctrl-C, so a command
-//! that starts them calls [`catch_interrupts`] first: the bounded waits then
-//! give up on Ctrl-C (or SIGTERM) with an error, and unwinding ends the groups.
+//! A child in its own group does not get the terminal's Ctrl-C, nor the
+//! SIGHUP of a closed terminal or SSH session, so a command that starts
+//! them calls [`catch_interrupts`] first: the bounded waits then give up on
+//! any of [`STOP_SIGNALS`] with an error, and unwinding ends the groups.
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::process::{Child, Command, ExitStatus};
@@ -16,9 +17,21 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use camino::Utf8Path;
 
+use crate::util::redact;
+
 static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
-/// From now on, SIGINT and SIGTERM set a flag the waits below notice, instead
+/// The signals that stop a run and everything it started: Ctrl-C (SIGINT),
+/// SIGTERM, and SIGHUP (the terminal or SSH session was closed). Their
+/// default would end the xtask alone and leave the children's groups
+/// running.
+pub const STOP_SIGNALS: [libc::c_int; 3] = [
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+];
+
+/// From now on, [`STOP_SIGNALS`] set a flag the waits below notice, instead
 /// of ending the xtask at once (which would leave the groups running); a
 /// second signal ends it at once (exit code 130).
 pub fn catch_interrupts() -> Result<()> {
@@ -26,7 +39,7 @@ pub fn catch_interrupts() -> Result<()> {
         return Ok(());
     }
     let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for signal in STOP_SIGNALS {
         // Registered first, so it runs first: it sees the flag of an earlier signal.
         signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag))
             .context("cannot install the Ctrl-C handler")?;
@@ -37,7 +50,7 @@ pub fn catch_interrupts() -> Result<()> {
     Ok(())
 }
 
-/// Whether Ctrl-C or SIGTERM arrived since [`catch_interrupts`].
+/// Whether one of [`STOP_SIGNALS`] arrived since [`catch_interrupts`].
 pub fn interrupted() -> bool {
     INTERRUPTED
         .get()
@@ -47,7 +60,7 @@ pub fn interrupted() -> bool {
 fn interrupted_error() -> io::Error {
     io::Error::new(
         io::ErrorKind::Interrupted,
-        "interrupted (Ctrl-C or SIGTERM)",
+        "interrupted (Ctrl-C, SIGTERM or SIGHUP)",
     )
 }
 
@@ -199,37 +212,88 @@ pub enum Bounded {
     /// It was still running at the limit and was stopped, with what it
     /// had written to stderr by then.
     TimedOut { stderr: Vec<u8> },
+    /// It wrote more than `cap` bytes to stdout and was stopped there.
+    TooLong { cap: usize },
 }
 
+/// The most of a bounded run's stderr that is kept (the rest is read and
+/// dropped): enough for any error message.
+const STDERR_CAP: usize = 256 * 1024;
+
 /// Run `command` (stdin closed, stdout and stderr captured) for at most
-/// `limit`; past it, its whole process group is stopped.
-pub fn run_bounded(command: &mut Command, limit: Duration) -> io::Result<Bounded> {
+/// `limit` and at most `cap` bytes of stdout; past either, its whole
+/// process group is stopped (as it is on an interrupt, once
+/// [`catch_interrupts`] was called). Of stderr the first 256 KiB are kept.
+pub fn run_bounded(command: &mut Command, limit: Duration, cap: usize) -> io::Result<Bounded> {
     use std::process::Stdio;
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = GroupChild::spawn(command)?;
-    let stdout = child.child_mut().stdout.take().map(drain);
-    let stderr = child.child_mut().stderr.take().map(drain);
+    let over = Arc::new(AtomicBool::new(false));
+    let stdout =
+        (child.child_mut().stdout.take()).map(|p| drain_capped(p, cap, Some(over.clone())));
+    let stderr = (child.child_mut().stderr.take()).map(|p| drain_capped(p, STDERR_CAP, None));
     let collect = |pipe: Option<JoinHandle<Vec<u8>>>| {
         pipe.and_then(|handle| handle.join().ok())
             .unwrap_or_default()
     };
-    match child.wait_for(limit)? {
-        Some(status) => Ok(Bounded::Exited(std::process::Output {
-            status,
-            stdout: collect(stdout),
-            stderr: collect(stderr),
-        })),
-        None => {
+    let started = Instant::now();
+    loop {
+        let status = child.wait_for(POLL)?;
+        if over.load(Ordering::SeqCst) {
+            child.stop(Duration::from_secs(1))?;
+            let _ = (collect(stdout), collect(stderr));
+            return Ok(Bounded::TooLong { cap });
+        }
+        if let Some(status) = status {
+            return Ok(Bounded::Exited(std::process::Output {
+                status,
+                stdout: collect(stdout),
+                stderr: collect(stderr),
+            }));
+        }
+        if started.elapsed() >= limit {
             child.stop(Duration::from_secs(1))?;
             let _ = collect(stdout);
-            Ok(Bounded::TimedOut {
+            return Ok(Bounded::TimedOut {
                 stderr: collect(stderr),
-            })
+            });
         }
     }
+}
+
+/// Read a pipe on a thread of its own, keeping its first `cap` bytes. Past
+/// them: with `over`, set it and stop reading (the writer then gets EPIPE);
+/// without, read on to the end and drop the rest (so the writer never
+/// blocks on a full pipe).
+pub fn drain_capped<R: Read + Send + 'static>(
+    mut pipe: R,
+    cap: usize,
+    over: Option<Arc<AtomicBool>>,
+) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match pipe.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            let room = cap.saturating_sub(kept.len());
+            kept.extend_from_slice(&buf[..n.min(room)]);
+            if n > room {
+                if let Some(over) = &over {
+                    over.store(true, Ordering::SeqCst);
+                    break;
+                }
+            }
+        }
+        kept
+    })
 }
 
 /// An exit status in words: `exit code 1`, `killed by signal 9`.
@@ -241,14 +305,26 @@ pub fn describe(status: ExitStatus) -> String {
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(signal) = status.signal() {
-            return format!("killed by signal {signal}");
+            let name = match signal {
+                libc::SIGHUP => ", SIGHUP",
+                libc::SIGINT => ", SIGINT",
+                libc::SIGKILL => ", SIGKILL",
+                libc::SIGSEGV => ", SIGSEGV",
+                libc::SIGPIPE => ", SIGPIPE",
+                libc::SIGTERM => ", SIGTERM",
+                libc::SIGABRT => ", SIGABRT",
+                _ => "",
+            };
+            return format!("killed by signal {signal}{name}");
         }
     }
     status.to_string()
 }
 
-/// The last `n` lines of `text`, for error messages.
+/// The last `n` lines of `text` (a child's output), for error messages:
+/// made safe to show (no credentials, no terminal controls).
 pub fn tail(text: &str, n: usize) -> String {
+    let text = redact::shown(text);
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(n);
     lines[start..].join("\n")
@@ -350,6 +426,13 @@ mod tests {
         assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
         assert_eq!(tail("a", 5), "a");
         assert_eq!(tail("", 3), "");
+        assert_eq!(
+            tail(
+                "one\n\x1b[31mfatal\x1b[0m: https://u:ghp_A1b2C3d4E5f6G7h8@h/r\n",
+                1
+            ),
+            "fatal: https://***@h/r"
+        );
     }
 
     #[test]
@@ -386,6 +469,7 @@ mod tests {
         let done = run_bounded(
             Command::new("sh").args(["-c", "echo out; echo err >&2"]),
             Duration::from_secs(10),
+            1024,
         )
         .unwrap();
         let Bounded::Exited(out) = done else {
@@ -399,6 +483,7 @@ mod tests {
         let hung = run_bounded(
             Command::new("sh").args(["-c", "echo waiting >&2; sleep 600 & wait"]),
             Duration::from_millis(300),
+            1024,
         )
         .unwrap();
         assert!(started.elapsed() < Duration::from_secs(60));
@@ -406,6 +491,38 @@ mod tests {
             panic!("{hung:?}")
         };
         assert_eq!(stderr, b"waiting\n");
+    }
+
+    /// A child that writes without end is stopped once it passed the cap,
+    /// long before the time limit, having used no more memory than the cap.
+    #[test]
+    fn a_bounded_run_stops_a_child_that_writes_past_the_cap() {
+        let started = Instant::now();
+        let flood = run_bounded(
+            Command::new("sh").args(["-c", "trap '' PIPE; cat /dev/zero; sleep 600"]),
+            Duration::from_secs(120),
+            1 << 20,
+        )
+        .unwrap();
+        assert!(
+            matches!(flood, Bounded::TooLong { cap: 1048576 }),
+            "{flood:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(30));
+        // stderr past its cap is dropped, and the child still runs to its end.
+        let noisy = run_bounded(
+            Command::new("sh").args(["-c", "head -c 3000000 /dev/zero >&2; echo done"]),
+            Duration::from_secs(60),
+            1024,
+        )
+        .unwrap();
+        let Bounded::Exited(out) = noisy else {
+            panic!("{noisy:?}")
+        };
+        assert_eq!(
+            (out.stdout.as_slice(), out.stderr.len()),
+            (&b"done\n"[..], STDERR_CAP)
+        );
     }
 
     /// cargo sets these for the tests as `cargo run` does for the xtask: a

@@ -141,6 +141,48 @@ pub fn app_version() -> String {
         .to_owned()
 }
 
+/// Whether `CI` holds a true value: set, and not empty, `0`, `false`, `no`
+/// or `off` (in any case).
+pub fn truthy(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| {
+        let v = v.to_string_lossy().trim().to_ascii_lowercase();
+        !matches!(v.as_str(), "" | "0" | "false" | "no" | "off")
+    })
+}
+
+/// Whether a snapshot test rewrites its file: only when `UPDATE_SNAPSHOTS`
+/// is set, and never under CI, where asking to is an error (a run there
+/// must check the pinned text, not replace it).
+pub fn snapshot_update(
+    update: Option<&std::ffi::OsStr>,
+    ci: Option<&std::ffi::OsStr>,
+) -> Result<bool, String> {
+    match (update.is_some(), truthy(ci)) {
+        (false, _) => Ok(false),
+        (true, false) => Ok(true),
+        (true, true) => Err(format!(
+            "UPDATE_SNAPSHOTS is set under CI={:?}: snapshots are never rewritten in CI; refresh them locally and commit them",
+            ci.unwrap_or_default()
+        )),
+    }
+}
+
+/// The pinned text of the snapshot at `path`, to compare `actual` with:
+/// with `UPDATE_SNAPSHOTS` set (outside CI), `actual` is written there
+/// first. Under CI that is refused and the test fails, writing nothing.
+pub fn pinned(path: &Path, actual: &str) -> String {
+    let update = snapshot_update(
+        std::env::var_os("UPDATE_SNAPSHOTS").as_deref(),
+        std::env::var_os("CI").as_deref(),
+    )
+    .unwrap_or_else(|why| panic!("{why}"));
+    if update {
+        std::fs::write(path, actual)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
 /// Copy a directory tree (files and folders only), skipping `skip` names.
 pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) {
     std::fs::create_dir_all(to).unwrap();
