@@ -121,7 +121,7 @@ fn a_ready_repository_passes() {
         "1. `cargo xtask tag-release --push` creates the annotated tag v1.2.0",
         "approves the `testpypi` environment",
         "approves the `pypi` environment",
-        "a draft GitHub pre-release for v1.2.0",
+        "a draft GitHub release for v1.2.0 (marked a pre-release when the version is one)",
         "ready: nothing blocks a release of InvokeAI 1.2.0\n",
     ] {
         assert!(

@@ -283,13 +283,13 @@ pub fn report(
         format!(
             "the tag push starts the release workflow; `cargo xtask check-version` compares {tag} with the version file"
         ),
-        "the xtask is built once per OS (locked, release profile, no caches) and handed to every later job with its sha256".to_owned(),
-        "the code checks and the tests (Python, front end, xtask) and verify-reproducible run concurrently".to_owned(),
+        "the xtask is built once per OS (locked, release profile, no caches) and handed to every later job by its artifact id, which download-artifact checks against the upload's digest".to_owned(),
+        "the code checks and the tests (Python, front end, xtask), verify-reproducible and release-notes run concurrently".to_owned(),
         "build: the sdist, the wheel and the installer zip, the UI's SBOM, with SHA256SUMS and manifest.json; then verify, and smoke-test of the zip on Linux, macOS and Windows".to_owned(),
-        "publish to TestPyPI: `check-published --index testpypi` again, then the upload once a maintainer approves the `testpypi` environment".to_owned(),
-        "publish to PyPI: `check-published` again, then the upload once a maintainer approves the `pypi` environment".to_owned(),
+        "TestPyPI (optional: its failure never stops PyPI): `check-published --index testpypi --dist` in an unprivileged job, then the upload (files already there are skipped) once a maintainer approves the `testpypi` environment; the upload job runs nothing of ours".to_owned(),
+        "PyPI: `check-published --dist` in an unprivileged job (a version whose files there are all ours, byte for byte, counts as done), then the upload once a maintainer approves the `pypi` environment; the upload job runs nothing of ours".to_owned(),
         format!(
-            "only after PyPI accepted it: a draft GitHub pre-release for {tag} with every artifact (sdist, wheel, zip, SBOM, SHA256SUMS, manifest.json), each attested, and the notes of `cargo xtask release-notes`"
+            "only after PyPI accepted it: a draft GitHub release for {tag} (marked a pre-release when the version is one) with every artifact (sdist, wheel, zip, SBOM, SHA256SUMS, manifest.json), each attested, and the notes of `cargo xtask release-notes`"
         ),
     ];
     text.push_str("then:\n");
@@ -489,6 +489,6 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line:?} missing from\n{text}");
         }
-        assert!(text.contains("8. only after PyPI accepted it: a draft GitHub pre-release"));
+        assert!(text.contains("8. only after PyPI accepted it: a draft GitHub release"));
     }
 }
