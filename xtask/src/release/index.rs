@@ -651,14 +651,20 @@ mod tests {
                 "text-only-2.0.tar.gz"
             ]
         );
-        assert_eq!(
-            files(
-                parse_html("<!DOCTYPE html><html><body></body></html>")
-                    .unwrap()
-                    .listing
-            ),
-            Vec::<String>::new()
-        );
+        // A project with no files is a page without links: any one of the
+        // doctype, an <html> tag or a link makes it HTML.
+        for empty in [
+            "<!DOCTYPE html><html><body></body></html>",
+            "<!DOCTYPE html><title>Links for invokeai</title>",
+            "<html><body><h1>Links for invokeai</h1></body></html>",
+        ] {
+            assert_eq!(
+                files(parse_html(empty).unwrap().listing),
+                Vec::<String>::new(),
+                "{empty}"
+            );
+        }
+        assert!(parse_html("<h1>Links for invokeai</h1>").is_err());
     }
 
     #[test]
