@@ -742,10 +742,14 @@ mod tests {
             r#"{{"meta":{{"api-version":"1.1"}},"files":[
                 {{"filename":"invokeai-1.0.tar.gz","hashes":{{"sha256":"{a}"}}}},
                 {{"filename":"invokeai-1.0-py3-none-any.whl","hashes":{{"md5":"00"}}}},
-                {{"filename":"invokeai-0.9.tar.gz","hashes":{{"sha256":"short"}}}}]}}"#
+                {{"filename":"invokeai-0.9.tar.gz","hashes":{{"sha256":"short"}}}},
+                {{"filename":"invokeai-0.8.tar.gz","hashes":{{"sha256":"{not_hex}"}}}},
+                {{"filename":"invokeai-0.7.tar.gz","hashes":{{"sha256":"abc123"}}}}]}}"#,
+            not_hex = "g".repeat(64)
         );
         let page = parse_json(&json).unwrap();
-        assert_eq!(page.sha256, [Some(a.clone()), None, None]);
+        // Only 64 hex digits are a sha256: not 64 other letters, not a short hex.
+        assert_eq!(page.sha256, [Some(a.clone()), None, None, None, None]);
         let html = format!(
             r#"<html><a href="/f/invokeai-1.0.tar.gz#SHA256={upper}">x</a>
             <a href="/f/invokeai-1.0-py3-none-any.whl#md5=00">y</a>
@@ -753,7 +757,15 @@ mod tests {
         );
         let page = parse_html(&html).unwrap();
         assert_eq!(page.sha256, [Some(upper.to_ascii_lowercase()), None, None]);
-        assert_eq!(files(page.listing).len(), 3);
+        // The file name is the link's last path segment, not its text.
+        assert_eq!(
+            files(page.listing),
+            [
+                "invokeai-1.0.tar.gz",
+                "invokeai-1.0-py3-none-any.whl",
+                "invokeai-0.9.tar.gz"
+            ]
+        );
     }
 
     #[test]
