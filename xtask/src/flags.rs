@@ -44,9 +44,9 @@ pub enum Command {
     /// Run the code-quality checks (ruff, mypy, pytest, prettier, eslint, madge, tsc, vitest, typegen) side by side.
     ///
     /// The checks: ruff-lint, ruff-format, mypy, pytest (in python/); prettier, eslint, circular,
-    /// tsc, vitest, typegen (in frontend/); with no flag, all of them. Each check's output is kept in
-    /// target/xtask/checks/NAME.log. Exits 0 only when every selected check passed (1 when one
-    /// failed, 130 when interrupted).
+    /// tsc, vitest, typegen (in frontend/); with no flag, all of them. Each check's output streams into
+    /// target/xtask/checks/NAME.log, and a failure shows the log's path and its last 100 lines (16 KiB
+    /// at most). Exits 0 only when every selected check passed (1 when one failed, 130 when interrupted).
     Check(Check),
     /// Build the sdist and wheel natively from a project's pyproject.toml, reproducibly.
     Dist(Dist),
@@ -76,6 +76,7 @@ pub struct Setup {
     pub force: bool,
     /// Headless Chromium for `smoke-test --browser` (Debian's package, /usr/bin/chromium, installed
     /// with apt-get when running as root); not part of the default setup, and alone it does only this.
+    /// $CHROMIUM names another Chromium-based browser to use instead (e.g. the Chrome a CI image ships).
     #[arg(long)]
     pub browser: bool,
 }
@@ -84,7 +85,7 @@ pub struct Setup {
 pub enum Frontend {
     /// Install the front end's node modules from package-lock.json (npm ci).
     Install,
-    /// Build the UI into python/invokeai/frontend/web/dist.
+    /// Build the UI into python/invokeai/frontend/web/dist and write its SBOM (python/sboms/invokeai-ui.cdx.json).
     Build,
     /// Run Vite's dev server, proxying /api to a local invokeai-web on port 9090.
     Dev,
@@ -122,7 +123,7 @@ pub struct Openapi {}
 
 #[derive(Debug, Args)]
 pub struct Test {
-    /// Rust: cargo fmt --check, clippy with warnings denied, cargo test.
+    /// Rust: cargo fmt --check, clippy with warnings denied, cargo test (two lanes side by side, logs in target/xtask/test-lanes/).
     #[arg(long)]
     pub rust: bool,
     /// Python: pytest over python/tests, then over installer/tests.
@@ -325,7 +326,7 @@ pub struct VerifyReproducible {
 
 #[derive(Debug, Args)]
 pub struct SmokeTest {
-    /// The installer zip [default: the one in dist/ of the checkout].
+    /// The installer zip, checked against the SHA256SUMS beside it [default: the one dist/manifest.json of the checkout names].
     #[arg(value_name = "ZIP")]
     pub zip: Option<Utf8PathBuf>,
     /// Keep the temporary folder (its path is printed) instead of removing it.
@@ -360,7 +361,8 @@ pub struct Dist {
     #[arg(long)]
     pub list: bool,
     /// Build natively and with setuptools (python -m build --no-isolation), print the differences
-    /// of METADATA, WHEEL, entry points and the file lists; exit 0 only if none but the deliberate ones.
+    /// of METADATA, PKG-INFO, WHEEL, entry points and the file lists, the deliberate ones named; exit 0
+    /// only if no other difference remains.
     #[arg(long, conflicts_with_all = ["sdist", "wheel", "list", "out"])]
     pub compare: bool,
     /// With --compare, the Python whose setuptools and build make the reference [default: the dev venv's].

@@ -80,6 +80,7 @@ pub const FAST: &[&str] = &[
     "dist",
     "dist_large",
     "preflight",
+    "readme",
     "release_notes",
     "tag_release",
     "workflows",

@@ -16,7 +16,7 @@
 //! (htmldate, resolvelib), integer and no-op `[tool.distutils]` options
 //! (parameterized, pymodbus, yapf).
 //!
-//! Every project tried is listed in the README's builder section with its
+//! Every project tried is listed in docs/dist.md ("Real projects") with its
 //! result: those refused (a setup.py that does more than call setup(),
 //! setuptools plugins, extension modules), those out of scope (no
 //! `[project]` table, another build backend), and the matching sdists over

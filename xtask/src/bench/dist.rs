@@ -167,9 +167,7 @@ fn bench_project(
     src: &Utf8Path,
     args: &flags::BenchDist,
 ) -> Result<Column> {
-    let runs = args.runs;
     let work = base.join("work").join(label.trim_end_matches('/'));
-    let mut rows: Vec<(String, Result<Duration, String>)> = Vec::new();
     let opts = DistOptions::default();
     // A fixed timestamp, so no `git` runs inside the timing.
     let ts = dist::timestamp(src, Some(FIXED_EPOCH))?;
@@ -182,130 +180,21 @@ fn bench_project(
     for w in &built.warnings {
         eprintln!("bench: warning: {w}");
     }
-    // The fast tools run in interleaved rounds (so that load from elsewhere
-    // hits them alike), more often than the slow ones.
     let sources = dist::sources(src)?;
     std::fs::create_dir_all(&work)?;
-    let zip_list = sources.wheel.join("\n");
-    let tar_list = work.join("tar-files.txt");
-    std::fs::write(&tar_list, sources.sdist.join("\n") + "\n")?;
-    let exe = std::env::current_exe().context("cannot find the xtask executable")?;
-    let mut ours = Duration::MAX;
-    let mut process = Duration::MAX;
-    let mut zip_time: Result<Duration, String> = match &tools.zip {
-        Some(_) => Ok(Duration::MAX),
-        None => Err("zip is not installed (apt-get install -y zip)".into()),
+    let bench = Bench {
+        sh,
+        tools,
+        src,
+        work: &work,
+        runs: args.runs,
     };
-    let mut tar_time: Result<Duration, String> = match &tools.tar {
-        Some(_) => Ok(Duration::MAX),
-        None => Err("tar is not installed".into()),
-    };
-    for i in 0..runs * FAST_ROUNDS {
-        let out = work.join(format!("ours-{i}"));
-        let t = Instant::now();
-        dist::build(src, &out, &opts, ts.clone())?;
-        ours = ours.min(t.elapsed());
-
-        let out = work.join(format!("ours-process-{i}"));
-        let t = Instant::now();
-        cmd!(sh, "{exe} dist --project {src} --out {out}")
-            .env("SOURCE_DATE_EPOCH", FIXED_EPOCH)
-            .quiet()
-            .ignore_stdout()
-            .ignore_stderr()
-            .run()?;
-        process = process.min(t.elapsed());
-
-        if let Ok(best) = &mut zip_time {
-            let out = work.join(format!("zip-{i}.zip"));
-            let _dir = sh.push_dir(src);
-            let t = Instant::now();
-            match cmd!(sh, "zip -q -6 -X {out} -@")
-                .stdin(&zip_list)
-                .quiet()
-                .run()
-            {
-                Ok(()) => *best = (*best).min(t.elapsed()),
-                Err(e) => zip_time = Err(format!("zip failed: {e}")),
-            }
-        }
-        if let Ok(best) = &mut tar_time {
-            let out = work.join(format!("tar-{i}.tar.gz"));
-            let t = Instant::now();
-            match cmd!(sh, "tar -czf {out} -C {src} -T {tar_list}")
-                .quiet()
-                .run()
-            {
-                Ok(()) => *best = (*best).min(t.elapsed()),
-                Err(e) => tar_time = Err(format!("tar failed: {e}")),
-            }
-        }
-    }
-    rows.push((OURS.into(), Ok(ours)));
-    rows.push((OURS_PROCESS.into(), Ok(process)));
-
-    let python = &tools.python;
-    let timed_copy =
-        |name: &str, run: &dyn Fn(&Utf8Path, &Utf8Path) -> Result<()>| -> Result<Duration> {
-            best(runs, |i| {
-                let copy = work.join(format!("{name}-{i}"));
-                copy_tree(src, &copy, &[])?;
-                let out = work.join(format!("{name}-out-{i}"));
-                let t = Instant::now();
-                run(&copy, &out)?;
-                Ok(t.elapsed())
-            })
-        };
-    let setuptools = timed_copy("build", &|copy, out| {
-        let _dir = sh.push_dir(copy);
-        cmd!(sh, "{python} -m build --no-isolation --outdir {out} .")
-            .quiet()
-            .ignore_stdout()
-            .ignore_stderr()
-            .run()
-            .context("python -m build --no-isolation failed")?;
-        Ok(())
-    });
-    rows.push((SETUPTOOLS.into(), setuptools.map_err(|e| format!("{e:#}"))));
-    if args.no_isolated {
-        rows.push((
-            SETUPTOOLS_ISOLATED.into(),
-            Err("skipped (--no-isolated)".into()),
-        ));
-    } else {
-        let isolated = timed_copy("build-isolated", &|copy, out| {
-            let _dir = sh.push_dir(copy);
-            cmd!(sh, "{python} -m build --outdir {out} .")
-                .quiet()
-                .ignore_stdout()
-                .ignore_stderr()
-                .run()
-                .context("python -m build (isolated) failed; it needs the package index")?;
-            Ok(())
-        });
-        rows.push((
-            SETUPTOOLS_ISOLATED.into(),
-            isolated.map_err(|e| format!("{e:#}")),
-        ));
-    }
-    match &tools.uv {
-        Some(uv) => {
-            let t = timed_copy("uv", &|copy, out| {
-                cmd!(sh, "{uv} build --quiet --out-dir {out} {copy}")
-                    .quiet()
-                    .ignore_stdout()
-                    .ignore_stderr()
-                    .run()
-                    .context("uv build failed; it needs the package index or its cache")?;
-                Ok(())
-            });
-            rows.push((UV.into(), t.map_err(|e| format!("{e:#}"))));
-        }
-        None => rows.push((
-            UV.into(),
-            Err("uv is not in .venv (run `cargo xtask setup`)".into()),
-        )),
-    }
+    let fast = bench.fast_rounds(&sources, &opts, &ts)?;
+    let mut rows: Vec<(String, Result<Duration, String>)> = vec![
+        (OURS.into(), Ok(fast.ours)),
+        (OURS_PROCESS.into(), Ok(fast.process)),
+    ];
+    rows.extend(bench.build_tools(args.no_isolated));
 
     let files = sources.sdist.len();
     let bytes: u64 = sources
@@ -314,12 +203,12 @@ fn bench_project(
         .filter_map(|f| std::fs::metadata(src.join(f)).ok())
         .map(|m| m.len())
         .sum();
-    let both = match (&zip_time, &tar_time) {
+    let both = match (&fast.zip, &fast.tar) {
         (Ok(z), Ok(t)) => Ok(*z + *t),
         _ => Err("needs both zip and tar".to_owned()),
     };
-    rows.push((ZIP.into(), zip_time));
-    rows.push((TAR.into(), tar_time));
+    rows.push((ZIP.into(), fast.zip));
+    rows.push((TAR.into(), fast.tar));
     rows.push((ZIP_TAR.into(), both));
     if !args.keep {
         let _ = std::fs::remove_dir_all(&work);
@@ -330,6 +219,161 @@ fn bench_project(
         bytes,
         rows,
     })
+}
+
+/// The best times of the fast tools (an error: why one did not run).
+struct FastTimes {
+    ours: Duration,
+    process: Duration,
+    zip: Result<Duration, String>,
+    tar: Result<Duration, String>,
+}
+
+/// One project's timed runs: the project, the folder they write in, how
+/// many times the slow tools run.
+struct Bench<'a> {
+    sh: &'a Shell,
+    tools: &'a Tools,
+    src: &'a Utf8Path,
+    work: &'a Utf8Path,
+    runs: usize,
+}
+
+impl Bench<'_> {
+    /// Ours in-process and as a process, zip and tar, in interleaved rounds
+    /// (so that load from elsewhere hits them alike), more often than the
+    /// slow tools.
+    fn fast_rounds(
+        &self,
+        sources: &dist::Sources,
+        opts: &DistOptions,
+        ts: &dist::Timestamp,
+    ) -> Result<FastTimes> {
+        let (sh, src, work) = (self.sh, self.src, self.work);
+        let zip_list = sources.wheel.join("\n");
+        let tar_list = work.join("tar-files.txt");
+        std::fs::write(&tar_list, sources.sdist.join("\n") + "\n")?;
+        let exe = std::env::current_exe().context("cannot find the xtask executable")?;
+        let mut times = FastTimes {
+            ours: Duration::MAX,
+            process: Duration::MAX,
+            zip: match &self.tools.zip {
+                Some(_) => Ok(Duration::MAX),
+                None => Err("zip is not installed (apt-get install -y zip)".into()),
+            },
+            tar: match &self.tools.tar {
+                Some(_) => Ok(Duration::MAX),
+                None => Err("tar is not installed".into()),
+            },
+        };
+        for i in 0..self.runs * FAST_ROUNDS {
+            let out = work.join(format!("ours-{i}"));
+            let t = Instant::now();
+            dist::build(src, &out, opts, ts.clone())?;
+            times.ours = times.ours.min(t.elapsed());
+
+            let out = work.join(format!("ours-process-{i}"));
+            let t = Instant::now();
+            cmd!(sh, "{exe} dist --project {src} --out {out}")
+                .env("SOURCE_DATE_EPOCH", FIXED_EPOCH)
+                .quiet()
+                .ignore_stdout()
+                .ignore_stderr()
+                .run()?;
+            times.process = times.process.min(t.elapsed());
+
+            if let Ok(best) = &mut times.zip {
+                let out = work.join(format!("zip-{i}.zip"));
+                let _dir = sh.push_dir(src);
+                let t = Instant::now();
+                match cmd!(sh, "zip -q -6 -X {out} -@")
+                    .stdin(&zip_list)
+                    .quiet()
+                    .run()
+                {
+                    Ok(()) => *best = (*best).min(t.elapsed()),
+                    Err(e) => times.zip = Err(format!("zip failed: {e}")),
+                }
+            }
+            if let Ok(best) = &mut times.tar {
+                let out = work.join(format!("tar-{i}.tar.gz"));
+                let t = Instant::now();
+                match cmd!(sh, "tar -czf {out} -C {src} -T {tar_list}")
+                    .quiet()
+                    .run()
+                {
+                    Ok(()) => *best = (*best).min(t.elapsed()),
+                    Err(e) => times.tar = Err(format!("tar failed: {e}")),
+                }
+            }
+        }
+        Ok(times)
+    }
+
+    /// The best of `runs` runs of `run`, each on a fresh copy of the project.
+    fn timed_copy(
+        &self,
+        name: &str,
+        run: &dyn Fn(&Utf8Path, &Utf8Path) -> Result<()>,
+    ) -> Result<Duration, String> {
+        best(self.runs, |i| {
+            let copy = self.work.join(format!("{name}-{i}"));
+            copy_tree(self.src, &copy, &[])?;
+            let out = self.work.join(format!("{name}-out-{i}"));
+            let t = Instant::now();
+            run(&copy, &out)?;
+            Ok(t.elapsed())
+        })
+        .map_err(|e| format!("{e:#}"))
+    }
+
+    /// The rows of the build tools we replace: `python -m build` without and
+    /// with isolation, `uv build`.
+    fn build_tools(&self, no_isolated: bool) -> Vec<(String, Result<Duration, String>)> {
+        let sh = self.sh;
+        let python = &self.tools.python;
+        let mut rows = Vec::new();
+        let setuptools = self.timed_copy("build", &|copy, out| {
+            let _dir = sh.push_dir(copy);
+            cmd!(sh, "{python} -m build --no-isolation --outdir {out} .")
+                .quiet()
+                .ignore_stdout()
+                .ignore_stderr()
+                .run()
+                .context("python -m build --no-isolation failed")?;
+            Ok(())
+        });
+        rows.push((SETUPTOOLS.into(), setuptools));
+        let isolated = if no_isolated {
+            Err("skipped (--no-isolated)".into())
+        } else {
+            self.timed_copy("build-isolated", &|copy, out| {
+                let _dir = sh.push_dir(copy);
+                cmd!(sh, "{python} -m build --outdir {out} .")
+                    .quiet()
+                    .ignore_stdout()
+                    .ignore_stderr()
+                    .run()
+                    .context("python -m build (isolated) failed; it needs the package index")?;
+                Ok(())
+            })
+        };
+        rows.push((SETUPTOOLS_ISOLATED.into(), isolated));
+        let uv = match &self.tools.uv {
+            Some(uv) => self.timed_copy("uv", &|copy, out| {
+                cmd!(sh, "{uv} build --quiet --out-dir {out} {copy}")
+                    .quiet()
+                    .ignore_stdout()
+                    .ignore_stderr()
+                    .run()
+                    .context("uv build failed; it needs the package index or its cache")?;
+                Ok(())
+            }),
+            None => Err("uv is not in .venv (run `cargo xtask setup`)".into()),
+        };
+        rows.push((UV.into(), uv));
+        rows
+    }
 }
 
 fn fmt_duration(d: Duration) -> String {
@@ -486,6 +530,24 @@ fn write(path: &Utf8Path, bytes: &[u8]) -> Result<()> {
 /// a font, an image), all from a fixed seed.
 fn generate_large(root: &Utf8Path) -> Result<LargeStats> {
     let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
+    write_large_project_files(root)?;
+    let modules = write_large_modules(root, &mut rng)?;
+    let mut data = PackageData {
+        dir: root.join("bigapp/static"),
+        files: 0,
+        bytes: 0,
+    };
+    write_text_assets(&mut data, &mut rng)?;
+    write_binaries(&mut data, &mut rng)?;
+    Ok(LargeStats {
+        modules,
+        data_files: data.files,
+        data_bytes: data.bytes,
+    })
+}
+
+/// The large project's pyproject.toml, README, LICENSE and entry module.
+fn write_large_project_files(root: &Utf8Path) -> Result<()> {
     write(
         &root.join("pyproject.toml"),
         br#"[build-system]
@@ -527,6 +589,11 @@ include = ["bigapp*"]
         &root.join("bigapp/cli.py"),
         b"def main() -> None:\n    print(\"bigapp\")\n",
     )?;
+    Ok(())
+}
+
+/// 30 subpackages of 19 generated modules each; returns the module count.
+fn write_large_modules(root: &Utf8Path, rng: &mut Rng) -> Result<usize> {
     let mut modules = 2;
     for p in 0..30 {
         let pkg = root.join(format!("bigapp/sub{p:02}"));
@@ -540,12 +607,12 @@ include = ["bigapp*"]
             );
             let functions = 8 + rng.below(12);
             for _ in 0..functions {
-                let name = word(&mut rng);
-                let (a, b) = (word(&mut rng), word(&mut rng));
+                let name = word(rng);
+                let (a, b) = (word(rng), word(rng));
                 src.push_str(&format!(
                     "\ndef {name}_{n}({a}: int, {b}: str = \"{v}\") -> dict[str, int]:\n    \"\"\"Compute {name} from {a} and {b}.\"\"\"\n    result = {{\"{a}\": {a} * {k}, \"{b}\": len({b})}}\n    for i in range({k}):\n        result[f\"{name}_{{i}}\"] = i + {a}\n    return result\n",
                     n = rng.below(1000),
-                    v = word(&mut rng),
+                    v = word(rng),
                     k = 1 + rng.below(50),
                 ));
             }
@@ -554,27 +621,39 @@ include = ["bigapp*"]
         }
         modules += 1;
     }
-    let static_dir = root.join("bigapp/static");
-    let mut data_files = 0;
-    let mut data_bytes = 0u64;
-    let mut put = |path: Utf8PathBuf, bytes: Vec<u8>| -> Result<()> {
-        data_files += 1;
-        data_bytes += bytes.len() as u64;
+    Ok(modules)
+}
+
+/// The package data under `bigapp/static/`, counted as it is written.
+struct PackageData {
+    dir: Utf8PathBuf,
+    files: usize,
+    bytes: u64,
+}
+
+impl PackageData {
+    fn put(&mut self, path: Utf8PathBuf, bytes: Vec<u8>) -> Result<()> {
+        self.files += 1;
+        self.bytes += bytes.len() as u64;
         write(&path, &bytes)
-    };
+    }
+}
+
+/// The UI-like text assets: scripts, styles, messages and icons.
+fn write_text_assets(data: &mut PackageData, rng: &mut Rng) -> Result<()> {
     for i in 0..120 {
         let mut js = String::new();
         while js.len() < 12_000 + (i % 7) * 3_000 {
             js.push_str(&format!(
                 "export function {}(a,b){{return a.{}+b.{}*{};}}\n",
-                word(&mut rng),
-                word(&mut rng),
-                word(&mut rng),
+                word(rng),
+                word(rng),
+                word(rng),
                 rng.below(999)
             ));
         }
-        put(
-            static_dir.join(format!("assets/js/chunk-{i:03}.js")),
+        data.put(
+            data.dir.join(format!("assets/js/chunk-{i:03}.js")),
             js.into_bytes(),
         )?;
     }
@@ -583,25 +662,25 @@ include = ["bigapp*"]
         while css.len() < 8_000 {
             css.push_str(&format!(
                 ".{}-{} {{ color: #{:06x}; margin: {}px; }}\n",
-                word(&mut rng),
+                word(rng),
                 rng.below(100),
                 rng.below(0xFFFFFF),
                 rng.below(40)
             ));
         }
-        put(
-            static_dir.join(format!("assets/css/style-{i:02}.css")),
+        data.put(
+            data.dir.join(format!("assets/css/style-{i:02}.css")),
             css.into_bytes(),
         )?;
     }
     for i in 0..60 {
         let mut json = String::from("{");
         while json.len() < 6_000 {
-            json.push_str(&format!("\"{}\": {}, ", word(&mut rng), rng.below(100_000)));
+            json.push_str(&format!("\"{}\": {}, ", word(rng), rng.below(100_000)));
         }
         json.push_str("\"end\": true}\n");
-        put(
-            static_dir.join(format!("locales/{i:02}/messages.json")),
+        data.put(
+            data.dir.join(format!("locales/{i:02}/messages.json")),
             json.into_bytes(),
         )?;
     }
@@ -616,12 +695,16 @@ include = ["bigapp*"]
             ));
         }
         svg.push_str("</svg>\n");
-        put(
-            static_dir.join(format!("icons/icon-{i:02}.svg")),
+        data.put(
+            data.dir.join(format!("icons/icon-{i:02}.svg")),
             svg.into_bytes(),
         )?;
     }
-    // Large binaries: incompressible weights, a font and an image.
+    Ok(())
+}
+
+/// Large binaries: incompressible weights, a font and an image.
+fn write_binaries(data: &mut PackageData, rng: &mut Rng) -> Result<()> {
     let random = |rng: &mut Rng, n: usize| -> Vec<u8> {
         let mut v = Vec::with_capacity(n + 8);
         while v.len() < n {
@@ -630,19 +713,15 @@ include = ["bigapp*"]
         v.truncate(n);
         v
     };
-    let weights = random(&mut rng, 2_500_000);
-    put(static_dir.join("models/weights-a.bin"), weights)?;
-    let weights = random(&mut rng, 1_500_000);
-    put(static_dir.join("models/weights-b.bin"), weights)?;
-    let mut font = random(&mut rng, 400_000);
+    let weights = random(rng, 2_500_000);
+    data.put(data.dir.join("models/weights-a.bin"), weights)?;
+    let weights = random(rng, 1_500_000);
+    data.put(data.dir.join("models/weights-b.bin"), weights)?;
+    let mut font = random(rng, 400_000);
     font.extend(std::iter::repeat_n(0u8, 200_000));
-    put(static_dir.join("fonts/ui.woff2"), font)?;
+    data.put(data.dir.join("fonts/ui.woff2"), font)?;
     let mut image = b"\x89PNG\r\n\x1a\n".to_vec();
-    image.extend(random(&mut rng, 600_000));
-    put(static_dir.join("images/splash.png"), image)?;
-    Ok(LargeStats {
-        modules,
-        data_files,
-        data_bytes,
-    })
+    image.extend(random(rng, 600_000));
+    data.put(data.dir.join("images/splash.png"), image)?;
+    Ok(())
 }

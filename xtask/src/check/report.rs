@@ -42,16 +42,6 @@ fn colour_stderr() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-/// `1.2s`, `12.3s`, `2m05s`.
-/// A size in bytes for people: `512 bytes`, `64 KiB`, `100.0 MiB`.
-pub fn size(bytes: u64) -> String {
-    match bytes {
-        0..1024 => format!("{bytes} bytes"),
-        1024..1_048_576 => format!("{} KiB", bytes / 1024),
-        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
-    }
-}
-
 /// The last `lines` lines of a failure's output, at most `bytes` of them
 /// (a line longer than that keeps its end), after a line saying how many
 /// lines came before, when any did.
@@ -87,6 +77,7 @@ pub fn excerpt(text: &str, lines: usize, bytes: usize) -> String {
     shown
 }
 
+/// A duration for people: `1.2s`, `12.3s`, `2m05s`.
 pub fn duration(d: Duration) -> String {
     let secs = d.as_secs_f64();
     if secs < 60.0 {
@@ -300,9 +291,6 @@ mod tests {
             shown.len() < 80 && shown.starts_with("[...] x") && shown.ends_with("END\n"),
             "{shown}"
         );
-        assert_eq!(size(512), "512 bytes");
-        assert_eq!(size(65_536), "64 KiB");
-        assert_eq!(size(104_857_600), "100.0 MiB");
     }
 
     fn outcome(status: Status, secs: Option<f64>) -> Outcome {

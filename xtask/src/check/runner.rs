@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use camino::Utf8PathBuf;
 
-use super::report;
 use crate::util::process::{describe, group};
 use crate::util::redact;
 
@@ -358,11 +357,20 @@ fn read_log(log: &Utf8PathBuf) -> String {
             } else {
                 format!(
                     "[... {} before this are only in the log {log}]\n{rest}",
-                    report::size(skipped + start as u64)
+                    size(skipped + start as u64)
                 )
             }
         }
         Err(err) => format!("(cannot read the log {log}: {err})\n"),
+    }
+}
+
+/// A size in bytes for people: `512 bytes`, `64 KiB`, `100.0 MiB`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{} KiB", bytes / 1024),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
     }
 }
 
@@ -381,6 +389,13 @@ fn read_end(path: &Utf8PathBuf, window: u64) -> std::io::Result<(u64, Vec<u8>)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(size(512), "512 bytes");
+        assert_eq!(size(65_536), "64 KiB");
+        assert_eq!(size(104_857_600), "100.0 MiB");
+    }
 
     fn nodes(costs: &[u32]) -> Vec<Node> {
         costs

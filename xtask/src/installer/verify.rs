@@ -77,148 +77,51 @@ pub struct Verified {
 
 /// Run every check over `dir` for the release `identity`.
 pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Verified> {
-    let expected = identity.version();
     let mut done = Vec::new();
-    let sums_path = dir.join(SHA256SUMS);
-    let sums_bytes = read::read_small(&sums_path, MAX_SUMS).with_context(|| {
-        format!("cannot read {sums_path}; run `cargo xtask build-installer` first")
-    })?;
-    let sums_text =
-        String::from_utf8(sums_bytes).with_context(|| format!("{sums_path} is not UTF-8 text"))?;
-    let sums = checksums::parse_sha256sums(&sums_text)
-        .with_context(|| format!("{sums_path} is malformed"))?;
-    let manifest_path = dir.join(MANIFEST);
-    let manifest_text = String::from_utf8(read::read_small(&manifest_path, MAX_SUMS)?)
-        .with_context(|| format!("{manifest_path} is not UTF-8 text"))?;
-    let manifest = Manifest::from_json(&manifest_text)
-        .with_context(|| format!("{manifest_path} is malformed"))?;
+    let (sums, manifest) = read_checksum_files(dir)?;
 
     // 1. Exactly the release's files, listed in both checksum files, and
     //    nothing else that an upload would pick up.
     done.push(check_files(dir, &sums, &manifest, identity)?);
 
     let [wheel_name, sdist_name, zip_name, sbom_name] = names_by_kind(&manifest, identity)?;
-    // The sha256 SHA256SUMS gives a file of the release (checked above to list every one).
-    let listed_sha =
-        |name: &str| -> &str { &sums.iter().find(|(n, _)| n == name).expect("listed").1 };
-    let wheel_sha = listed_sha(wheel_name);
+    let release = Release {
+        dir,
+        sums: &sums,
+        wheel_name,
+        zip_name,
+        members: Members::of(identity),
+    };
 
     // 2. The wheel's RECORD.
-    let dist_info = format!(
-        "{}.dist-info",
-        names::stem(&identity.project, &expected.to_string())
-    );
-    let record_name = format!("{dist_info}/RECORD");
-    let metadata_name = format!("{dist_info}/METADATA");
-    let index_name = format!("{UI_PREFIX}index.html");
-    let wheel_sbom = format!("{dist_info}/sboms/{}", sbom::FILE_NAME);
-    let wheel = read::zip(
-        read::open_regular(&dir.join(wheel_name))?,
-        wheel_name,
-        Limits::RELEASE,
-        |m| {
-            Ok(
-                if [&record_name, &metadata_name, &index_name, &wheel_sbom].contains(&&m.name) {
-                    Sink::Keep
-                } else {
-                    Sink::Hash
-                },
-            )
-        },
-    )?;
-    check_record(&wheel, &record_name)
-        .with_context(|| format!("{wheel_name}: RECORD does not match the wheel"))?;
+    let wheel = release.read_wheel()?;
     done.push(format!(
         "{wheel_name}: RECORD lists every member with its sha256 and size"
     ));
 
     // 3. The installer carries the same wheel; it is read with the same
     //    limits and refusals (links, `..`, twice-named members) as the wheel.
-    let bundled = format!("{BUNDLE}/{wheel_name}");
-    let scripts = [
-        (format!("{BUNDLE}/install.sh"), "version='"),
-        (format!("{BUNDLE}/install.bat"), "set \"VERSION="),
-    ];
+    let scripts = install_scripts();
     let installer = read_installer(dir, zip_name, &scripts)?;
-    let inner = installer
-        .member(&bundled)
-        .with_context(|| format!("{zip_name} has no {bundled}"))?;
-    let inner_sha = hex(&inner.sha256);
-    ensure!(
-        inner_sha == wheel_sha,
-        "{zip_name}: {bundled} differs from {wheel_name} (sha256 {inner_sha} vs {wheel_sha})"
-    );
-    done.push(format!("{zip_name} carries {wheel_name} byte for byte"));
+    done.push(release.check_bundled_wheel(&installer)?);
 
     // 4. The UI in the wheel.
     done.push(check_ui(&wheel, wheel_name)?);
 
-    // 5. The SBOM of the npm packages in the UI: the wheel's describes the
-    //    UI files in the wheel, byte for byte; the installer and the release
-    //    asset carry the same document.
-    let (sbom_text, checked) = check_sbom(&wheel, wheel_name, &dist_info)?;
-    let sbom_sha = crate::util::hash::sha256_hex(sbom_text);
-    ensure!(
-        sbom_sha == listed_sha(sbom_name),
-        "{sbom_name} differs from the {wheel_sbom} of {wheel_name}"
-    );
-    let in_installer = format!("{BUNDLE}/{}", staging::sbom_member());
-    let bundled_sbom = installer
-        .member(&in_installer)
-        .with_context(|| format!("{zip_name} has no {in_installer}"))?;
-    ensure!(
-        hex(&bundled_sbom.sha256) == sbom_sha,
-        "{zip_name}: {in_installer} differs from the {wheel_sbom} of {wheel_name}"
-    );
-    done.push(format!(
-        "{wheel_name} carries an SBOM of the {} UI files and the {} npm package(s) bundled in them ({}); {zip_name} and {sbom_name} hold the same document",
-        checked.files,
-        checked.packages.len(),
-        if checked.packages.is_empty() {
-            "none".to_owned()
-        } else {
-            checked.packages.join(", ")
-        }
-    ));
+    // 5. The SBOM of the npm packages in the UI.
+    let (sbom_text, line) = release.check_sboms(&wheel, &installer, sbom_name)?;
+    done.push(line);
 
     // 6. The version everywhere.
-    let mut versions: Vec<(String, String)> = vec![(MANIFEST.to_owned(), manifest.version.clone())];
-    let metadata = wheel
-        .kept
-        .get(&metadata_name)
-        .with_context(|| format!("{wheel_name} has no {metadata_name}"))?;
-    versions.push((
-        format!("{wheel_name}:{metadata_name}"),
-        header_field(metadata, "Version")
-            .with_context(|| format!("{metadata_name} has no Version"))?,
-    ));
-    let sdist_base = names::stem(&identity.project, &expected.to_string());
-    let pkg_info_name = format!("{sdist_base}/PKG-INFO");
-    let sdist = read_sdist(dir, sdist_name, &sdist_base)?;
-    let pkg_info = sdist
-        .kept
-        .get(&pkg_info_name)
-        .with_context(|| format!("{sdist_name} has no {pkg_info_name}"))?;
-    versions.push((
-        format!("{sdist_name}:PKG-INFO"),
-        header_field(pkg_info, "Version").context("PKG-INFO has no Version")?,
-    ));
-    versions.push((
-        format!("file name {zip_name}"),
-        identity::installer_version(zip_name)
-            .map_err(|why| anyhow::anyhow!(why))?
-            .to_string(),
-    ));
-    for (member, key) in &scripts {
-        let text = installer
-            .kept
-            .get(member)
-            .with_context(|| format!("{zip_name} has no {member}"))?;
-        let value = script_value(&String::from_utf8_lossy(text), key)
-            .with_context(|| format!("{zip_name}:{member} sets no version ({key}...)"))?;
-        versions.push((format!("{zip_name}:{member}"), value));
-    }
-    done.push(versions_agree(&versions, expected)?);
+    let sdist = read_sdist(dir, sdist_name, &release.members.sdist_base)?;
+    let versions = release.versions(
+        &manifest,
+        &wheel,
+        (sdist_name, &sdist),
+        &installer,
+        &scripts,
+    )?;
+    done.push(versions_agree(&versions, identity.version())?);
 
     // 7. The installer is the folder build-installer plans for this version
     //    from this checkout: those members, bytes and modes, nothing else.
@@ -241,7 +144,219 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
         archive::iso8601(manifest.timestamp)
     ));
 
-    let dirty = (!manifest.dirty.is_empty()).then(|| {
+    Ok(Verified {
+        checks: done,
+        dirty: dirty_note(&manifest),
+    })
+}
+
+/// SHA256SUMS and manifest.json of `dir`, parsed.
+fn read_checksum_files(dir: &Utf8Path) -> Result<(Vec<(String, String)>, Manifest)> {
+    let sums_path = dir.join(SHA256SUMS);
+    let sums_bytes = read::read_small(&sums_path, MAX_SUMS).with_context(|| {
+        format!("cannot read {sums_path}; run `cargo xtask build-installer` first")
+    })?;
+    let sums_text =
+        String::from_utf8(sums_bytes).with_context(|| format!("{sums_path} is not UTF-8 text"))?;
+    let sums = checksums::parse_sha256sums(&sums_text)
+        .with_context(|| format!("{sums_path} is malformed"))?;
+    let manifest_path = dir.join(MANIFEST);
+    let manifest_text = String::from_utf8(read::read_small(&manifest_path, MAX_SUMS)?)
+        .with_context(|| format!("{manifest_path} is not UTF-8 text"))?;
+    let manifest = Manifest::from_json(&manifest_text)
+        .with_context(|| format!("{manifest_path} is malformed"))?;
+    Ok((sums, manifest))
+}
+
+/// The filled install scripts of the installer, with the text that opens
+/// the line setting the version in each.
+fn install_scripts() -> [(String, &'static str); 2] {
+    [
+        (format!("{BUNDLE}/install.sh"), "version='"),
+        (format!("{BUNDLE}/install.bat"), "set \"VERSION="),
+    ]
+}
+
+/// The names of the members verify reads in the release's archives.
+struct Members {
+    /// `<name>-<version>.dist-info` in the wheel.
+    dist_info: String,
+    record: String,
+    metadata: String,
+    /// The UI's page in the wheel.
+    index: String,
+    /// The SBOM in the wheel's dist-info.
+    sbom: String,
+    /// `<name>-<version>`, the sdist's top folder.
+    sdist_base: String,
+}
+
+impl Members {
+    fn of(identity: &Identity) -> Members {
+        let base = names::stem(&identity.project, &identity.version().to_string());
+        let dist_info = format!("{base}.dist-info");
+        Members {
+            record: format!("{dist_info}/RECORD"),
+            metadata: format!("{dist_info}/METADATA"),
+            index: format!("{UI_PREFIX}index.html"),
+            sbom: format!("{dist_info}/sboms/{}", sbom::FILE_NAME),
+            dist_info,
+            sdist_base: base,
+        }
+    }
+}
+
+/// What the checks after the first share: the folder, the release, its
+/// checksums (already checked to list every file) and its files' names.
+struct Release<'a> {
+    dir: &'a Utf8Path,
+    sums: &'a [(String, String)],
+    wheel_name: &'a str,
+    zip_name: &'a str,
+    members: Members,
+}
+
+impl Release<'_> {
+    /// The sha256 SHA256SUMS gives a file of the release.
+    fn listed_sha(&self, name: &str) -> &str {
+        &self
+            .sums
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("check_files saw every file listed")
+            .1
+    }
+
+    /// The wheel, its RECORD checked, keeping the members later checks read.
+    fn read_wheel(&self) -> Result<Listing> {
+        let m = &self.members;
+        let keep = [&m.record, &m.metadata, &m.index, &m.sbom];
+        let wheel = read::zip(
+            read::open_regular(&self.dir.join(self.wheel_name))?,
+            self.wheel_name,
+            Limits::RELEASE,
+            |member| {
+                Ok(if keep.contains(&&member.name) {
+                    Sink::Keep
+                } else {
+                    Sink::Hash
+                })
+            },
+        )?;
+        check_record(&wheel, &m.record)
+            .with_context(|| format!("{}: RECORD does not match the wheel", self.wheel_name))?;
+        Ok(wheel)
+    }
+
+    /// The installer carries the release's wheel, byte for byte.
+    fn check_bundled_wheel(&self, installer: &Listing) -> Result<String> {
+        let (wheel_name, zip_name) = (self.wheel_name, self.zip_name);
+        let bundled = format!("{BUNDLE}/{wheel_name}");
+        let inner = installer
+            .member(&bundled)
+            .with_context(|| format!("{zip_name} has no {bundled}"))?;
+        let inner_sha = hex(&inner.sha256);
+        let wheel_sha = self.listed_sha(wheel_name);
+        ensure!(
+            inner_sha == wheel_sha,
+            "{zip_name}: {bundled} differs from {wheel_name} (sha256 {inner_sha} vs {wheel_sha})"
+        );
+        Ok(format!("{zip_name} carries {wheel_name} byte for byte"))
+    }
+
+    /// The wheel's SBOM describes the UI files in the wheel, byte for byte;
+    /// the installer and the release asset carry the same document. Returns
+    /// the document and the check's line.
+    fn check_sboms<'w>(
+        &self,
+        wheel: &'w Listing,
+        installer: &Listing,
+        sbom_name: &str,
+    ) -> Result<(&'w [u8], String)> {
+        let (wheel_name, zip_name) = (self.wheel_name, self.zip_name);
+        let wheel_sbom = &self.members.sbom;
+        let (sbom_text, checked) = check_sbom(wheel, wheel_name, &self.members.dist_info)?;
+        let sbom_sha = crate::util::hash::sha256_hex(sbom_text);
+        ensure!(
+            sbom_sha == self.listed_sha(sbom_name),
+            "{sbom_name} differs from the {wheel_sbom} of {wheel_name}"
+        );
+        let in_installer = format!("{BUNDLE}/{}", staging::sbom_member());
+        let bundled_sbom = installer
+            .member(&in_installer)
+            .with_context(|| format!("{zip_name} has no {in_installer}"))?;
+        ensure!(
+            hex(&bundled_sbom.sha256) == sbom_sha,
+            "{zip_name}: {in_installer} differs from the {wheel_sbom} of {wheel_name}"
+        );
+        let line = format!(
+            "{wheel_name} carries an SBOM of the {} UI files and the {} npm package(s) bundled in them ({}); {zip_name} and {sbom_name} hold the same document",
+            checked.files,
+            checked.packages.len(),
+            if checked.packages.is_empty() {
+                "none".to_owned()
+            } else {
+                checked.packages.join(", ")
+            }
+        );
+        Ok((sbom_text, line))
+    }
+
+    /// The version each place of the release states, named by the place:
+    /// the manifest, METADATA, PKG-INFO, the installer's file name and its
+    /// filled install scripts.
+    fn versions(
+        &self,
+        manifest: &Manifest,
+        wheel: &Listing,
+        (sdist_name, sdist): (&str, &Listing),
+        installer: &Listing,
+        scripts: &[(String, &str)],
+    ) -> Result<Vec<(String, String)>> {
+        let (wheel_name, zip_name) = (self.wheel_name, self.zip_name);
+        let metadata_name = &self.members.metadata;
+        let mut versions: Vec<(String, String)> =
+            vec![(MANIFEST.to_owned(), manifest.version.clone())];
+        let metadata = wheel
+            .kept
+            .get(metadata_name)
+            .with_context(|| format!("{wheel_name} has no {metadata_name}"))?;
+        versions.push((
+            format!("{wheel_name}:{metadata_name}"),
+            header_field(metadata, "Version")
+                .with_context(|| format!("{metadata_name} has no Version"))?,
+        ));
+        let pkg_info_name = format!("{}/PKG-INFO", self.members.sdist_base);
+        let pkg_info = sdist
+            .kept
+            .get(&pkg_info_name)
+            .with_context(|| format!("{sdist_name} has no {pkg_info_name}"))?;
+        versions.push((
+            format!("{sdist_name}:PKG-INFO"),
+            header_field(pkg_info, "Version").context("PKG-INFO has no Version")?,
+        ));
+        versions.push((
+            format!("file name {zip_name}"),
+            identity::installer_version(zip_name)
+                .map_err(|why| anyhow::anyhow!(why))?
+                .to_string(),
+        ));
+        for (member, key) in scripts {
+            let text = installer
+                .kept
+                .get(member)
+                .with_context(|| format!("{zip_name} has no {member}"))?;
+            let value = script_value(&String::from_utf8_lossy(text), key)
+                .with_context(|| format!("{zip_name}:{member} sets no version ({key}...)"))?;
+            versions.push((format!("{zip_name}:{member}"), value));
+        }
+        Ok(versions)
+    }
+}
+
+/// The manifest's `"dirty": true` in words, with the files.
+fn dirty_note(manifest: &Manifest) -> Option<String> {
+    (!manifest.dirty.is_empty()).then(|| {
         format!(
             "{MANIFEST} says the build ran with --allow-dirty on a checkout that differed from commit {} in {} file(s): {}",
             manifest.commit,
@@ -253,10 +368,6 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
                 .collect::<Vec<_>>()
                 .join(", ")
         )
-    });
-    Ok(Verified {
-        checks: done,
-        dirty,
     })
 }
 
