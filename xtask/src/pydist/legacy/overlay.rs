@@ -8,7 +8,7 @@
 //! with its place.
 
 use anyhow::{Result, bail};
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 
 use super::super::build_requires::{Judgement, judge};
 use super::super::names;
@@ -125,7 +125,7 @@ struct At<'o> {
 }
 
 impl<'o> At<'o> {
-    fn new(path: &Utf8PathBuf, o: &'o CfgOption) -> Self {
+    fn new(path: &Utf8Path, o: &'o CfgOption) -> Self {
         At {
             o,
             here: format!("{path}:{}:{}", o.line, o.col),
