@@ -35,8 +35,9 @@ use camino::Utf8Path;
 use super::legacy::{self, CommandEffect, Legacy};
 use source::{Source, Tv};
 
-// The project's types live in `super::project`, and the file helpers in
-// `super::textfile`; the modules that name them from here keep doing so.
+// The project's types live in `super::project` and the file helpers in
+// `super::textfile`; re-exported for the modules that name them through
+// `pyproject`.
 pub use super::project::*;
 pub use super::textfile::{read_regular, read_text};
 pub use discovery::is_identifier;
