@@ -6,7 +6,7 @@
 
 use anyhow::{Result, bail};
 
-use super::pyproject::{License, Project};
+use super::project::{License, Project};
 
 /// The fields of one distribution's metadata, ready to render.
 pub struct Metadata<'a> {
@@ -208,7 +208,7 @@ pub fn rfc822_escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::pyproject::{Packages, Readme, Setuptools};
+    use super::super::project::{Packages, Readme, Setuptools};
     use super::*;
 
     fn sample() -> Project {

@@ -11,6 +11,7 @@
 //! [`crate::archive`]). Only the last step touches the output folder.
 
 mod attrexec;
+mod build_requires;
 mod compare;
 mod exec;
 mod files;
@@ -23,11 +24,13 @@ pub mod names;
 pub mod pep440;
 pub mod pep508;
 mod plan;
+mod project;
 mod pyattr;
 mod pyglob;
 pub mod pyproject;
 mod reqs;
 mod sdist;
+mod textfile;
 mod tree;
 mod wheel;
 

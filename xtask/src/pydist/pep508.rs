@@ -4,7 +4,7 @@
 //! specifier list, `os.name` for `os_name`), so a string is refused here
 //! exactly when `packaging.requirements.Requirement` would refuse it. A
 //! differential test runs packaging itself on thousands of generated
-//! strings. Rendering is [`super::reqs`]'s job; this module only says yes, or
+//! strings. Rendering is the `reqs` module's job; this module only says yes, or
 //! no with the reason and the character where reading stopped.
 //!
 //! One deliberate difference: quoted marker values holding a backslash are
