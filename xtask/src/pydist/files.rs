@@ -899,7 +899,7 @@ mod tests {
         let l = layout(&p, &tree).unwrap();
         let s = select(&p, &tree, &l, "demo-1.0", None, None).unwrap();
         assert!(s.top_level.is_empty());
-        assert_eq!(super::super::wheel::top_level_file(&s.top_level), "\n");
+        assert_eq!(super::super::metadata::top_level_file(&s.top_level), "\n");
         // A file that ships under a sub-package keeps the parent's name.
         let tree = Tree::from_paths(&["outer/inner/__init__.py"]);
         let l = layout(&p, &tree).unwrap();

@@ -6,9 +6,10 @@
 //! setup.py, setup.cfg and `[tool.distutils]` in [`legacy`]); walk the
 //! project once ([`tree`]); choose the files as setuptools does ([`files`],
 //! with [`pyglob`] for its pattern languages); plan the two archives
-//! ([`plan`], with [`metadata`] and [`wheel`]'s dist-info files); carry the
-//! plan out ([`exec`], [`sdist`], [`wheel`], with the writers of
-//! [`crate::archive`]). Only the last step touches the output folder.
+//! ([`plan`], with the dist-info text of [`metadata`]); carry the plan out
+//! ([`exec`]: one loop feeds each archive's members to a writer of
+//! [`crate::archive`], the wheel's through [`record`], which appends RECORD).
+//! Only the last step touches the output folder.
 
 mod attrexec;
 mod compare;
@@ -26,10 +27,9 @@ mod plan;
 mod pyattr;
 mod pyglob;
 pub mod pyproject;
+mod record;
 mod reqs;
-mod sdist;
 mod tree;
-mod wheel;
 
 use std::time::Instant;
 
