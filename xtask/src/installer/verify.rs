@@ -809,48 +809,24 @@ pub fn check_record(wheel: &Listing, record_name: &str) -> Result<()> {
 
 /// RECORD as CSV (RFC 4180, as Python's csv module writes it): rows end at a
 /// line break outside quotes; a quoted field may hold commas, `""` and line
-/// breaks. Blank lines are skipped.
+/// breaks. Blank lines are skipped. A CSV writer quotes every field holding a
+/// quote and doubles the quote, so an odd number of quotes is refused: a
+/// quoted field left open (which the csv crate would read to the end of the
+/// text as one field) or a stray quote.
 fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, String> {
-    let mut rows = Vec::new();
-    let mut row: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut was_quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', true) => quoted = false,
-            ('"', false) if field.is_empty() => {
-                quoted = true;
-                was_quoted = true;
-            }
-            (',', false) => {
-                row.push(std::mem::take(&mut field));
-                was_quoted = false;
-            }
-            ('\r', false) if chars.peek() == Some(&'\n') => {}
-            ('\n', false) => {
-                if !row.is_empty() || !field.is_empty() || was_quoted {
-                    row.push(std::mem::take(&mut field));
-                    rows.push(std::mem::take(&mut row));
-                }
-                was_quoted = false;
-            }
-            (c, _) => field.push(c),
-        }
+    if text.matches('"').count() % 2 == 1 {
+        return Err("a quoted field is not closed (an odd number of quote characters)".to_owned());
     }
-    if quoted {
-        return Err("a quoted field is not closed".to_owned());
-    }
-    if !row.is_empty() || !field.is_empty() || was_quoted {
-        row.push(field);
-        rows.push(row);
-    }
-    Ok(rows)
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|row| {
+            row.map(|row| row.iter().map(str::to_owned).collect())
+                .map_err(|err| err.to_string())
+        })
+        .collect()
 }
 
 /// The `/assets/...` files a page references in `src` and `href`, sorted.

@@ -200,6 +200,15 @@ fn setuptools_own(name: &str, has_own_setup_cfg: bool) -> Option<&'static str> {
 /// Compare our artifacts with setuptools'. Pure.
 pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Line> {
     let mut out = Vec::new();
+    compare_file_names(ours, theirs, &mut out);
+    compare_wheel_files(&ours.wheel, &theirs.wheel, &mut out);
+    compare_dist_info(&ours.wheel, &theirs.wheel, &mut out);
+    compare_sdist(&ours.sdist, &theirs.sdist, has_own_setup_cfg, &mut out);
+    out
+}
+
+/// The wheel's and the sdist's file names.
+fn compare_file_names(ours: &Built, theirs: &Built, out: &mut Vec<Line>) {
     for (what, o, t) in [
         ("wheel file name", &ours.wheel_name, &theirs.wheel_name),
         ("sdist file name", &ours.sdist_name, &theirs.sdist_name),
@@ -210,8 +219,11 @@ pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Lin
             out.push(Line::Differs(format!("{what}: ours {o}, setuptools {t}")));
         }
     }
+}
 
-    // The wheel: its files, their bytes, the .dist-info texts.
+/// The wheel's files (RECORD aside) and the bytes of those outside
+/// `.dist-info`; our PEP 770 SBOMs are named as deliberate.
+fn compare_wheel_files(ours: &Listing, theirs: &Listing, out: &mut Vec<Line>) {
     let files = |l: &Listing| -> BTreeMap<String, [u8; 32]> {
         l.members
             .iter()
@@ -220,7 +232,7 @@ pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Lin
             .map(|m| (m.name.clone(), m.sha256))
             .collect()
     };
-    let (mut ow, tw) = (files(&ours.wheel), files(&theirs.wheel));
+    let (mut ow, tw) = (files(ours), files(theirs));
     // PEP 770 SBOMs from [tool.xtask.dist] sbom-files: setuptools has no way to ship one.
     let sboms: Vec<String> = ow
         .keys()
@@ -263,6 +275,11 @@ pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Lin
             "wheel files with other bytes: {differing:?}"
         )));
     }
+}
+
+/// The wheel's `.dist-info` texts ([`DIST_INFO_TEXTS`]), and why RECORD is
+/// not compared.
+fn compare_dist_info(ours: &Listing, theirs: &Listing, out: &mut Vec<Line>) {
     let dist_info = |l: &Listing, file: &str| -> Option<String> {
         let name = l
             .kept
@@ -271,30 +288,11 @@ pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Lin
         text_of(l, name)
     };
     for file in DIST_INFO_TEXTS {
-        let (o, t) = (dist_info(&ours.wheel, file), dist_info(&theirs.wheel, file));
+        let (o, t) = (dist_info(ours, file), dist_info(theirs, file));
         match (file, o, t) {
             (_, None, None) => {}
-            ("METADATA", Some(o), Some(t)) => compare_metadata("METADATA", &o, &t, &mut out),
-            ("WHEEL", Some(o), Some(t)) => {
-                let strip = |s: &str| -> String {
-                    s.lines()
-                        .filter(|l| !l.starts_with("Generator: "))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                };
-                if strip(&o) == strip(&t) {
-                    out.push(Line::Same("WHEEL: the same tags and fields".to_owned()));
-                    out.push(Line::Deliberate(
-                        "WHEEL Generator: it names the builder that made the wheel".to_owned(),
-                    ));
-                } else {
-                    out.push(Line::Differs(format!(
-                        "WHEEL: ours {:?}, setuptools {:?}",
-                        strip(&o),
-                        strip(&t)
-                    )));
-                }
-            }
+            ("METADATA", Some(o), Some(t)) => compare_metadata("METADATA", &o, &t, out),
+            ("WHEEL", Some(o), Some(t)) => compare_wheel_texts(&o, &t, out),
             (_, Some(o), Some(t)) if o == t => {
                 out.push(Line::Same(format!("{file}: byte for byte")))
             }
@@ -308,8 +306,33 @@ pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Lin
     out.push(Line::Deliberate(
         "RECORD: not compared line by line; it lists the files compared above, with hashes that follow from their bytes".to_owned(),
     ));
+}
 
-    // The sdist: its file list, PKG-INFO.
+/// WHEEL, but for its Generator line, which names the builder.
+fn compare_wheel_texts(ours: &str, theirs: &str, out: &mut Vec<Line>) {
+    let strip = |s: &str| -> String {
+        s.lines()
+            .filter(|l| !l.starts_with("Generator: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if strip(ours) == strip(theirs) {
+        out.push(Line::Same("WHEEL: the same tags and fields".to_owned()));
+        out.push(Line::Deliberate(
+            "WHEEL Generator: it names the builder that made the wheel".to_owned(),
+        ));
+    } else {
+        out.push(Line::Differs(format!(
+            "WHEEL: ours {:?}, setuptools {:?}",
+            strip(ours),
+            strip(theirs)
+        )));
+    }
+}
+
+/// The sdist's file list (less what setuptools writes for itself, named as
+/// deliberate) and its PKG-INFO.
+fn compare_sdist(ours: &Listing, theirs: &Listing, has_own_setup_cfg: bool, out: &mut Vec<Line>) {
     let names = |l: &Listing| -> BTreeSet<String> {
         l.members
             .iter()
@@ -317,7 +340,7 @@ pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Lin
             .map(|m| m.name.clone())
             .collect()
     };
-    let (os, ts) = (names(&ours.sdist), names(&theirs.sdist));
+    let (os, ts) = (names(ours), names(theirs));
     let mut own: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut theirs_kept = BTreeSet::new();
     for name in &ts {
@@ -346,11 +369,10 @@ pub fn compare(ours: &Built, theirs: &Built, has_own_setup_cfg: bool) -> Vec<Lin
         let name = l.kept.keys().find(|k| k.ends_with("/PKG-INFO"))?;
         text_of(l, name)
     };
-    match (pkg_info(&ours.sdist), pkg_info(&theirs.sdist)) {
-        (Some(o), Some(t)) => compare_metadata("PKG-INFO", &o, &t, &mut out),
+    match (pkg_info(ours), pkg_info(theirs)) {
+        (Some(o), Some(t)) => compare_metadata("PKG-INFO", &o, &t, out),
         _ => out.push(Line::Differs("PKG-INFO: missing from one sdist".to_owned())),
     }
-    out
 }
 
 /// Copy a project for setuptools, which writes its egg-info into it;

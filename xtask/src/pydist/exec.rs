@@ -13,14 +13,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use camino::{Utf8Path, Utf8PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use super::plan::{ArchivePlan, Content, Plan};
-use super::{sdist, wheel};
+use super::record::RecordWriter;
 use crate::archive::atomic::{self, TempFile};
 use crate::archive::{
     ArchiveWriter, Deflated, HashingWriter, LargeFile, LargeMember, ListingWriter, Member,
-    SHARE_FROM, STREAM_FROM, deflate, deflate_file,
+    SHARE_FROM, STREAM_FROM, TarGzWriter, ZipWriter, deflate, deflate_file,
 };
 use crate::util::par::{par_map, threads};
 
@@ -38,10 +36,9 @@ const PARALLEL_FROM: usize = 64;
 
 /// A project file, read once.
 enum FileData {
-    /// Held whole: its bytes, sha256 and compressed segment.
+    /// Held whole: its bytes and compressed segment.
     Whole {
         bytes: Vec<u8>,
-        digest: [u8; 32],
         /// Compressed only when an archive will use it.
         deflated: Option<Deflated>,
     },
@@ -49,20 +46,20 @@ enum FileData {
     Large(Arc<LargeFile>),
 }
 
-/// The bytes of every member: each project file read, hashed and compressed
-/// once, for both archives.
-pub struct Contents {
+/// The bytes of every member: each project file read and compressed once,
+/// for both archives (the wheel's RECORD hashes them as they are written).
+struct Contents {
     files: HashMap<Utf8PathBuf, FileData>,
 }
 
 impl Contents {
-    /// Read, hash and compress the project files the archives need, on all
+    /// Read and compress the project files the archives need, on all
     /// cores (one thread for small projects, where starting threads costs
     /// more than it saves).
     /// `compress(path, size)` says which files to compress; the compressed
     /// form of large files goes to temporary files in `spill` (created if
     /// missing; without it, large files are only hashed).
-    pub fn read(
+    fn read(
         archives: &[&ArchivePlan],
         compress: &(dyn Fn(&Utf8Path, usize) -> bool + Sync),
         spill: Option<&Utf8Path>,
@@ -89,17 +86,12 @@ impl Contents {
             let Some(bytes) = read_small(p)? else {
                 return Ok(None);
             };
-            let digest: [u8; 32] = Sha256::digest(&bytes).into();
             let deflated = if compress(p, bytes.len()) {
                 Some(deflate(&bytes).with_context(|| format!("cannot compress {p}"))?)
             } else {
                 None
             };
-            Ok(Some(FileData::Whole {
-                bytes,
-                digest,
-                deflated,
-            }))
+            Ok(Some(FileData::Whole { bytes, deflated }))
         });
         let mut files = HashMap::with_capacity(done.len());
         for (p, r) in paths.iter().zip(done) {
@@ -125,7 +117,7 @@ impl Contents {
     }
 
     /// The bytes of a member held in memory (not of a [`large`](Self::large) file).
-    pub fn bytes<'a>(&'a self, content: &'a Content) -> Result<&'a [u8]> {
+    fn bytes<'a>(&'a self, content: &'a Content) -> Result<&'a [u8]> {
         match content {
             Content::File(p) => match self.file(p)? {
                 FileData::Whole { bytes, .. } => Ok(bytes),
@@ -137,7 +129,7 @@ impl Contents {
     }
 
     /// A project file too large to hold, streamed from disk.
-    pub fn large(&self, content: &Content) -> Result<Option<&Arc<LargeFile>>> {
+    fn large(&self, content: &Content) -> Result<Option<&Arc<LargeFile>>> {
         match content {
             Content::File(p) => match self.file(p)? {
                 FileData::Large(file) => Ok(Some(file)),
@@ -147,20 +139,9 @@ impl Contents {
         }
     }
 
-    /// The sha256 of a project file (None for generated content).
-    pub fn digest(&self, content: &Content) -> Result<Option<[u8; 32]>> {
-        match content {
-            Content::File(p) => match self.file(p)? {
-                FileData::Whole { digest, .. } => Ok(Some(*digest)),
-                FileData::Large(file) => Ok(Some(file.sha256)),
-            },
-            _ => Ok(None),
-        }
-    }
-
     /// The compressed segment of a project file held in memory (None for
     /// generated content and large files).
-    pub fn deflated(&self, content: &Content) -> Result<Option<&Deflated>> {
+    fn deflated(&self, content: &Content) -> Result<Option<&Deflated>> {
         match content {
             Content::File(p) => match self.file(p)? {
                 FileData::Whole { deflated, .. } => Ok(deflated.as_ref()),
@@ -170,7 +151,7 @@ impl Contents {
         }
     }
 
-    pub fn is_dir(&self, content: &Content) -> bool {
+    fn is_dir(&self, content: &Content) -> bool {
         matches!(content, Content::Dir)
     }
 }
@@ -261,14 +242,19 @@ pub fn execute(
     let sdist = want_sdist
         .then(|| {
             write_archive(out_dir, &plan.sdist, |out| {
-                sdist::write(&plan.sdist, &contents, plan.mtime, out, threads())
+                let tar = TarGzWriter::new(out, plan.mtime).threads(threads());
+                let into = &plan.sdist.file_name;
+                write_members(&plan.sdist, &contents, Box::new(tar), into)
             })
         })
         .transpose()?;
     let wheel = want_wheel
         .then(|| {
             write_archive(out_dir, &plan.wheel, |out| {
-                wheel::write(&plan.wheel, &plan.record_name, &contents, plan.mtime, out)
+                let zip = Box::new(ZipWriter::new(out, plan.mtime));
+                let recorded = RecordWriter::new(zip, &plan.record_name);
+                let into = &plan.wheel.file_name;
+                write_members(&plan.wheel, &contents, Box::new(recorded), into)
             })
         })
         .transpose()?;
@@ -292,30 +278,48 @@ pub fn list(plan: &Plan, want_sdist: bool, want_wheel: bool, out: &mut dyn Write
     let contents = Contents::read(&archives, &|_, _| false, None)?;
     for archive in archives {
         writeln!(out, "{}", archive.file_name)?;
-        let mut w: Box<dyn ArchiveWriter + '_> = Box::new(ListingWriter::new(&mut *out));
-        for e in &archive.entries {
-            if let Some(file) = contents.large(&e.content)? {
-                w.append_large(&LargeMember {
-                    name: &e.name,
-                    mode: e.mode,
-                    file,
-                })?;
-                continue;
-            }
-            w.append(&Member {
-                name: &e.name,
-                mode: e.mode,
-                is_dir: contents.is_dir(&e.content),
-                data: contents.bytes(&e.content)?,
-                deflated: None,
-            })?;
-        }
-        w.finish()?;
+        let listing = Box::new(ListingWriter::new(&mut *out));
+        write_members(archive, &contents, listing, "the listing")?;
         if std::ptr::eq(archive, &plan.wheel) {
             writeln!(out, "{:04o} {:>10} {}", 0o644, "-", plan.record_name)?;
         }
     }
     Ok(())
+}
+
+/// The one loop over an archive's members: each goes to `writer` in plan
+/// order (large files streamed from disk, the others from memory with their
+/// compressed form if they have one), then `writer` finishes. `into` names
+/// what is written, for errors.
+fn write_members(
+    archive: &ArchivePlan,
+    contents: &Contents,
+    mut writer: Box<dyn ArchiveWriter + '_>,
+    into: &str,
+) -> Result<()> {
+    for entry in &archive.entries {
+        let what = || format!("cannot write {} into {into}", entry.name);
+        if let Some(file) = contents.large(&entry.content)? {
+            let member = LargeMember {
+                name: &entry.name,
+                mode: entry.mode,
+                file,
+            };
+            writer.append_large(&member).with_context(what)?;
+            continue;
+        }
+        let member = Member {
+            name: &entry.name,
+            mode: entry.mode,
+            is_dir: contents.is_dir(&entry.content),
+            data: contents.bytes(&entry.content)?,
+            deflated: contents.deflated(&entry.content)?,
+        };
+        writer.append(&member).with_context(what)?;
+    }
+    writer
+        .finish()
+        .with_context(|| format!("cannot finish {into}"))
 }
 
 #[cfg(test)]

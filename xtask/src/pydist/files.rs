@@ -242,234 +242,26 @@ pub fn select(
     manifest_in: Option<&str>,
     previous_sources: Option<&str>,
 ) -> Result<Selection> {
-    let st = &project.setuptools;
-    let mut warnings = Vec::new();
-    let pkg_dirs: Vec<(String, String)> = layout
-        .packages
-        .iter()
-        .map(|p| (p.clone(), package_dir_of(&layout.package_dir, p)))
-        .collect();
-
-    // Python modules: py-modules first, then each package's *.py (build_py.find_all_modules).
-    let mut modules: Vec<Module> = Vec::new();
-    for module in &st.py_modules {
-        let (package, base) = match module.rsplit_once('.') {
-            Some((p, b)) => (p.to_owned(), b.to_owned()),
-            None => (String::new(), module.clone()),
-        };
-        let dir = package_dir_of(&layout.package_dir, &package);
-        if !package.is_empty() {
-            let init = pjoin(&dir, "__init__.py");
-            if tree.is_file(&norm(&init)?) && !modules.iter().any(|m| m.file == init) {
-                modules.push(Module {
-                    package: package.clone(),
-                    file: init,
-                });
-            }
-        }
-        let file = pjoin(&dir, &format!("{base}.py"));
-        if !tree.is_file(&norm(&file)?) {
-            bail!("tool.setuptools.py-modules lists {module:?} but {file} does not exist");
-        }
-        modules.push(Module { package, file });
-    }
-    for (package, dir) in &pkg_dirs {
-        let normal = norm(dir)?;
-        if !normal.is_empty() && !tree.is_dir(&normal) {
-            bail!("package directory '{dir}' (for package {package}) does not exist");
-        }
-        for file in glob(tree, &pjoin(&escape(dir), "*.py"), false)? {
-            if tree.is_file(&norm(&file)?) {
-                modules.push(Module {
-                    package: package.clone(),
-                    file,
-                });
-            }
-        }
-    }
-
-    // Package data without the manifest (what setuptools' sdist adds by default).
-    let data_without_manifest = |package: &str, dir: &str| -> Result<Vec<String>> {
-        find_data_files(project, tree, package, dir, &[])
-    };
-    let known: BTreeSet<&str> = layout.packages.iter().map(String::as_str).collect();
-    for (key, _) in st.package_data.iter().chain(&st.exclude_package_data) {
-        if !key.is_empty() && !known.contains(key.as_str()) {
-            warnings.push(format!("package-data key {key:?} names no package being built; its patterns are ignored (as setuptools does)"));
-        }
-    }
-
-    // A package-data pattern that matches nothing usually means a missing
-    // build step (such as an unbuilt UI): setuptools is silent, we say so.
-    for (package, dir) in &pkg_dirs {
-        for (key, patterns) in &st.package_data {
-            if key != package {
-                continue;
-            }
-            for pattern in patterns {
-                let hits = glob(tree, &pjoin(dir, pattern), true)?;
-                let any_file = hits.iter().any(|h| norm(h).is_ok_and(|n| tree.is_file(&n)));
-                if !any_file {
-                    warnings.push(format!(
-                        "the package-data pattern {pattern:?} of {package} matches no file in {dir}"
-                    ));
-                }
-            }
-        }
-    }
-
-    // License files.
-    let license_files = license_files(project, tree)?;
-
-    // The manifest (SOURCES.txt): sdist defaults, MANIFEST.in, license and
-    // referenced files, pruned, sorted, de-duplicated.
-    let mut list: Vec<String> = Vec::new();
-    for readme in ["README", "README.rst", "README.txt", "README.md"] {
-        if tree.is_file(readme) {
-            list.push(readme.to_owned());
-            break;
-        }
-    }
-    // setuptools' standard files: the setup script (a bare one is all this
-    // builder accepts) and the optional defaults.
-    if tree.is_file("setup.py") {
-        list.push("setup.py".to_owned());
-    }
-    for pattern in ["tests/test*.py", "test/test*.py", "setup.cfg"] {
-        for f in glob(tree, pattern, false)? {
-            if tree.is_file(&norm(&f)?) {
-                list.push(f);
-            }
-        }
-    }
-    if tree.is_file("pyproject.toml") {
-        list.push("pyproject.toml".into());
-    }
-    // Building from an sdist: with no version control to ask, setuptools
-    // reads the SOURCES.txt an earlier build left in the egg-info folder as
-    // a manifest, and every file it lists that still exists ships again.
-    if let Some(text) = previous_sources {
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            if !line.contains(".egg-info/") && norm(line).is_ok_and(|n| tree.is_file(&n)) {
-                list.push(line.to_owned());
-            }
-        }
-    }
-    list.extend(modules.iter().map(|m| m.file.clone()));
-    for (package, dir) in &pkg_dirs {
-        list.extend(data_without_manifest(package, dir)?);
-    }
-    if let Some(text) = manifest_in {
-        list.push("MANIFEST.in".into());
-        let template = project.root.join("MANIFEST.in");
-        for skipped in apply_manifest_template(tree, text, &mut list)
-            .with_context(|| format!("in {template}"))?
-        {
-            warnings.push(format!("{template}, {skipped}"));
-        }
-    }
-    list.extend(license_files.iter().cloned());
-    for f in &project.referenced_files {
-        if tree.is_file(&norm(f)?) {
-            list.push(f.clone());
-        }
-    }
-    // prune_file_list: build/, the release tree, VCS and tool folders (the
-    // walk left most of them out already).
-    let release_tree = PathPattern::new(&format!("{fullname}/**"));
-    list.retain(|f| !release_tree.matches(f) && !f.starts_with("build/"));
-    list.sort();
-    list.dedup();
-    let manifest = list;
-
-    // Data files, with the manifest when include-package-data is on.
-    let manifest_files = if st.include_package_data {
-        analyze_manifest(&pkg_dirs, &manifest)
-    } else {
-        BTreeMap::new()
-    };
-
-    // The wheel.
-    let mut wheel: BTreeMap<String, String> = BTreeMap::new();
-    let mut add = |target: String, source: String| -> Result<()> {
-        let source = norm(&source)?;
-        match wheel.get(&target) {
-            Some(existing) if *existing != source => {
-                bail!("both {existing} and {source} would be installed as {target}")
-            }
-            _ => {
-                wheel.insert(target, source);
-                Ok(())
-            }
-        }
-    };
-    for m in &modules {
-        let name = psplit(&m.file).1;
-        let target = if m.package.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}/{name}", m.package.replace('.', "/"))
-        };
-        add(target, m.file.clone())?;
-    }
-    for (package, dir) in &pkg_dirs {
-        let extra = manifest_files.get(package).cloned().unwrap_or_default();
-        let base = norm(dir)?;
-        for file in find_data_files(project, tree, package, dir, &extra)? {
-            let normal = norm(&file)?;
-            let rel = if base.is_empty() {
-                normal.clone()
-            } else {
-                normal
-                    .strip_prefix(&format!("{base}/"))
-                    .map(str::to_owned)
-                    .with_context(|| format!("{file} is not inside the package folder {dir}"))?
-            };
-            let target = if package.is_empty() {
-                rel
-            } else {
-                format!("{}/{rel}", package.replace('.', "/"))
-            };
-            add(target, file)?;
-        }
-    }
-
-    // The sdist: the manifest, normalised.
-    let mut sdist: Vec<String> = Vec::new();
-    for f in &manifest {
-        let n = norm(f)?;
-        if !n.is_empty() {
-            sdist.push(n);
-        }
-    }
-    sdist.sort();
-    sdist.dedup();
-
-    // The wheel is built from the sdist, where a folder with no file in it
-    // does not exist: setuptools then finds no such package (and writes an
-    // empty top_level.txt when none is left).
-    let shipped_dir = |dir: &str| -> Result<bool> {
-        let dir = norm(dir)?;
-        Ok(dir.is_empty()
-            || sdist.iter().any(|f| {
-                f.strip_prefix(dir.as_str())
-                    .is_some_and(|r| r.starts_with('/'))
-            }))
-    };
-    let mut top_level: Vec<String> = Vec::new();
-    for (package, dir) in &pkg_dirs {
-        if shipped_dir(dir)? {
-            top_level.push(package.split('.').next().unwrap_or(package).to_owned());
-        }
-    }
-    top_level.extend(
-        st.py_modules
+    let chooser = Chooser {
+        project,
+        tree,
+        layout,
+        fullname,
+        manifest_in,
+        previous_sources,
+        pkg_dirs: layout
+            .packages
             .iter()
-            .map(|n| n.split('.').next().unwrap_or(n).to_owned()),
-    );
-    top_level.sort();
-    top_level.dedup();
-
+            .map(|p| (p.clone(), package_dir_of(&layout.package_dir, p)))
+            .collect(),
+    };
+    let modules = chooser.python_modules()?;
+    let mut warnings = chooser.package_data_warnings()?;
+    let license_files = license_files(project, tree)?;
+    let manifest = chooser.manifest(&modules, &license_files, &mut warnings)?;
+    let wheel = chooser.wheel_members(&modules, &manifest)?;
+    let sdist = sdist_members(&manifest)?;
+    let top_level = chooser.top_level(&sdist)?;
     Ok(Selection {
         packages: layout.packages.clone(),
         package_dir: layout.package_dir.clone(),
@@ -479,6 +271,285 @@ pub fn select(
         top_level,
         warnings,
     })
+}
+
+/// The inputs of [`select`], with each package's folder.
+struct Chooser<'a> {
+    project: &'a Project,
+    tree: &'a Tree,
+    layout: &'a Layout,
+    /// `{name}-{version}`: the release tree the manifest never holds.
+    fullname: &'a str,
+    manifest_in: Option<&'a str>,
+    /// The SOURCES.txt an earlier build left (building from an sdist).
+    previous_sources: Option<&'a str>,
+    /// (package, its folder), in discovery order.
+    pkg_dirs: Vec<(String, String)>,
+}
+
+impl Chooser<'_> {
+    /// Python modules: py-modules first, then each package's *.py
+    /// (`build_py.find_all_modules`).
+    fn python_modules(&self) -> Result<Vec<Module>> {
+        let tree = self.tree;
+        let mut modules: Vec<Module> = Vec::new();
+        for module in &self.project.setuptools.py_modules {
+            let (package, base) = match module.rsplit_once('.') {
+                Some((p, b)) => (p.to_owned(), b.to_owned()),
+                None => (String::new(), module.clone()),
+            };
+            let dir = package_dir_of(&self.layout.package_dir, &package);
+            if !package.is_empty() {
+                let init = pjoin(&dir, "__init__.py");
+                if tree.is_file(&norm(&init)?) && !modules.iter().any(|m| m.file == init) {
+                    modules.push(Module {
+                        package: package.clone(),
+                        file: init,
+                    });
+                }
+            }
+            let file = pjoin(&dir, &format!("{base}.py"));
+            if !tree.is_file(&norm(&file)?) {
+                bail!("tool.setuptools.py-modules lists {module:?} but {file} does not exist");
+            }
+            modules.push(Module { package, file });
+        }
+        for (package, dir) in &self.pkg_dirs {
+            let normal = norm(dir)?;
+            if !normal.is_empty() && !tree.is_dir(&normal) {
+                bail!("package directory '{dir}' (for package {package}) does not exist");
+            }
+            for file in glob(tree, &pjoin(&escape(dir), "*.py"), false)? {
+                if tree.is_file(&norm(&file)?) {
+                    modules.push(Module {
+                        package: package.clone(),
+                        file,
+                    });
+                }
+            }
+        }
+        Ok(modules)
+    }
+
+    /// package-data keys naming no package, and patterns that match nothing:
+    /// the latter usually mean a missing build step (such as an unbuilt UI).
+    /// setuptools is silent about both; we say so.
+    fn package_data_warnings(&self) -> Result<Vec<String>> {
+        let st = &self.project.setuptools;
+        let mut warnings = Vec::new();
+        let known: BTreeSet<&str> = self.layout.packages.iter().map(String::as_str).collect();
+        for (key, _) in st.package_data.iter().chain(&st.exclude_package_data) {
+            if !key.is_empty() && !known.contains(key.as_str()) {
+                warnings.push(format!("package-data key {key:?} names no package being built; its patterns are ignored (as setuptools does)"));
+            }
+        }
+        for (package, dir) in &self.pkg_dirs {
+            for (key, patterns) in &st.package_data {
+                if key != package {
+                    continue;
+                }
+                for pattern in patterns {
+                    let hits = glob(self.tree, &pjoin(dir, pattern), true)?;
+                    let any_file = hits
+                        .iter()
+                        .any(|h| norm(h).is_ok_and(|n| self.tree.is_file(&n)));
+                    if !any_file {
+                        warnings.push(format!(
+                            "the package-data pattern {pattern:?} of {package} matches no file in {dir}"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(warnings)
+    }
+
+    /// What setuptools' sdist adds before any manifest: a README, the setup
+    /// script (a bare one is all this builder accepts), the optional
+    /// defaults, pyproject.toml, and an earlier build's SOURCES.txt.
+    fn standard_files(&self) -> Result<Vec<String>> {
+        let tree = self.tree;
+        let mut list: Vec<String> = Vec::new();
+        for readme in ["README", "README.rst", "README.txt", "README.md"] {
+            if tree.is_file(readme) {
+                list.push(readme.to_owned());
+                break;
+            }
+        }
+        if tree.is_file("setup.py") {
+            list.push("setup.py".to_owned());
+        }
+        for pattern in ["tests/test*.py", "test/test*.py", "setup.cfg"] {
+            for f in glob(tree, pattern, false)? {
+                if tree.is_file(&norm(&f)?) {
+                    list.push(f);
+                }
+            }
+        }
+        if tree.is_file("pyproject.toml") {
+            list.push("pyproject.toml".into());
+        }
+        // Building from an sdist: with no version control to ask, setuptools
+        // reads the SOURCES.txt an earlier build left in the egg-info folder as
+        // a manifest, and every file it lists that still exists ships again.
+        if let Some(text) = self.previous_sources {
+            for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                if !line.contains(".egg-info/") && norm(line).is_ok_and(|n| tree.is_file(&n)) {
+                    list.push(line.to_owned());
+                }
+            }
+        }
+        Ok(list)
+    }
+
+    /// The manifest (SOURCES.txt): sdist defaults, modules and package data,
+    /// MANIFEST.in, license and referenced files, pruned, sorted,
+    /// de-duplicated. MANIFEST.in's skipped lines go to `warnings`.
+    fn manifest(
+        &self,
+        modules: &[Module],
+        license_files: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<String>> {
+        let project = self.project;
+        let mut list = self.standard_files()?;
+        list.extend(modules.iter().map(|m| m.file.clone()));
+        // Package data without the manifest (what setuptools' sdist adds by default).
+        for (package, dir) in &self.pkg_dirs {
+            list.extend(find_data_files(project, self.tree, package, dir, &[])?);
+        }
+        if let Some(text) = self.manifest_in {
+            list.push("MANIFEST.in".into());
+            let template = project.root.join("MANIFEST.in");
+            for skipped in apply_manifest_template(self.tree, text, &mut list)
+                .with_context(|| format!("in {template}"))?
+            {
+                warnings.push(format!("{template}, {skipped}"));
+            }
+        }
+        list.extend(license_files.iter().cloned());
+        for f in &project.referenced_files {
+            if self.tree.is_file(&norm(f)?) {
+                list.push(f.clone());
+            }
+        }
+        // prune_file_list: build/, the release tree, VCS and tool folders (the
+        // walk left most of them out already).
+        let release_tree = PathPattern::new(&format!("{}/**", self.fullname));
+        list.retain(|f| !release_tree.matches(f) && !f.starts_with("build/"));
+        list.sort();
+        list.dedup();
+        Ok(list)
+    }
+
+    /// The wheel's members outside `.dist-info` (archive path -> project
+    /// path): the modules, then each package's data files, with the
+    /// manifest's when include-package-data is on.
+    fn wheel_members(
+        &self,
+        modules: &[Module],
+        manifest: &[String],
+    ) -> Result<BTreeMap<String, String>> {
+        let manifest_files = if self.project.setuptools.include_package_data {
+            analyze_manifest(&self.pkg_dirs, manifest)
+        } else {
+            BTreeMap::new()
+        };
+        let mut wheel: BTreeMap<String, String> = BTreeMap::new();
+        for m in modules {
+            let name = psplit(&m.file).1;
+            let target = if m.package.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{}/{name}", m.package.replace('.', "/"))
+            };
+            add_wheel_member(&mut wheel, target, m.file.clone())?;
+        }
+        for (package, dir) in &self.pkg_dirs {
+            let extra = manifest_files.get(package).cloned().unwrap_or_default();
+            let base = norm(dir)?;
+            for file in find_data_files(self.project, self.tree, package, dir, &extra)? {
+                let normal = norm(&file)?;
+                let rel = if base.is_empty() {
+                    normal.clone()
+                } else {
+                    normal
+                        .strip_prefix(&format!("{base}/"))
+                        .map(str::to_owned)
+                        .with_context(|| format!("{file} is not inside the package folder {dir}"))?
+                };
+                let target = if package.is_empty() {
+                    rel
+                } else {
+                    format!("{}/{rel}", package.replace('.', "/"))
+                };
+                add_wheel_member(&mut wheel, target, file)?;
+            }
+        }
+        Ok(wheel)
+    }
+
+    /// `top_level.txt`'s names. The wheel is built from the sdist, where a
+    /// folder with no file in it does not exist: setuptools then finds no
+    /// such package (and writes an empty top_level.txt when none is left).
+    fn top_level(&self, sdist: &[String]) -> Result<Vec<String>> {
+        let shipped_dir = |dir: &str| -> Result<bool> {
+            let dir = norm(dir)?;
+            Ok(dir.is_empty()
+                || sdist.iter().any(|f| {
+                    f.strip_prefix(dir.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+                }))
+        };
+        let mut top_level: Vec<String> = Vec::new();
+        for (package, dir) in &self.pkg_dirs {
+            if shipped_dir(dir)? {
+                top_level.push(package.split('.').next().unwrap_or(package).to_owned());
+            }
+        }
+        top_level.extend(
+            self.project
+                .setuptools
+                .py_modules
+                .iter()
+                .map(|n| n.split('.').next().unwrap_or(n).to_owned()),
+        );
+        top_level.sort();
+        top_level.dedup();
+        Ok(top_level)
+    }
+}
+
+/// Add `source` to the wheel as `target`, refusing two files for one target.
+fn add_wheel_member(
+    wheel: &mut BTreeMap<String, String>,
+    target: String,
+    source: String,
+) -> Result<()> {
+    let source = norm(&source)?;
+    match wheel.get(&target) {
+        Some(existing) if *existing != source => {
+            bail!("both {existing} and {source} would be installed as {target}")
+        }
+        _ => {
+            wheel.insert(target, source);
+            Ok(())
+        }
+    }
+}
+
+/// The sdist's files: the manifest, normalised, sorted, de-duplicated.
+fn sdist_members(manifest: &[String]) -> Result<Vec<String>> {
+    let mut sdist: Vec<String> = Vec::new();
+    for f in manifest {
+        let n = norm(f)?;
+        if !n.is_empty() {
+            sdist.push(n);
+        }
+    }
+    sdist.sort();
+    sdist.dedup();
+    Ok(sdist)
 }
 
 /// `build_py.find_data_files`: implicit, `*` and per-package globs, plus the
@@ -899,7 +970,7 @@ mod tests {
         let l = layout(&p, &tree).unwrap();
         let s = select(&p, &tree, &l, "demo-1.0", None, None).unwrap();
         assert!(s.top_level.is_empty());
-        assert_eq!(super::super::wheel::top_level_file(&s.top_level), "\n");
+        assert_eq!(super::super::metadata::top_level_file(&s.top_level), "\n");
         // A file that ships under a sub-package keeps the parent's name.
         let tree = Tree::from_paths(&["outer/inner/__init__.py"]);
         let l = layout(&p, &tree).unwrap();

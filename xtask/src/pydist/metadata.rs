@@ -3,6 +3,10 @@
 //! `Dynamic` marks. One difference is kept on purpose: `Metadata-Version` is
 //! 2.4 only when PEP 639 fields are present, otherwise the lowest version
 //! that holds the fields written (setuptools always writes 2.4).
+//!
+//! Also the wheel's other generated `.dist-info` text (PEP 427/491): WHEEL,
+//! entry_points.txt and top_level.txt. RECORD is written as the wheel is
+//! (`record`).
 
 use anyhow::{Result, bail};
 
@@ -206,6 +210,52 @@ pub fn rfc822_escape(text: &str) -> String {
     out
 }
 
+/// The generator named in WHEEL: this xtask and its version.
+pub fn generator() -> String {
+    format!("xtask ({})", env!("CARGO_PKG_VERSION"))
+}
+
+/// WHEEL for the (compressed) tag set `tag`, as setuptools lays it out: one
+/// `Tag:` line per tag, then a blank line.
+pub fn wheel_file(tag: &str) -> String {
+    let tags: String = super::names::expand_tags(tag)
+        .iter()
+        .map(|t| format!("Tag: {t}\n"))
+        .collect();
+    format!(
+        "Wheel-Version: 1.0\nGenerator: {}\nRoot-Is-Purelib: true\n{tags}\n",
+        generator()
+    )
+}
+
+/// entry_points.txt as setuptools renders it: groups sorted, entries sorted
+/// by name then value, a blank line between groups. None when there are none.
+pub fn entry_points_file(groups: &[(String, Vec<(String, String)>)]) -> Option<String> {
+    let mut sorted: Vec<&(String, Vec<(String, String)>)> = groups
+        .iter()
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let blocks: Vec<String> = sorted
+        .iter()
+        .map(|(group, items)| {
+            let mut items = items.clone();
+            items.sort();
+            let lines: Vec<String> = items.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+            format!("[{group}]\n{}\n", lines.join("\n"))
+        })
+        .collect();
+    Some(blocks.join("\n"))
+}
+
+/// top_level.txt: the top-level names, sorted, one a line.
+pub fn top_level_file(names: &[String]) -> String {
+    format!("{}\n", names.join("\n"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::project::{Packages, Readme, Setuptools};
@@ -309,5 +359,44 @@ mod tests {
         assert_eq!(rfc822_escape("a\nb\n"), "a\n        b\n        ");
         assert_eq!(rfc822_escape("a\r\nb"), "a\r\n        b");
         assert_eq!(rfc822_escape(""), "");
+    }
+
+    #[test]
+    fn entry_points_are_rendered_like_setuptools() {
+        let groups = vec![
+            (
+                "console_scripts".to_owned(),
+                vec![
+                    ("zeta".to_owned(), "p.m:z".to_owned()),
+                    ("alpha".to_owned(), "p.m:a".to_owned()),
+                ],
+            ),
+            (
+                "acme.plugins".to_owned(),
+                vec![("x".to_owned(), "p.x".to_owned())],
+            ),
+        ];
+        assert_eq!(
+            entry_points_file(&groups).unwrap(),
+            "[acme.plugins]\nx = p.x\n\n[console_scripts]\nalpha = p.m:a\nzeta = p.m:z\n"
+        );
+        assert_eq!(entry_points_file(&[]), None);
+        let one = vec![(
+            "console_scripts".to_owned(),
+            vec![(
+                "invokeai-web".to_owned(),
+                "invokeai.app.run_app:run_app".to_owned(),
+            )],
+        )];
+        assert_eq!(entry_points_file(&one).unwrap().len(), 62);
+    }
+
+    #[test]
+    fn wheel_file_names_the_generator() {
+        let w = wheel_file(super::super::names::PURE_PYTHON_3);
+        assert!(w.starts_with("Wheel-Version: 1.0\nGenerator: xtask ("));
+        assert!(w.ends_with("Root-Is-Purelib: true\nTag: py3-none-any\n\n"));
+        let u = wheel_file(super::super::names::UNIVERSAL);
+        assert!(u.ends_with("Root-Is-Purelib: true\nTag: py2-none-any\nTag: py3-none-any\n\n"));
     }
 }

@@ -9,9 +9,8 @@ use std::fmt::Write as _;
 use camino::Utf8Path;
 use serde_json::{Value, json};
 
-use super::metadata::{Metadata, rfc822_escape, single_line};
+use super::metadata::{Metadata, entry_points_file, rfc822_escape, single_line};
 use super::pyproject::{self, format_address};
-use super::wheel::entry_points_file;
 use crate::util::python::is_space;
 use crate::util::rng::Rng;
 

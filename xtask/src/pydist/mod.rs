@@ -2,13 +2,17 @@
 //! project's own pyproject.toml, byte-for-byte reproducible, with the content
 //! setuptools 84 would give them.
 //!
-//! The steps: read and validate pyproject.toml ([`pyproject`], with
-//! setup.py, setup.cfg and `[tool.distutils]` in [`legacy`]); walk the
+//! The steps: read and validate pyproject.toml ([`pyproject`], one reader
+//! per table, into the types of [`project`]; setup.py, setup.cfg and
+//! `[tool.distutils]` in [`legacy`], whose setup.cfg reading is an overlay
+//! pyproject applies; files read through [`textfile`], build requirements
+//! judged by [`build_requires`]); walk the
 //! project once ([`tree`]); choose the files as setuptools does ([`files`],
 //! with [`pyglob`] for its pattern languages); plan the two archives
-//! ([`plan`], with [`metadata`] and [`wheel`]'s dist-info files); carry the
-//! plan out ([`exec`], [`sdist`], [`wheel`], with the writers of
-//! [`crate::archive`]). Only the last step touches the output folder.
+//! ([`plan`], with the dist-info text of [`metadata`]); carry the plan out
+//! ([`exec`]: one loop feeds each archive's members to a writer of
+//! [`crate::archive`], the wheel's through [`record`], which appends RECORD).
+//! Only the last step touches the output folder.
 
 mod attrexec;
 mod build_requires;
@@ -28,11 +32,10 @@ mod project;
 mod pyattr;
 mod pyglob;
 pub mod pyproject;
+mod record;
 mod reqs;
-mod sdist;
 mod textfile;
 mod tree;
-mod wheel;
 
 use std::time::Instant;
 

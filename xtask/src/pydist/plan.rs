@@ -8,11 +8,10 @@ use anyhow::{Context, Result, bail};
 use camino::Utf8PathBuf;
 
 use super::files::Selection;
-use super::metadata::Metadata;
+use super::metadata::{self, Metadata};
 use super::names;
 use super::pyproject::Project;
 use super::tree::Tree;
-use super::wheel;
 
 /// Where a member's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +96,7 @@ pub fn plan(
     } else {
         names::PURE_PYTHON_3
     };
-    let metadata = Metadata {
+    let core_metadata = Metadata {
         project,
         version,
         license_files: &selection.license_files,
@@ -111,14 +110,17 @@ pub fn plan(
     }
     let dist_info = format!("{stem}.dist-info");
     let mut info: Vec<Entry> = vec![
-        text_entry(format!("{dist_info}/METADATA"), metadata.clone()),
-        text_entry(format!("{dist_info}/WHEEL"), wheel::wheel_file(wheel_tag)),
+        text_entry(format!("{dist_info}/METADATA"), core_metadata.clone()),
+        text_entry(
+            format!("{dist_info}/WHEEL"),
+            metadata::wheel_file(wheel_tag),
+        ),
         text_entry(
             format!("{dist_info}/top_level.txt"),
-            wheel::top_level_file(&selection.top_level),
+            metadata::top_level_file(&selection.top_level),
         ),
     ];
-    if let Some(eps) = wheel::entry_points_file(&project.entry_points) {
+    if let Some(eps) = metadata::entry_points_file(&project.entry_points) {
         info.push(text_entry(format!("{dist_info}/entry_points.txt"), eps));
     }
     if project.setuptools.zip_safe == Some(true) {
@@ -154,7 +156,7 @@ pub fn plan(
         }
         sdist_entries.push(file_entry(tree, format!("{stem}/{rel}"), rel)?);
     }
-    sdist_entries.push(text_entry(format!("{stem}/PKG-INFO"), metadata));
+    sdist_entries.push(text_entry(format!("{stem}/PKG-INFO"), core_metadata));
     for d in dirs {
         sdist_entries.push(Entry {
             name: d,
