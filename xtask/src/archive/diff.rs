@@ -194,6 +194,13 @@ struct ZipFile<'a> {
     comment: &'a [u8],
 }
 
+/// Read by hand, not with the zip crate: the differ compares every field of
+/// the central directory with its twin in the local header, and the crate
+/// reads the central directory only (a local header is checked against it
+/// on request, never shown). It also keeps no internal attributes, parses
+/// the extra fields instead of keeping their bytes, turns version-made-by
+/// and the method into enums, and drops a DOS date and time that is not a
+/// valid date: the fields a build's difference hides in.
 fn parse_zip(b: &[u8]) -> Result<ZipFile<'_>, String> {
     const END: u32 = 0x0605_4b50;
     const CENTRAL: u32 = 0x0201_4b50;
