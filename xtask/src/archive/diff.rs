@@ -194,6 +194,13 @@ struct ZipFile<'a> {
     comment: &'a [u8],
 }
 
+/// Read by hand, not with the zip crate: the differ compares every field of
+/// the central directory with its twin in the local header, and the crate
+/// reads the central directory only (a local header is checked against it
+/// on request, never shown). It also keeps no internal attributes, parses
+/// the extra fields instead of keeping their bytes, turns version-made-by
+/// and the method into enums, and drops a DOS date and time that is not a
+/// valid date: the fields a build's difference hides in.
 fn parse_zip(b: &[u8]) -> Result<ZipFile<'_>, String> {
     const END: u32 = 0x0605_4b50;
     const CENTRAL: u32 = 0x0201_4b50;
@@ -461,86 +468,55 @@ fn diff_zip_entry(x: &ZipEntry<'_>, y: &ZipEntry<'_>) -> Option<String> {
 
 // ---------------------------------------------------------------- tar.gz
 
-/// The gzip header (RFC 1952): the fixed ten bytes and the optional fields.
-#[derive(Debug, PartialEq, Eq)]
-struct GzHeader<'a> {
+/// The gzip header (RFC 1952) as flate2 reads it, with the two bytes it does
+/// not expose (FLG and XFL) taken from the fixed ten-byte part.
+struct GzHeader {
     flags: u8,
-    mtime: u32,
     xfl: u8,
-    os: u8,
-    extra: Option<&'a [u8]>,
-    name: Option<&'a [u8]>,
-    comment: Option<&'a [u8]>,
+    fields: flate2::GzHeader,
 }
 
-fn parse_gz_header(b: &[u8]) -> Result<GzHeader<'_>, String> {
-    if b.len() < 10 || b[0..3] != [0x1f, 0x8b, 8] {
-        return Err("no gzip header (1f 8b 08)".to_owned());
+fn parse_gz_header(b: &[u8]) -> Result<GzHeader, String> {
+    let decoder = flate2::read::GzDecoder::new(b);
+    match decoder.header() {
+        Some(fields) if b.len() >= 10 => Ok(GzHeader {
+            flags: b[3],
+            xfl: b[8],
+            fields: fields.clone(),
+        }),
+        _ => Err("no gzip header (1f 8b 08)".to_owned()),
     }
-    let flags = b[3];
-    let mut p = 10;
-    let mut extra = None;
-    if flags & 0x04 != 0 {
-        let len = le16(b, p)? as usize;
-        extra = Some(slice(b, p + 2, len)?);
-        p += 2 + len;
-    }
-    let name = if flags & 0x08 != 0 {
-        Some(zero_terminated(b, &mut p)?)
-    } else {
-        None
-    };
-    let comment = if flags & 0x10 != 0 {
-        Some(zero_terminated(b, &mut p)?)
-    } else {
-        None
-    };
-    Ok(GzHeader {
-        flags,
-        mtime: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
-        xfl: b[8],
-        os: b[9],
-        extra,
-        name,
-        comment,
-    })
 }
 
-/// A NUL-terminated header field at `*p`; moves `*p` past it.
-fn zero_terminated<'b>(b: &'b [u8], p: &mut usize) -> Result<&'b [u8], String> {
-    let rest = b.get(*p..).unwrap_or_default();
-    let end = rest
-        .iter()
-        .position(|&c| c == 0)
-        .ok_or("an unterminated gzip header field")?;
-    *p += end + 1;
-    Ok(&rest[..end])
-}
-
-fn diff_gz_header(x: &GzHeader<'_>, y: &GzHeader<'_>) -> Option<String> {
+fn diff_gz_header(x: &GzHeader, y: &GzHeader) -> Option<String> {
     let opt = |f: Option<&[u8]>| f.map_or("none".to_owned(), |v| format!("{:?}", show_name(v)));
-    if x.mtime != y.mtime {
-        return Some(format!("gzip header: mtime {} vs {}", x.mtime, y.mtime));
+    let (fx, fy) = (&x.fields, &y.fields);
+    if fx.mtime() != fy.mtime() {
+        return Some(format!(
+            "gzip header: mtime {} vs {}",
+            fx.mtime(),
+            fy.mtime()
+        ));
     }
-    if x.name != y.name {
+    if fx.filename() != fy.filename() {
         return Some(format!(
             "gzip header: file name {} vs {}",
-            opt(x.name),
-            opt(y.name)
+            opt(fx.filename()),
+            opt(fy.filename())
         ));
     }
-    if x.comment != y.comment {
+    if fx.comment() != fy.comment() {
         return Some(format!(
             "gzip header: comment {} vs {}",
-            opt(x.comment),
-            opt(y.comment)
+            opt(fx.comment()),
+            opt(fy.comment())
         ));
     }
-    if x.extra != y.extra {
+    if fx.extra() != fy.extra() {
         return Some(format!(
             "gzip header: extra field {} vs {}",
-            hex(x.extra.unwrap_or_default()),
-            hex(y.extra.unwrap_or_default())
+            hex(fx.extra().unwrap_or_default()),
+            hex(fy.extra().unwrap_or_default())
         ));
     }
     if x.flags != y.flags {
@@ -555,14 +531,22 @@ fn diff_gz_header(x: &GzHeader<'_>, y: &GzHeader<'_>) -> Option<String> {
             x.xfl, y.xfl
         ));
     }
-    if x.os != y.os {
-        return Some(format!("gzip header: OS {} vs {}", x.os, y.os));
+    if fx.operating_system() != fy.operating_system() {
+        return Some(format!(
+            "gzip header: OS {} vs {}",
+            fx.operating_system(),
+            fy.operating_system()
+        ));
     }
     None
 }
 
-/// The ustar header's fields, in the order they are compared. The checksum
-/// comes last: it only follows from the others.
+/// The ustar header's fields, in the order they are compared, as offsets
+/// into the 512-byte block. The tar crate parses these (`mode()`,
+/// `mtime()`, ...) into values and fails on a malformed one; a differ shows
+/// both sides as written, garbage and the header padding included, so the
+/// bytes are read here. The checksum comes last: it only follows from the
+/// others.
 const TAR_FIELDS: &[(&str, usize, usize, FieldKind)] = &[
     ("name", 0, 100, FieldKind::Text),
     ("prefix", 345, 500, FieldKind::Text),
@@ -614,6 +598,14 @@ fn show_field(kind: FieldKind, raw: &[u8]) -> String {
     }
 }
 
+/// A pax (`x`/`g`) or GNU long-name (`L`/`K`) header block and its records.
+#[derive(Clone, Copy)]
+struct Extension<'a> {
+    kind: tar::EntryType,
+    header: &'a [u8],
+    records: &'a [u8],
+}
+
 /// One member of a tar stream, with the extended header that came before it.
 struct TarMember<'a> {
     name: String,
@@ -621,8 +613,7 @@ struct TarMember<'a> {
     data: &'a [u8],
     /// The bytes after the data up to the next 512-byte block.
     padding: &'a [u8],
-    /// A pax (`x`/`g`) or GNU long-name (`L`/`K`) header and its records.
-    extension: Option<(&'a [u8], &'a [u8])>,
+    extension: Option<Extension<'a>>,
 }
 
 struct TarStream<'a> {
@@ -631,99 +622,81 @@ struct TarStream<'a> {
     trailer: &'a [u8],
 }
 
+/// The tar crate walks the blocks (raw: extension headers come as entries
+/// of their own); the header, data and padding are then cut from `t` at the
+/// positions it reports, padding included, which it skips.
 fn parse_tar(t: &[u8]) -> Result<TarStream<'_>, String> {
+    use tar::EntryType;
+    let mut archive = tar::Archive::new(t);
+    let entries = archive.entries().map_err(|e| e.to_string())?.raw(true);
     let mut members = Vec::new();
-    let mut pending: Option<(&[u8], &[u8])> = None;
-    let mut p = 0;
-    loop {
-        let Some(header) = t.get(p..p + 512) else {
-            if p == t.len() {
-                return Ok(TarStream {
-                    members,
-                    trailer: &t[p..],
-                });
-            }
-            return Err(format!("a partial header block at offset {p}"));
-        };
-        if header.iter().all(|&c| c == 0) {
-            return Ok(TarStream {
-                members,
-                trailer: &t[p..],
-            });
-        }
-        let size = octal(&header[124..136])
-            .ok_or_else(|| format!("an unreadable size field at offset {}", p + 124))?
-            as usize;
-        let data = slice(t, p + 512, size)?;
-        let padded = size.div_ceil(512) * 512;
-        let padding = slice(t, p + 512 + size, padded - size)?;
-        p += 512 + padded;
-        match header[156] {
-            b'x' | b'g' | b'L' | b'K' => pending = Some((header, data)),
-            _ => {
-                let name = tar_name(header, pending);
-                members.push(TarMember {
-                    name,
+    let mut pending: Option<Extension<'_>> = None;
+    let mut end = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let header = slice(t, entry.raw_header_position() as usize, 512)?;
+        let at = entry.raw_file_position() as usize;
+        let size = entry.size() as usize;
+        let data = slice(t, at, size)?;
+        end = at + size.div_ceil(512) * 512;
+        let padding = slice(t, at + size, end - at - size)?;
+        let kind = entry.header().entry_type();
+        match kind {
+            EntryType::XHeader
+            | EntryType::XGlobalHeader
+            | EntryType::GNULongName
+            | EntryType::GNULongLink => {
+                pending = Some(Extension {
+                    kind,
                     header,
-                    data,
-                    padding,
-                    extension: pending.take(),
+                    records: data,
                 });
             }
+            _ => members.push(TarMember {
+                name: tar_name(entry.header(), pending),
+                header,
+                data,
+                padding,
+                extension: pending.take(),
+            }),
         }
     }
+    Ok(TarStream {
+        members,
+        trailer: t.get(end..).unwrap_or_default(),
+    })
 }
 
 /// A member's full name: the pax `path` record, a GNU long name, or the
 /// ustar prefix and name.
-fn tar_name(header: &[u8], extension: Option<(&[u8], &[u8])>) -> String {
-    if let Some((ext_header, records)) = extension {
-        match ext_header[156] {
-            b'x' => {
-                if let Some(path) = pax_records(records)
-                    .into_iter()
-                    .find_map(|(k, v)| (k == "path").then_some(v))
-                {
-                    return path;
-                }
+fn tar_name(header: &tar::Header, extension: Option<Extension<'_>>) -> String {
+    match extension {
+        Some(ext) if ext.kind == tar::EntryType::XHeader => {
+            if let Some((_, path)) = pax_records(ext.records)
+                .into_iter()
+                .find(|(k, _)| k == "path")
+            {
+                return path;
             }
-            b'L' => {
-                let end = records
-                    .iter()
-                    .position(|&c| c == 0)
-                    .unwrap_or(records.len());
-                return show_name(&records[..end]);
-            }
-            _ => {}
         }
+        Some(ext) if ext.kind == tar::EntryType::GNULongName => {
+            let end = ext
+                .records
+                .iter()
+                .position(|&c| c == 0)
+                .unwrap_or(ext.records.len());
+            return show_name(&ext.records[..end]);
+        }
+        _ => {}
     }
-    let field = |r: std::ops::Range<usize>| {
-        let raw = &header[r];
-        let end = raw.iter().position(|&c| c == 0).unwrap_or(raw.len());
-        show_name(&raw[..end])
-    };
-    let name = field(0..100);
-    let prefix = if &header[257..262] == b"ustar" {
-        field(345..500)
-    } else {
-        String::new()
-    };
-    if prefix.is_empty() {
-        name
-    } else {
-        format!("{prefix}/{name}")
-    }
+    show_name(&header.path_bytes())
 }
 
-/// `"<len> key=value\n"` records, leniently.
+/// The `"<len> key=value\n"` records of a pax header, as the tar crate reads them.
 fn pax_records(records: &[u8]) -> Vec<(String, String)> {
-    String::from_utf8_lossy(records)
-        .lines()
-        .filter_map(|line| {
-            let (_, kv) = line.split_once(' ')?;
-            let (k, v) = kv.split_once('=')?;
-            Some((k.to_owned(), v.to_owned()))
-        })
+    tar::PaxExtensions::new(records)
+        .filter_map(Result::ok)
+        .map(|r| (show_name(r.key_bytes()), show_name(r.value_bytes())))
         .collect()
 }
 
@@ -747,7 +720,8 @@ fn diff_tar_member(x: &TarMember<'_>, y: &TarMember<'_>) -> Option<String> {
         (None, None) => {}
         (Some(_), None) => return Some("pax header: present vs absent".to_owned()),
         (None, Some(_)) => return Some("pax header: absent vs present".to_owned()),
-        (Some((hx, rx)), Some((hy, ry))) => {
+        (Some(ex), Some(ey)) => {
+            let (rx, ry) = (ex.records, ey.records);
             if rx != ry {
                 let (px, py) = (pax_records(rx), pax_records(ry));
                 let at = px.iter().zip(&py).position(|(p, q)| p != q);
@@ -763,7 +737,7 @@ fn diff_tar_member(x: &TarMember<'_>, y: &TarMember<'_>) -> Option<String> {
                     show(py.get(at))
                 ));
             }
-            if let Some(d) = diff_tar_header(hx, hy) {
+            if let Some(d) = diff_tar_header(ex.header, ey.header) {
                 return Some(format!("pax header's {d}"));
             }
         }
@@ -1139,6 +1113,40 @@ mod tests {
         assert_eq!(
             diff_targz(&a, &b).unwrap(),
             format!("member {long}: mode 0o644 vs 0o600")
+        );
+    }
+
+    /// A tar.gz written by the tar crate (GNU long names), then `extra`
+    /// zero bytes after its end blocks.
+    fn gnu_targz(name: &str, mode: u32, extra: usize) -> Vec<u8> {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_mode(mode);
+        header.set_size(1);
+        header.set_mtime(T);
+        tar.append_data(&mut header, name, &b"x"[..]).unwrap();
+        let mut bytes = tar.into_inner().unwrap();
+        bytes.extend(vec![0u8; extra]);
+        let mut enc = flate2::GzBuilder::new()
+            .mtime(0)
+            .write(Vec::new(), flate2::Compression::new(6));
+        std::io::Write::write_all(&mut enc, &bytes).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn targz_gnu_long_names_and_the_end_blocks_are_named() {
+        let long = format!("p-1.0/{}/x.py", "g".repeat(120));
+        let a = gnu_targz(&long, 0o644, 0);
+        let b = gnu_targz(&long, 0o600, 0);
+        assert_eq!(
+            diff_targz(&a, &b).unwrap(),
+            format!("member {long}: mode 0o644 vs 0o600")
+        );
+        let b = gnu_targz(&long, 0o644, 512);
+        assert_eq!(
+            diff_targz(&a, &b).unwrap(),
+            "end of the tar archive: 1024 vs 1536 bytes of end blocks and padding"
         );
     }
 

@@ -16,6 +16,9 @@ use std::io::{self, Read};
 use anyhow::{Context, Result, bail};
 use camino::{Utf8Component, Utf8Path, Utf8PathBuf};
 use sha2::{Digest, Sha256};
+// The iterable reader is in the crate's unstable API, hence the exact
+// version in Cargo.toml.
+use zip::unstable::read::ZipIterable;
 
 /// How much an archive may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,48 +270,34 @@ impl Budget {
 
 /// Read a zip member by member: `choose` is told each checked member (its
 /// size not yet read) and says what to do with its bytes.
+///
+/// The central directory is walked one entry at a time by the zip crate's
+/// iterable reader, which keeps a name stored twice (its `ZipArchive` keys
+/// members by name, so a twin would silently shadow the other) and tells the
+/// member count from the end record before any entry is read.
 pub fn zip<R: Read + io::Seek>(
-    mut reader: R,
+    reader: R,
     what: &str,
     limits: Limits,
     mut choose: impl FnMut(&Member) -> Result<Sink>,
 ) -> Result<Listing> {
-    // The zip crate indexes members by name, so a name stored twice would
-    // silently shadow its twin; the central directory is read here first.
-    let stored = central_directory_names(&mut reader, limits)
+    let mut archive = ZipIterable::try_new(reader, zip::read::Config::default())
         .map_err(|why| anyhow::anyhow!("{what} is not a readable zip: {why}"))?;
-    let mut seen = HashSet::new();
-    for raw in &stored {
-        let name = String::from_utf8_lossy(raw);
-        if !seen.insert(name.trim_end_matches('/').to_owned()) {
-            bail!("{what}: the member {name:?} appears twice; refused");
-        }
-    }
-    reader
-        .seek(io::SeekFrom::Start(0))
-        .with_context(|| format!("cannot read {what}"))?;
-    let mut archive =
-        zip::ZipArchive::new(reader).with_context(|| format!("{what} is not a readable zip"))?;
-    if archive.len() != stored.len() {
-        bail!(
-            "{what}: its central directory lists {} members but {} can be read; refused",
-            stored.len(),
-            archive.len()
-        );
-    }
-    let mut budget = Budget::new(limits, what);
-    let mut listing = Listing::default();
     if archive.len() > limits.max_members {
         bail!(
-            "{what} holds {} members, more than {}; refused",
+            "{what} is not a readable zip: it lists {} members, more than {}",
             archive.len(),
             limits.max_members
         );
     }
-    for index in 0..archive.len() {
-        let mut entry = archive
-            .by_index(index)
-            .with_context(|| format!("{what}: cannot read member {index}"))?;
+    let entries = archive
+        .files()
+        .map_err(|why| anyhow::anyhow!("{what} is not a readable zip: {why}"))?;
+    let mut budget = Budget::new(limits, what);
+    let mut listing = Listing::default();
+    let mut index = 0usize;
+    while let Some(entry) = entries.next() {
+        let entry = entry.with_context(|| format!("{what}: cannot read member {index}"))?;
         let name = entry
             .name()
             .with_context(|| format!("{what}: member {index} has a name that is not UTF-8"))?
@@ -338,99 +327,13 @@ pub fn zip<R: Read + io::Seek>(
             sha256: [0; 32],
         };
         let sink = choose(&member)?;
-        budget.take(&mut listing, member, &mut entry, sink)?;
+        let mut file = entry
+            .with_reader(entries.reader_mut(), zip::ZipReadOptions::new())
+            .with_context(|| format!("{what}: cannot read {}", member.name))?;
+        budget.take(&mut listing, member, &mut file, sink)?;
+        index += 1;
     }
     Ok(listing)
-}
-
-fn le16(b: &[u8], at: usize) -> u64 {
-    u64::from(u16::from_le_bytes([b[at], b[at + 1]]))
-}
-
-fn le32(b: &[u8], at: usize) -> u64 {
-    u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]))
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(bytes)
-}
-
-/// The raw member names of a zip's central directory, as stored (found
-/// through the end-of-central-directory record, ZIP64 included).
-fn central_directory_names<R: Read + io::Seek>(
-    reader: &mut R,
-    limits: Limits,
-) -> Result<Vec<Vec<u8>>, String> {
-    use io::SeekFrom;
-    let io_err = |e: io::Error| e.to_string();
-    let len = reader.seek(SeekFrom::End(0)).map_err(io_err)?;
-    // The EOCD record (22 bytes) ends the file, after a comment of at most 65535.
-    let tail_len = len.min(22 + 65_535);
-    reader
-        .seek(SeekFrom::Start(len - tail_len))
-        .map_err(io_err)?;
-    let mut tail = vec![0u8; tail_len as usize];
-    reader.read_exact(&mut tail).map_err(io_err)?;
-    let eocd = (0..tail.len().saturating_sub(21))
-        .rev()
-        .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")
-        .ok_or("no end-of-central-directory record")?;
-    let mut count = le16(&tail, eocd + 10);
-    let mut size = le32(&tail, eocd + 12);
-    let mut offset = le32(&tail, eocd + 16);
-    if count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
-        // ZIP64: the locator sits right before the EOCD record.
-        let locator = eocd.checked_sub(20).ok_or("no ZIP64 locator")?;
-        if tail[locator..locator + 4] != *b"PK\x06\x07" {
-            return Err("no ZIP64 locator".to_owned());
-        }
-        let record_at = le64(&tail, locator + 8);
-        reader.seek(SeekFrom::Start(record_at)).map_err(io_err)?;
-        let mut record = [0u8; 56];
-        reader.read_exact(&mut record).map_err(io_err)?;
-        if record[..4] != *b"PK\x06\x06" {
-            return Err("a bad ZIP64 end-of-central-directory record".to_owned());
-        }
-        count = le64(&record, 32);
-        size = le64(&record, 40);
-        offset = le64(&record, 48);
-    }
-    if count > limits.max_members as u64 {
-        return Err(format!(
-            "it lists {count} members, more than {}",
-            limits.max_members
-        ));
-    }
-    // 46 bytes and at most three 64 KiB fields per entry.
-    if size > count.saturating_mul(46 + 3 * 65_535) || offset.saturating_add(size) > len {
-        return Err("its central directory does not fit the file".to_owned());
-    }
-    reader.seek(SeekFrom::Start(offset)).map_err(io_err)?;
-    let mut directory = vec![0u8; size as usize];
-    reader.read_exact(&mut directory).map_err(io_err)?;
-    let mut names = Vec::with_capacity(count as usize);
-    let mut at = 0usize;
-    for _ in 0..count {
-        let fixed = directory
-            .get(at..at + 46)
-            .ok_or("its central directory is cut short")?;
-        if fixed[..4] != *b"PK\x01\x02" {
-            return Err("a bad central directory entry".to_owned());
-        }
-        let (n, m, k) = (
-            le16(fixed, 28) as usize,
-            le16(fixed, 30) as usize,
-            le16(fixed, 32) as usize,
-        );
-        let name = directory
-            .get(at + 46..at + 46 + n)
-            .ok_or("its central directory is cut short")?;
-        names.push(name.to_vec());
-        at += 46 + n + m + k;
-    }
-    Ok(names)
 }
 
 /// Read a tar.gz member by member, as [`zip`] does.
@@ -766,6 +669,27 @@ mod tests {
             }
         });
         assert!(err(read_zip(bytes, SMALL)).contains("more than 10"));
+    }
+
+    #[test]
+    fn the_member_count_is_refused_before_any_entry_is_read() {
+        let mut bytes = zip_of(|w| {
+            for i in 0..11 {
+                w.start_file(format!("B/{i}"), stored()).unwrap();
+            }
+        });
+        // Damage the first member's local header: the count, read from the
+        // end record, is refused before any member is reached.
+        let at = bytes.windows(4).position(|w| w == b"PK\x03\x04").unwrap();
+        bytes[at + 3] = 0;
+        let why = err(read_zip(bytes.clone(), SMALL));
+        assert!(why.contains("it lists 11 members, more than 10"), "{why}");
+        let generous = Limits {
+            max_members: 20,
+            ..SMALL
+        };
+        let why = err(read_zip(bytes, generous));
+        assert!(why.contains("t.zip: cannot read B/0"), "{why}");
     }
 
     /// A tar.gz with one member of the given type, built with the tar crate.

@@ -810,10 +810,11 @@ mod tests {
 
     #[test]
     fn entities_and_percent_escapes_are_decoded() {
-        assert_eq!(
-            html::decode_entities("a&amp;b&#43;c&#x2B;&bogus"),
-            "a&b+c+&bogus"
-        );
+        let page = parse_html(
+            "<!DOCTYPE html><a href=\"/f/a&amp;b&#43;c%2B.whl\">x</a><a>d&amp;e&#x2B;&bogus.tar.gz</a>",
+        )
+        .unwrap();
+        assert_eq!(files(page.listing), ["a&b+c+.whl", "d&e+&bogus.tar.gz"]);
         assert_eq!(percent_decode("a%2Bb%zz%2"), "a+b%zz%2");
     }
 }

@@ -1,18 +1,22 @@
 //! Just enough HTML for the pages this project reads: a package index's
 //! PEP 503 listing, the built UI's `index.html`, the DOM Chromium dumps.
 //!
-//! [`start_tags`] walks the start tags of a document (comments, end tags and
-//! `<!DOCTYPE>` are skipped; attribute values may be quoted with `"` or `'`,
-//! or bare; names are matched without regard to case), each with its
-//! attributes, entity references decoded, and where it ends, so the text
-//! that follows can be read with [`text_until_tag`].
+//! The html5gum tokenizer (WHATWG's tokenization rules) reads the markup:
+//! [`start_tags`] gives the start tags of a document, each with its
+//! attributes (names in lowercase, character references decoded, in page
+//! order) and where it ends, so the text that follows can be read with
+//! [`text_until_tag`]. Comments, end tags and `<!DOCTYPE>` are not tags
+//! here, and the contents of `<script>`, `<style>` and `<title>` are text.
+
+use html5gum::{DefaultEmitter, Token, Tokenizer};
 
 /// One start tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     /// The element name in lowercase.
     pub name: String,
-    /// Attribute names in lowercase, values decoded.
+    /// Attribute names in lowercase, values decoded, in page order; the
+    /// first of two with the same name.
     pub attrs: Vec<(String, String)>,
     /// The byte offset just after the tag's `>`.
     pub end: usize,
@@ -28,168 +32,54 @@ impl Tag {
     }
 }
 
+/// The tokens of `html`, with byte spans; the tokenizer switches to text
+/// after `<script>`, `<style>`, `<title>` and the like, as a browser does.
+fn tokens(html: &str, switch_states: bool) -> impl Iterator<Item = Token<usize>> + '_ {
+    let mut emitter = DefaultEmitter::<usize>::new_with_span();
+    emitter.naively_switch_states(switch_states);
+    Tokenizer::new_with_emitter(html, emitter).filter_map(Result::ok)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// The start tags of `html`, in document order.
 pub fn start_tags(html: &str) -> impl Iterator<Item = Tag> + '_ {
-    let mut pos = 0;
-    std::iter::from_fn(move || {
-        loop {
-            let lt = pos + html.get(pos..)?.find('<')?;
-            let rest = &html[lt + 1..];
-            if rest.starts_with("!--") {
-                pos = match rest.find("-->") {
-                    Some(end) => lt + 1 + end + 3,
-                    None => html.len(),
-                };
-                continue;
-            }
-            let name_len = rest
-                .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
-                .unwrap_or(rest.len());
-            let name = &rest[..name_len];
-            if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-                // `</x>`, `<!DOCTYPE>`, `<?x?>` or a stray `<`.
-                pos = lt + 1;
-                continue;
-            }
-            let attrs_start = lt + 1 + name_len;
-            let (attrs, end) = parse_attributes(html, attrs_start);
-            pos = end;
-            return Some(Tag {
-                name: name.to_ascii_lowercase(),
-                attrs,
-                end,
-            });
-        }
+    tokens(html, true).filter_map(|token| {
+        let Token::StartTag(tag) = token else {
+            return None;
+        };
+        let mut attrs: Vec<_> = tag.attributes.into_iter().collect();
+        attrs.sort_by_key(|(_, value)| value.span.start);
+        Some(Tag {
+            name: text(&tag.name),
+            attrs: attrs
+                .into_iter()
+                .map(|(key, value)| (text(&key), text(&value.value)))
+                .collect(),
+            end: tag.span.end,
+        })
     })
 }
 
-/// The attributes from `from` up to the tag's `>`, and the offset after it.
-fn parse_attributes(html: &str, from: usize) -> (Vec<(String, String)>, usize) {
-    let bytes = html.as_bytes();
-    let mut attrs = Vec::new();
-    let mut i = from;
-    let skip_space = |i: &mut usize| {
-        while *i < bytes.len() && (bytes[*i].is_ascii_whitespace() || bytes[*i] == b'/') {
-            *i += 1;
-        }
-    };
-    loop {
-        skip_space(&mut i);
-        if i >= bytes.len() {
-            return (attrs, bytes.len());
-        }
-        if bytes[i] == b'>' {
-            return (attrs, i + 1);
-        }
-        let key_start = i;
-        while i < bytes.len()
-            && !bytes[i].is_ascii_whitespace()
-            && !matches!(bytes[i], b'=' | b'>' | b'/')
-        {
-            i += 1;
-        }
-        let key = html[key_start..i].to_ascii_lowercase();
-        let mut j = i;
-        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        let mut value = String::new();
-        if j < bytes.len() && bytes[j] == b'=' {
-            j += 1;
-            while j < bytes.len() && bytes[j].is_ascii_whitespace() {
-                j += 1;
-            }
-            if j < bytes.len() && matches!(bytes[j], b'"' | b'\'') {
-                let quote = bytes[j];
-                let start = j + 1;
-                let end = html[start..]
-                    .bytes()
-                    .position(|b| b == quote)
-                    .map_or(bytes.len(), |p| start + p);
-                value = decode_entities(&html[start..end]);
-                i = (end + 1).min(bytes.len());
-            } else {
-                let start = j;
-                while j < bytes.len() && !bytes[j].is_ascii_whitespace() && bytes[j] != b'>' {
-                    j += 1;
-                }
-                value = decode_entities(&html[start..j]);
-                i = j;
-            }
-        }
-        if !key.is_empty() {
-            attrs.push((key, value));
-        }
-    }
-}
-
-/// The text from `from` up to the next `</name` (or the end), with tags
-/// inside it removed, entities decoded and outer white space trimmed.
+/// The text from `from` up to the next `</name>` (or the end), with tags
+/// inside it removed, character references decoded and outer white space
+/// trimmed.
 pub fn text_until_tag(html: &str, from: usize, name: &str) -> String {
     let rest = html.get(from..).unwrap_or("");
-    let needle = format!("</{}", name.to_ascii_lowercase());
-    let end = rest
-        .to_ascii_lowercase()
-        .find(&needle)
-        .unwrap_or(rest.len());
-    decode_entities(strip_tags(&rest[..end]).trim())
-}
-
-fn strip_tags(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_tag = false;
-    for c in text.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
+    let name = name.to_ascii_lowercase();
+    let mut out = String::new();
+    // Read as ordinary text, so that markup inside (`<b>` in a title) is
+    // dropped rather than shown.
+    for token in tokens(rest, false) {
+        match token {
+            Token::EndTag(end) if *end.name == *name.as_bytes() => break,
+            Token::String(s) => out.push_str(&String::from_utf8_lossy(&s.value)),
             _ => {}
         }
     }
-    out
-}
-
-/// Decode the character references a file name or a short text can hold:
-/// `&amp; &lt; &gt; &quot; &apos;` and numeric ones; others stay as written.
-pub fn decode_entities(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let tail = &rest[amp..];
-        let decoded = tail.find(';').and_then(|semi| {
-            let entity = &tail[1..semi];
-            let c = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => entity
-                    .strip_prefix("#x")
-                    .or_else(|| entity.strip_prefix("#X"))
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            }?;
-            Some((c, semi + 1))
-        });
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &tail[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    out.trim().to_owned()
 }
 
 /// The same-origin URLs in `src` and `href` attributes, as absolute paths,
@@ -253,14 +143,51 @@ mod tests {
 
     #[test]
     fn broken_documents_end_quietly() {
-        assert_eq!(start_tags("<a href=\"x").count(), 1);
+        // A tag cut off by the end of the document is dropped, as WHATWG's
+        // tokenizer says; the tags before it stay.
+        assert_eq!(start_tags("<a href=\"x").count(), 0);
+        assert_eq!(start_tags("<p><a href=\"x").count(), 1);
         assert_eq!(start_tags("<").count(), 0);
         assert_eq!(start_tags("<!-- never closed <a>").count(), 0);
         assert_eq!(start_tags("a < b").count(), 0);
+        assert_eq!(text_until_tag("<p>x", 99, "p"), "");
     }
 
     #[test]
-    fn entities() {
-        assert_eq!(decode_entities("a&#x41;&#66;&lt;&bogus;&"), "aAB<&bogus;&");
+    fn character_references_in_attributes_and_text() {
+        let html = "<a href=\"a&#x41;&#66;&lt;&bogus;&\">a&amp;b&#43;c&#x2B;&bogus &eacute;</a>";
+        let tag = start_tags(html).next().unwrap();
+        assert_eq!(tag.attr("href"), Some("aAB<&bogus;&"));
+        assert_eq!(text_until_tag(html, tag.end, "a"), "a&b+c+&bogus \u{e9}");
+    }
+
+    #[test]
+    fn the_end_offset_is_just_after_the_tag() {
+        let html = "<p>x</p><a href='y'>link</a>";
+        let ends: Vec<usize> = start_tags(html).map(|t| t.end).collect();
+        assert_eq!(ends, [3, 20]);
+        assert_eq!(&html[..20], "<p>x</p><a href='y'>");
+    }
+
+    #[test]
+    fn script_contents_are_not_tags() {
+        let html = r#"<script>if (a<b) document.write("<a href='/no.js'>")</script><title>A <b> title</title><a href="/y.whl">"#;
+        let names: Vec<String> = start_tags(html).map(|t| t.name).collect();
+        assert_eq!(names, ["script", "title", "a"]);
+        assert_eq!(asset_paths(html), ["/y.whl"]);
+    }
+
+    #[test]
+    fn attributes_keep_page_order_and_the_first_of_twins() {
+        let tag = start_tags("<x src=/a.js href=/b.css src=/c.js checked>")
+            .next()
+            .unwrap();
+        let keys: Vec<&str> = tag.attrs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["src", "href", "checked"]);
+        assert_eq!(tag.attr("src"), Some("/a.js"));
+        assert_eq!(
+            asset_paths("<x href=/b.css src=/a.js>"),
+            ["/b.css", "/a.js"]
+        );
     }
 }
