@@ -4,21 +4,15 @@ mod support;
 
 use support::*;
 
-/// `cargo xtask --help` is pinned so the CLI surface changes only on purpose.
-/// Refresh with `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test cli` (never
-/// under CI: there it fails instead).
+/// `cargo xtask --help` is pinned (`snapshots/help.snap`) so the CLI surface
+/// changes only on purpose. Refresh with `cargo insta review` after a failed
+/// run, or `INSTA_UPDATE=always cargo test -p xtask --test cli` (never under
+/// CI: there it fails instead).
 #[test]
 fn help_lists_every_command() {
     let out = run_ok(xtask().arg("--help"));
     let help = stdout(&out);
-    let snapshot = repo_root().join("xtask/tests/snapshots/help.txt");
-    let expected = pinned(&snapshot, &help);
-    assert_eq!(
-        help,
-        expected,
-        "`cargo xtask --help` changed; see {}",
-        snapshot.display()
-    );
+    pinned(|| insta::assert_snapshot!("help", help));
 }
 
 /// The subcommands a help text lists under `Commands:` (without `help`).
@@ -34,9 +28,9 @@ fn subcommands(help: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every subcommand's `--help`, nested ones included, is pinned in one file,
-/// so a changed flag or wording shows up in review.
-/// Refresh with `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test cli`.
+/// Every subcommand's `--help`, nested ones included, is pinned in one file
+/// (`snapshots/subcommand-help.snap`), so a changed flag or wording shows up
+/// in review. Refresh as `help_lists_every_command` says.
 #[test]
 fn every_subcommand_help_is_pinned() {
     let mut pending: Vec<Vec<String>> = subcommands(&stdout(&run_ok(xtask().arg("--help"))))
@@ -63,73 +57,100 @@ fn every_subcommand_help_is_pinned() {
     let mut sections: Vec<&str> = all.split("==> ").filter(|s| !s.is_empty()).collect();
     sections.sort();
     let text: String = sections.iter().map(|s| format!("==> {s}")).collect();
-    let snapshot = repo_root().join("xtask/tests/snapshots/subcommand-help.txt");
-    let expected = pinned(&snapshot, &text);
-    assert!(
-        text == expected,
-        "a subcommand's --help changed; compare with {}:\n{}",
-        snapshot.display(),
-        first_difference(&expected, &text)
-    );
+    pinned(|| insta::assert_snapshot!("subcommand-help", text));
 }
 
 #[test]
 fn snapshots_are_rewritten_on_request_and_never_under_ci() {
     use std::ffi::OsStr;
-    let yes = Some(OsStr::new("1"));
-    assert_eq!(snapshot_update(None, None), Ok(false));
-    assert_eq!(snapshot_update(None, Some(OsStr::new("true"))), Ok(false));
-    assert_eq!(snapshot_update(yes, None), Ok(true));
-    for off in ["", "0", "false", "FALSE", "no", "off"] {
-        assert_eq!(
-            snapshot_update(yes, Some(OsStr::new(off))),
-            Ok(true),
-            "{off:?}"
-        );
+    let ci = Some(OsStr::new("true"));
+    for harmless in [None, Some(""), Some("auto"), Some("no")] {
+        let harmless = harmless.map(OsStr::new);
+        assert_eq!(snapshot_writes_allowed(harmless, None), Ok(()));
+        assert_eq!(snapshot_writes_allowed(harmless, ci), Ok(()));
     }
-    for on in ["true", "1", "yes", "True", "github-actions"] {
-        let refused = snapshot_update(yes, Some(OsStr::new(on))).unwrap_err();
-        assert!(refused.contains("never rewritten in CI"), "{refused}");
-    }
-}
-
-/// The snapshot test itself, run with UPDATE_SNAPSHOTS=1 and CI=true: it
-/// fails and leaves the pinned file untouched (not even rewritten with the
-/// same bytes).
-#[test]
-fn a_snapshot_test_under_ci_writes_nothing() {
-    let snapshot = repo_root().join("xtask/tests/snapshots/help.txt");
-    let before = std::fs::metadata(&snapshot).unwrap().modified().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let out = output(
-        std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "help_lists_every_command", "--test-threads=1"])
-            .env("UPDATE_SNAPSHOTS", "1")
-            .env("CI", "true"),
-    );
-    assert!(!out.status.success(), "{}", stdout(&out));
-    assert!(
-        stdout(&out).contains("never rewritten in CI")
-            || stderr(&out).contains("never rewritten in CI"),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let after = std::fs::metadata(&snapshot).unwrap().modified().unwrap();
-    assert_eq!(before, after, "the snapshot was written under CI");
-}
-
-fn first_difference(expected: &str, actual: &str) -> String {
-    for (n, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {
-        if e != a {
-            return format!("line {}:\n  pinned: {e}\n  now:    {a}", n + 1);
+    for writes in ["always", "1", "new", "unseen", "force"] {
+        let writes = Some(OsStr::new(writes));
+        assert_eq!(snapshot_writes_allowed(writes, None), Ok(()));
+        for off in ["", "0", "false", "FALSE", "no", "off"] {
+            assert_eq!(
+                snapshot_writes_allowed(writes, Some(OsStr::new(off))),
+                Ok(()),
+                "{off:?}"
+            );
+        }
+        for on in ["true", "1", "yes", "True", "github-actions"] {
+            let refused = snapshot_writes_allowed(writes, Some(OsStr::new(on))).unwrap_err();
+            assert!(refused.contains("never rewritten in CI"), "{refused}");
         }
     }
-    format!(
-        "lengths differ: {} pinned lines, {} now",
-        expected.lines().count(),
-        actual.lines().count()
-    )
+}
+
+/// The snapshot test itself, on a copy of the snapshots whose `--help` is
+/// stale, under CI: it fails and writes nothing, whatever INSTA_UPDATE asks
+/// (the stale file is not even rewritten with the same bytes, and no
+/// `.snap.new` appears beside it). Outside CI the same run leaves the new
+/// text beside it for review, so the copy is where the test looks.
+#[test]
+fn a_snapshot_test_under_ci_writes_nothing() {
+    let root = tempdir();
+    let dir = root.path().join("xtask/tests/snapshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let snapshot = dir.join("help.snap");
+    let pinned = std::fs::read_to_string(repo_root().join("xtask/tests/snapshots/help.snap"));
+    let stale = pinned.unwrap().replace("Usage:", "Usage (stale):");
+    std::fs::write(&snapshot, &stale).unwrap();
+    let before = std::fs::metadata(&snapshot).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let run = |update: Option<&str>, ci: Option<&str>| {
+        let mut test = std::process::Command::new(std::env::current_exe().unwrap());
+        test.args(["--exact", "help_lists_every_command", "--test-threads=1"])
+            .env("INSTA_WORKSPACE_ROOT", root.path())
+            .env_remove("INSTA_UPDATE")
+            .env_remove("CI")
+            .env_remove("TF_BUILD");
+        if let Some(update) = update {
+            test.env("INSTA_UPDATE", update);
+        }
+        if let Some(ci) = ci {
+            test.env("CI", ci);
+        }
+        output(&mut test)
+    };
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    for update in [
+        None,
+        Some("auto"),
+        Some("always"),
+        Some("new"),
+        Some("force"),
+    ] {
+        let out = run(update, Some("true"));
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(!out.status.success(), "{update:?}: {said}");
+        assert!(
+            said.contains("never rewritten in CI")
+                || said.contains("snapshot assertion for 'help' failed"),
+            "{update:?}: {said}"
+        );
+        assert_eq!(files(), ["help.snap"], "{update:?}: {said}");
+        let after = std::fs::metadata(&snapshot).unwrap().modified().unwrap();
+        assert_eq!(
+            before, after,
+            "the snapshot was written under CI ({update:?})"
+        );
+    }
+    let out = run(None, None);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert_eq!(files(), ["help.snap", "help.snap.new"]);
+    assert_eq!(std::fs::read_to_string(&snapshot).unwrap(), stale);
 }
 
 /// A binary started for one checkout (cargo says so in CARGO_MANIFEST_DIR)

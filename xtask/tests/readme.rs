@@ -2,7 +2,7 @@
 //! that runs something (nested ones included), in the order `--help` lists
 //! them, with its flags and the description `cargo xtask <command> --help`
 //! prints. This test keeps the two equal; refresh the table with
-//! `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test readme` (never under CI).
+//! `INSTA_UPDATE=always cargo test -p xtask --test readme` (never under CI).
 
 mod support;
 
@@ -205,12 +205,12 @@ fn the_readme_command_table_is_the_help_text() {
     let readme = std::fs::read_to_string(&path).unwrap();
     let (begin, end) = table_in(&readme);
     let table = generated_table();
-    let update = snapshot_update(
-        std::env::var_os("UPDATE_SNAPSHOTS").as_deref(),
-        std::env::var_os("CI").as_deref(),
-    )
-    .unwrap_or_else(|why| panic!("{why}"));
-    if update && readme[begin..end] != table {
+    // The same switch as the snapshots': `INSTA_UPDATE=always` rewrites
+    // the table, and never under CI.
+    let update = std::env::var_os("INSTA_UPDATE");
+    snapshot_writes_allowed(update.as_deref(), std::env::var_os("CI").as_deref())
+        .unwrap_or_else(|why| panic!("{why}"));
+    if update.as_deref() == Some("always".as_ref()) && readme[begin..end] != table {
         let rewritten = format!("{}{table}{}", &readme[..begin], &readme[end..]);
         std::fs::write(&path, rewritten).unwrap();
         return;
@@ -221,7 +221,7 @@ fn the_readme_command_table_is_the_help_text() {
             have,
             want,
             "README.md's command table, line {} of the table, differs from `--help`; refresh it with \
-             `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test readme`",
+             `INSTA_UPDATE=always cargo test -p xtask --test readme`",
             n + 1
         );
     }
@@ -229,7 +229,7 @@ fn the_readme_command_table_is_the_help_text() {
         pinned.lines().count(),
         table.lines().count(),
         "README.md's command table has not one row per command; refresh it with \
-         `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test readme`"
+         `INSTA_UPDATE=always cargo test -p xtask --test readme`"
     );
 }
 

@@ -6,8 +6,9 @@
 //! configuration (so no signing or hooks). Commit ids are a function of
 //! exactly those, so the short hashes in the golden file are real and stable
 //! on any machine; they change only when this script does. Refresh the golden
-//! file with `UPDATE_SNAPSHOTS=1 cargo test -p xtask --test release_notes`
-//! (never under CI, where it fails instead).
+//! file (`snapshots/release-notes.snap`) with `cargo insta review` after a
+//! failed run, or `INSTA_UPDATE=always cargo test -p xtask --test
+//! release_notes` (never under CI, where it fails instead).
 
 mod release_fixture;
 mod support;
@@ -206,14 +207,7 @@ fn golden_notes_since_the_previous_version_tag() {
     let repo = scripted_repo();
     let out = run_ok(&mut release_notes(repo.path(), &[]));
     let notes = stdout(&out);
-    let golden = repo_root().join("xtask/tests/snapshots/release-notes.md");
-    let expected = pinned(&golden, &notes);
-    assert_eq!(
-        notes,
-        expected,
-        "release notes changed; see {} (UPDATE_SNAPSHOTS=1 to refresh)",
-        golden.display()
-    );
+    pinned(|| insta::assert_snapshot!("release-notes", notes));
 }
 
 /// The golden file's hashes are this history's real ones.

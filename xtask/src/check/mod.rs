@@ -316,7 +316,7 @@ fn interrupt_flag() -> Result<Arc<AtomicBool>> {
         return Ok(Arc::clone(flag));
     }
     let flag = Arc::new(AtomicBool::new(false));
-    for signal in crate::util::process::STOP_SIGNALS {
+    for &signal in crate::util::process::STOP_SIGNALS {
         signal_hook::flag::register(signal, Arc::clone(&flag))
             .context("cannot install the Ctrl-C handler")?;
     }

@@ -9,14 +9,14 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use camino::Utf8PathBuf;
 
-use crate::util::process::{describe, group};
+use crate::util::process::{GroupChild, describe};
 use crate::util::redact;
 
 /// How long stopped checks get to exit after SIGTERM before SIGKILL.
@@ -149,7 +149,7 @@ pub fn to_start(nodes: &[Node], status: &[Status], limit: usize) -> Vec<usize> {
 
 struct Running {
     index: usize,
-    child: Child,
+    child: GroupChild,
     started: Instant,
 }
 
@@ -223,7 +223,7 @@ pub fn run(
 
             let mut index = 0;
             while index < running.len() {
-                if group::has_exited(&mut running[index].child)? {
+                if running[index].child.try_status()?.is_some() {
                     let mut job = running.remove(index);
                     let log = &logs[job.index];
                     let outcome = finish(&mut job, log, false)?;
@@ -264,7 +264,7 @@ pub fn run(
 }
 
 /// Start a job in its own process group, its stdout and stderr into its log.
-fn start(mut job: Job) -> Result<Child> {
+fn start(mut job: Job) -> Result<GroupChild> {
     let mut log = File::create(&job.log)
         .with_context(|| format!("cannot create the log {} of {}", job.log, job.name))?;
     writeln!(log, "{}", job.header).with_context(|| format!("cannot write {}", job.log))?;
@@ -275,8 +275,7 @@ fn start(mut job: Job) -> Result<Child> {
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(stderr));
-    group::own_group(&mut job.command);
-    job.command.spawn().with_context(|| {
+    GroupChild::spawn(&mut job.command).with_context(|| {
         format!(
             "cannot start {} for {}",
             job.command.get_program().to_string_lossy(),
@@ -289,10 +288,9 @@ fn start(mut job: Job) -> Result<Child> {
 /// it left behind in its group, reap it, and read its log.
 fn finish(job: &mut Running, log: &Utf8PathBuf, stopped: bool) -> Result<Outcome> {
     let duration = job.started.elapsed();
-    group::kill(&mut job.child);
     let exit = job
         .child
-        .wait()
+        .kill()
         .with_context(|| format!("cannot wait for the check behind {log}"))?;
     let status = match (stopped, exit.success()) {
         (true, _) => Status::Stopped,
@@ -314,13 +312,13 @@ fn stop_all(mut running: Vec<Running>, logs: &[Utf8PathBuf]) -> Vec<(usize, Outc
         return Vec::new();
     }
     for job in &mut running {
-        group::terminate(&mut job.child);
+        job.child.terminate();
     }
     let deadline = Instant::now() + GRACE;
     while Instant::now() < deadline
         && !running
             .iter_mut()
-            .all(|job| group::has_exited(&mut job.child).unwrap_or(true))
+            .all(|job| job.child.try_status().map_or(true, |s| s.is_some()))
     {
         std::thread::sleep(POLL);
     }

@@ -1,4 +1,5 @@
-//! A child process in a process group of its own: waited for with a bound,
+//! A child process in a group of its own (a process group on Unix, a job
+//! object on Windows, both through `process-wrap`): waited for with a bound,
 //! and stopped together with everything it started (a launcher script's app,
 //! a browser's helper processes). Dropping one ends its group.
 //!
@@ -7,6 +8,7 @@
 //! them calls [`catch_interrupts`] first: the bounded waits then give up on
 //! any of [`STOP_SIGNALS`] with an error, and unwinding ends the groups.
 
+use std::ffi::c_int;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use camino::Utf8Path;
+use process_wrap::std::{StdChildWrapper, StdCommandWrap};
 
 use crate::util::redact;
 
@@ -24,12 +27,15 @@ static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 /// The signals that stop a run and everything it started: Ctrl-C (SIGINT),
 /// SIGTERM, and SIGHUP (the terminal or SSH session was closed). Their
 /// default would end the xtask alone and leave the children's groups
-/// running.
-pub const STOP_SIGNALS: [libc::c_int; 3] = [
+/// running. Windows has no SIGHUP.
+#[cfg(unix)]
+pub const STOP_SIGNALS: &[c_int] = &[
     signal_hook::consts::SIGINT,
     signal_hook::consts::SIGTERM,
     signal_hook::consts::SIGHUP,
 ];
+#[cfg(not(unix))]
+pub const STOP_SIGNALS: &[c_int] = &[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
 
 /// From now on, [`STOP_SIGNALS`] set a flag the waits below notice, instead
 /// of ending the xtask at once (which would leave the groups running); a
@@ -39,7 +45,7 @@ pub fn catch_interrupts() -> Result<()> {
         return Ok(());
     }
     let flag = Arc::new(AtomicBool::new(false));
-    for signal in STOP_SIGNALS {
+    for &signal in STOP_SIGNALS {
         // Registered first, so it runs first: it sees the flag of an earlier signal.
         signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag))
             .context("cannot install the Ctrl-C handler")?;
@@ -67,9 +73,11 @@ fn interrupted_error() -> io::Error {
 /// How often a bounded wait looks at the child.
 const POLL: Duration = Duration::from_millis(20);
 
-/// A running child that leads its own process group.
+/// A running child that leads a group of its own: a process group on Unix
+/// (`setpgid`, signalled with `killpg`), a job object on Windows (ended with
+/// `TerminateJobObject`).
 pub struct GroupChild {
-    child: Child,
+    child: Box<dyn StdChildWrapper>,
     status: Option<ExitStatus>,
 }
 
@@ -85,33 +93,42 @@ pub enum Stopped {
 }
 
 impl GroupChild {
-    /// Start `command` as the leader of a new process group.
+    /// Start `command` as the leader of a new group (`command` itself is
+    /// left as it was given, for error messages).
     pub fn spawn(command: &mut Command) -> io::Result<Self> {
-        group::own_group(command);
+        let mut wrapped = StdCommandWrap::from(std::mem::replace(command, Command::new("")));
+        #[cfg(unix)]
+        wrapped.wrap(process_wrap::std::ProcessGroup::leader());
+        #[cfg(windows)]
+        wrapped.wrap(process_wrap::std::JobObject);
+        let spawned = wrapped.spawn();
+        *command = wrapped.into_command();
         Ok(Self {
-            child: command.spawn()?,
+            child: spawned?,
             status: None,
         })
     }
 
     /// The child, e.g. to take its piped stdout.
     pub fn child_mut(&mut self) -> &mut Child {
-        &mut self.child
+        self.child.inner_mut()
     }
 
     /// Whether the main process has exited, giving its status (and ending what
-    /// it left running in its group) if so. Does not wait.
+    /// it left running in its group) if so. Does not wait, and never waits
+    /// for what the main process started.
     pub fn try_status(&mut self) -> io::Result<Option<ExitStatus>> {
         if self.status.is_some() {
             return Ok(self.status);
         }
-        if !group::has_exited(&mut self.child)? {
+        let Some(status) = self.child.try_wait()? else {
             return Ok(None);
-        }
-        // The main process is a zombie, so its id still names the group: the
-        // signal reaches only what it started, then it is reaped.
-        group::kill(&mut self.child);
-        let status = self.child.wait()?;
+        };
+        // The main process is reaped, but while anything it started still
+        // runs, the group (its id is the main process's) lives on and its
+        // id is not handed out again: the signal reaches only that group.
+        // An emptied group is gone, and the signal then reaches nothing.
+        let _ = self.child.start_kill();
         self.status = Some(status);
         Ok(Some(status))
     }
@@ -134,13 +151,39 @@ impl GroupChild {
         }
     }
 
+    /// Ask the whole group to stop: SIGTERM to the process group on Unix;
+    /// Windows has no such request, so there the job is ended at once.
+    pub fn terminate(&mut self) {
+        if self.status.is_some() {
+            return;
+        }
+        #[cfg(unix)]
+        let _ = self.child.signal(signal_hook::consts::SIGTERM);
+        #[cfg(not(unix))]
+        let _ = self.child.start_kill();
+    }
+
+    /// End the whole group now (SIGKILL, or the job ended) and collect the
+    /// main process's status; its status if it had exited already.
+    pub fn kill(&mut self) -> io::Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        let _ = self.child.start_kill();
+        // The main process alone: the rest of the group was killed with it
+        // and is not waited for.
+        let status = self.child.inner_mut().wait()?;
+        self.status = Some(status);
+        Ok(status)
+    }
+
     /// SIGTERM to the group, then SIGKILL if the main process has not exited
     /// after `grace`.
     pub fn stop(&mut self, grace: Duration) -> io::Result<Stopped> {
         if let Some(status) = self.try_status()? {
             return Ok(Stopped::AlreadyExited(status));
         }
-        group::terminate(&mut self.child);
+        self.terminate();
         let started = Instant::now();
         while started.elapsed() < grace {
             if let Some(status) = self.try_status()? {
@@ -148,19 +191,13 @@ impl GroupChild {
             }
             std::thread::sleep(POLL);
         }
-        group::kill(&mut self.child);
-        let status = self.child.wait()?;
-        self.status = Some(status);
-        Ok(Stopped::Killed(status))
+        Ok(Stopped::Killed(self.kill()?))
     }
 }
 
 impl Drop for GroupChild {
     fn drop(&mut self) {
-        if self.status.is_none() {
-            group::kill(&mut self.child);
-            let _ = self.child.wait();
-        }
+        let _ = self.kill();
     }
 }
 
@@ -305,14 +342,15 @@ pub fn describe(status: ExitStatus) -> String {
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(signal) = status.signal() {
+            use signal_hook::consts::signal::*;
             let name = match signal {
-                libc::SIGHUP => ", SIGHUP",
-                libc::SIGINT => ", SIGINT",
-                libc::SIGKILL => ", SIGKILL",
-                libc::SIGSEGV => ", SIGSEGV",
-                libc::SIGPIPE => ", SIGPIPE",
-                libc::SIGTERM => ", SIGTERM",
-                libc::SIGABRT => ", SIGABRT",
+                SIGHUP => ", SIGHUP",
+                SIGINT => ", SIGINT",
+                SIGKILL => ", SIGKILL",
+                SIGSEGV => ", SIGSEGV",
+                SIGPIPE => ", SIGPIPE",
+                SIGTERM => ", SIGTERM",
+                SIGABRT => ", SIGABRT",
                 _ => "",
             };
             return format!("killed by signal {signal}{name}");
@@ -345,75 +383,6 @@ pub fn log_tail(log: &Utf8Path, n: usize) -> String {
     match read() {
         Ok(text) => tail(&text, n),
         Err(err) => format!("(cannot read {log}: {err})"),
-    }
-}
-
-/// Process groups: a child leads a group of its own, so it and everything
-/// it starts can be signalled at once.
-#[cfg(unix)]
-pub mod group {
-    use std::io;
-    use std::os::unix::process::CommandExt;
-    use std::process::{Child, Command};
-
-    pub fn own_group(command: &mut Command) {
-        command.process_group(0);
-    }
-
-    /// Whether the main process has exited, without reaping it: while it is
-    /// a zombie its id still names its group, so signalling the group cannot
-    /// reach an unrelated process that reused the id.
-    pub fn has_exited(child: &mut Child) -> io::Result<bool> {
-        // SAFETY: siginfo_t is plain data; waitid fills it in or leaves it zeroed.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let options = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-        // SAFETY: `info` is a valid, writable siginfo_t.
-        let rc = unsafe { libc::waitid(libc::P_PID, child.id(), &mut info, options) };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: with WNOHANG, si_pid is 0 unless a child changed state.
-        Ok(unsafe { info.si_pid() } != 0)
-    }
-
-    fn signal(child: &Child, signal: libc::c_int) {
-        // The group id is the main process's id (process_group(0)). A group
-        // that is already gone (ESRCH) is what we want anyway.
-        // SAFETY: killpg takes plain integers.
-        unsafe {
-            libc::killpg(child.id() as libc::pid_t, signal);
-        }
-    }
-
-    /// Ask the group to stop.
-    pub fn terminate(child: &mut Child) {
-        signal(child, libc::SIGTERM);
-    }
-
-    /// End the group now; its main process has exited or had its grace.
-    pub fn kill(child: &mut Child) {
-        signal(child, libc::SIGKILL);
-    }
-}
-
-/// Without process groups: the main process only.
-#[cfg(not(unix))]
-pub mod group {
-    use std::io;
-    use std::process::{Child, Command};
-
-    pub fn own_group(_command: &mut Command) {}
-
-    pub fn has_exited(child: &mut Child) -> io::Result<bool> {
-        Ok(child.try_wait()?.is_some())
-    }
-
-    pub fn terminate(child: &mut Child) {
-        let _ = child.kill();
-    }
-
-    pub fn kill(child: &mut Child) {
-        let _ = child.kill();
     }
 }
 
@@ -450,6 +419,25 @@ mod tests {
         assert!(matches!(stopped, Stopped::Killed(_)), "{stopped:?}");
         // The grandchild held the pipe open: it ends only if the grandchild was killed too.
         assert!(out.join().unwrap().is_empty());
+    }
+
+    /// What the main process started is not waited for: its status comes
+    /// when it exits, and what it left running in its group is ended then.
+    #[test]
+    fn the_main_process_exiting_ends_what_it_left_running() {
+        let mut child = GroupChild::spawn(
+            Command::new("sh")
+                .args(["-c", "sleep 60 & exit 4"])
+                .stdout(std::process::Stdio::piped()),
+        )
+        .unwrap();
+        let out = drain(child.child_mut().stdout.take().unwrap());
+        let started = Instant::now();
+        let status = child.wait_for(Duration::from_secs(30)).unwrap().unwrap();
+        assert_eq!(describe(status), "exit code 4");
+        // The sleep holds the pipe open: its end comes only if the sleep was killed.
+        assert!(out.join().unwrap().is_empty());
+        assert!(started.elapsed() < Duration::from_secs(20));
     }
 
     #[test]

@@ -150,37 +150,41 @@ pub fn truthy(value: Option<&std::ffi::OsStr>) -> bool {
     })
 }
 
-/// Whether a snapshot test rewrites its file: only when `UPDATE_SNAPSHOTS`
-/// is set, and never under CI, where asking to is an error (a run there
-/// must check the pinned text, not replace it).
-pub fn snapshot_update(
+/// Whether a snapshot test may run with this `INSTA_UPDATE` and `CI`: under
+/// CI a run must check the pinned text, never write it, so a value that
+/// writes (`always`, `new`, `unseen`, `force`, anything but `auto` or `no`)
+/// is an error there. With `auto` (the default) insta itself writes nothing
+/// under CI.
+pub fn snapshot_writes_allowed(
     update: Option<&std::ffi::OsStr>,
     ci: Option<&std::ffi::OsStr>,
-) -> Result<bool, String> {
-    match (update.is_some(), truthy(ci)) {
-        (false, _) => Ok(false),
-        (true, false) => Ok(true),
-        (true, true) => Err(format!(
-            "UPDATE_SNAPSHOTS is set under CI={:?}: snapshots are never rewritten in CI; refresh them locally and commit them",
+) -> Result<(), String> {
+    let update = update.map(|v| v.to_string_lossy().into_owned());
+    match update.as_deref() {
+        None | Some("" | "auto" | "no") => Ok(()),
+        Some(_) if !truthy(ci) => Ok(()),
+        Some(value) => Err(format!(
+            "INSTA_UPDATE={value} under CI={:?}: snapshots are never rewritten in CI; refresh them locally and commit them",
             ci.unwrap_or_default()
         )),
     }
 }
 
-/// The pinned text of the snapshot at `path`, to compare `actual` with:
-/// with `UPDATE_SNAPSHOTS` set (outside CI), `actual` is written there
-/// first. Under CI that is refused and the test fails, writing nothing.
-pub fn pinned(path: &Path, actual: &str) -> String {
-    let update = snapshot_update(
-        std::env::var_os("UPDATE_SNAPSHOTS").as_deref(),
+/// Run insta assertions on the snapshots in `xtask/tests/snapshots/`, named
+/// `NAME.snap` after the name given to `insta::assert_snapshot!`. A changed
+/// text fails the test; outside CI insta leaves the new text beside the
+/// snapshot as `NAME.snap.new` for `cargo insta review` (or
+/// `INSTA_UPDATE=always` rewrites it in place). Under CI nothing is written.
+pub fn pinned(assertions: impl FnOnce()) {
+    snapshot_writes_allowed(
+        std::env::var_os("INSTA_UPDATE").as_deref(),
         std::env::var_os("CI").as_deref(),
     )
     .unwrap_or_else(|why| panic!("{why}"));
-    if update {
-        std::fs::write(path, actual)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-    }
-    std::fs::read_to_string(path).unwrap_or_default()
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(assertions);
 }
 
 /// Copy a directory tree (files and folders only), skipping `skip` names.
