@@ -65,6 +65,12 @@ fn intact_artifacts_pass_every_check() {
     ] {
         assert!(text.contains(expected), "no {expected:?} in\n{text}");
     }
+    // Each check says what it checked, by name.
+    let version = app_version();
+    let carries = format!(
+        "InvokeAI-installer-v{version}.zip carries invokeai-{version}-py3-none-any.whl byte for byte"
+    );
+    assert!(text.contains(&carries), "no {carries:?} in\n{text}");
 }
 
 #[test]
