@@ -626,3 +626,36 @@ fn a_dirty_build_is_reported_with_its_files_escaped() {
         "{text}"
     );
 }
+
+/// An sdist member outside its `name-version/` folder would be unpacked
+/// beside the project: refused, named.
+#[test]
+fn an_sdist_member_outside_its_folder_is_refused() {
+    let script = r##"
+import io, sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(src, "r:gz") as tin, tarfile.open(dst, "w:gz", format=tarfile.PAX_FORMAT) as tout:
+    for info in tin.getmembers():
+        tout.addfile(info, tin.extractfile(info) if info.isfile() else None)
+    stray = tarfile.TarInfo("stray.txt")
+    stray.size = 5
+    stray.mtime = info.mtime
+    tout.addfile(stray, io.BytesIO(b"stray"))
+"##;
+    let dir = copy_of_build();
+    let sdist = find(dir.path(), ".tar.gz");
+    let old = std::fs::read(&sdist).unwrap();
+    let forged = dir.path().join("forged.bin");
+    run_ok(
+        std::process::Command::new(venv_python())
+            .args(["-W", "ignore", "-c", script])
+            .arg(&sdist)
+            .arg(&forged),
+    );
+    std::fs::rename(&forged, &sdist).unwrap();
+    resum(dir.path(), &old, &std::fs::read(&sdist).unwrap());
+    let out = verify(dir.path());
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("stray.txt is outside invokeai-"), "{err}");
+}
