@@ -71,6 +71,15 @@ fn intact_artifacts_pass_every_check() {
         "InvokeAI-installer-v{version}.zip carries invokeai-{version}-py3-none-any.whl byte for byte"
     );
     assert!(text.contains(&carries), "no {carries:?} in\n{text}");
+    // install.sh alone is run directly; the rest are read or run through it.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ok: InvokeAI-installer-")
+                && l.ends_with(
+                    " files build-installer plans, byte for byte, install.sh executable"
+                )),
+        "no planned-installer line naming install.sh alone as executable in\n{text}"
+    );
 }
 
 #[test]
