@@ -816,5 +816,11 @@ mod tests {
         .unwrap();
         assert_eq!(files(page.listing), ["a&b+c+.whl", "d&e+&bogus.tar.gz"]);
         assert_eq!(percent_decode("a%2Bb%zz%2"), "a+b%zz%2");
+        // An escape anywhere, the last three characters included.
+        assert_eq!(
+            percent_decode("invokeai-1.0.tar%2Egz%2B"),
+            "invokeai-1.0.tar.gz+"
+        );
+        assert_eq!(percent_decode("%"), "%");
     }
 }
