@@ -473,6 +473,63 @@ mod tests {
 
     use super::*;
 
+    /// Every limit holds at its exact value and refuses one past it.
+    #[test]
+    fn limits_admit_their_exact_value_and_refuse_one_more() {
+        let limits = Limits {
+            max_members: 2,
+            max_member: 10,
+            max_total: 15,
+            max_ratio: 256,
+        };
+        let mut budget = Budget::new(limits, "t.zip");
+        // A member of exactly max_member bytes, declared and read in full.
+        budget.admit("a", 10, None).unwrap();
+        let (size, sha) = budget
+            .read("a", &mut Cursor::new(vec![7u8; 10]), &mut io::sink())
+            .unwrap();
+        assert_eq!(size, 10);
+        assert_eq!(sha, <[u8; 32]>::from(Sha256::digest([7u8; 10])));
+        // The total at exactly max_total.
+        budget.admit("b", 5, None).unwrap();
+        let err = budget
+            .read("b", &mut Cursor::new(vec![0u8; 6]), &mut io::sink())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("more than 15 bytes in all"),
+            "{err:#}"
+        );
+        // The count: two members, not three.
+        let err = budget.admit("c", 0, None).unwrap_err();
+        assert!(err.to_string().contains("more than 2 members"), "{err:#}");
+
+        // A member one byte over what it may hold, whatever it declared.
+        let mut budget = Budget::new(limits, "t.zip");
+        budget.admit("big", 3, None).unwrap();
+        let err = budget
+            .read("big", &mut Cursor::new(vec![0u8; 11]), &mut io::sink())
+            .unwrap_err();
+        assert!(err.to_string().contains("larger than 10 bytes"), "{err:#}");
+
+        // The ratio: from RATIO_FROM bytes on, at most max_ratio, exactly.
+        let big = Limits {
+            max_member: 4 << 20,
+            max_total: 8 << 20,
+            ..limits
+        };
+        let mut budget = Budget::new(big, "t.zip");
+        budget
+            .admit("at", RATIO_FROM, Some(RATIO_FROM / 256))
+            .unwrap();
+        let err = budget
+            .admit("over", RATIO_FROM, Some(RATIO_FROM / 1024))
+            .unwrap_err();
+        assert!(err.to_string().contains("zip bomb"), "{err:#}");
+        // Below RATIO_FROM a member may compress as well as it likes.
+        let mut budget = Budget::new(big, "t.zip");
+        budget.admit("spaces", 1000, Some(1)).unwrap();
+    }
+
     const SMALL: Limits = Limits {
         max_members: 10,
         max_member: 4 << 20,
