@@ -15,19 +15,6 @@ fn help_lists_every_command() {
     pinned(|| insta::assert_snapshot!("help", help));
 }
 
-/// The subcommands a help text lists under `Commands:` (without `help`).
-fn subcommands(help: &str) -> Vec<String> {
-    help.lines()
-        .skip_while(|l| l.trim() != "Commands:")
-        .skip(1)
-        .take_while(|l| !l.trim().is_empty())
-        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Every subcommand's `--help`, nested ones included, is pinned in one file
 /// (`snapshots/subcommand-help.snap`), so a changed flag or wording shows up
 /// in review. Refresh as `help_lists_every_command` says.

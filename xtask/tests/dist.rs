@@ -970,16 +970,7 @@ fn flat_layout_discovery_as_setuptools() {
 /// as setuptools does (said on stderr); a module that fails says why.
 #[test]
 fn a_computed_version_attr_is_evaluated_as_setuptools_does() {
-    venv_python();
-    let tmp = tempdir();
-    let proj = tmp.path().join("proj");
-    copy_tree(&fixture_dir("tiny"), &proj, &[]);
-    edit(&proj, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
-    edit(
-        &proj,
-        "packages = [\"tiny_dist\"]",
-        "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { attr = \"tiny_dist.version.VERSION\" }",
-    );
+    let (tmp, proj) = computed_version_project();
     std::fs::write(
         proj.join("tiny_dist/version.py"),
         "INFO = (2, 5, 0, 'rc', 3)\nVERSION = '%d.%d.%d%s%d' % INFO\n",
@@ -1231,16 +1222,7 @@ fn refuses_a_pyproject_with_a_byte_order_mark() {
 /// long is stopped, and the module's error is quoted cut short.
 #[test]
 fn a_computed_version_is_read_apart_from_what_the_module_does() {
-    venv_python();
-    let tmp = tempdir();
-    let proj = tmp.path().join("proj");
-    copy_tree(&fixture_dir("tiny"), &proj, &[]);
-    edit(&proj, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
-    edit(
-        &proj,
-        "packages = [\"tiny_dist\"]",
-        "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { attr = \"tiny_dist.version.VERSION\" }",
-    );
+    let (tmp, proj) = computed_version_project();
     let module = |body: &str| {
         std::fs::write(proj.join("tiny_dist/version.py"), body).unwrap();
     };
@@ -1307,4 +1289,20 @@ fn a_computed_version_is_read_apart_from_what_the_module_does() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The tiny fixture with its version read from `tiny_dist.version.VERSION`
+/// (the module is the test's to write): the temporary folder and the project.
+fn computed_version_project() -> (tempfile::TempDir, std::path::PathBuf) {
+    venv_python();
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    copy_tree(&fixture_dir("tiny"), &proj, &[]);
+    edit(&proj, "version = \"1.0.0RC1\"", "dynamic = [\"version\"]");
+    edit(
+        &proj,
+        "packages = [\"tiny_dist\"]",
+        "packages = [\"tiny_dist\"]\n\n[tool.setuptools.dynamic]\nversion = { attr = \"tiny_dist.version.VERSION\" }",
+    );
+    (tmp, proj)
 }

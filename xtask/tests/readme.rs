@@ -18,20 +18,6 @@ const END: &str = "<!-- commands: end -->";
 /// `check-published` has a `--version V` of its own, which stays.
 const COMMON_FLAGS: [&str; 3] = ["-h, --help", "-V, --version", "-C, --repo <DIR>"];
 
-/// The subcommands a help text lists under `Commands:`, in its order
-/// (without `help`).
-fn subcommands(help: &str) -> Vec<String> {
-    help.lines()
-        .skip_while(|l| l.trim() != "Commands:")
-        .skip(1)
-        .take_while(|l| !l.trim().is_empty())
-        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Every command that runs something, with its `--help`, depth first in the
 /// order `--help` lists them; a command with subcommands stands for them.
 fn leaf_commands() -> Vec<(Vec<String>, String)> {

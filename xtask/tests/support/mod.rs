@@ -187,6 +187,20 @@ pub fn pinned(assertions: impl FnOnce()) {
     settings.bind(assertions);
 }
 
+/// The subcommands a help text lists under `Commands:`, in its order
+/// (without `help`).
+pub fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Copy a directory tree (files and folders only), skipping `skip` names.
 pub fn copy_tree(from: &Path, to: &Path, skip: &[&str]) {
     std::fs::create_dir_all(to).unwrap();
