@@ -899,17 +899,7 @@ sys.stdout.buffer.write(out.getvalue())
 
     /// `python3 -c script` with `input` on its standard input: its output.
     fn python(script: &str, input: &[u8]) -> Vec<u8> {
-        use std::io::Write;
-        let mut child = std::process::Command::new("python3")
-            .args(["-c", script])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("python3");
-        child.stdin.take().unwrap().write_all(input).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "python3 failed");
-        out.stdout
+        crate::util::python::run("python3", script, input.to_vec())
     }
 
     const RECORD: &str = "x-1.dist-info/RECORD";

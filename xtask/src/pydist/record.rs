@@ -166,20 +166,12 @@ sys.stdout.write(out.getvalue())
             String::new(),
             String::new(),
         ]);
-        let mut child = std::process::Command::new("python3")
-            .args(["-c", script])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("python3");
-        io::Write::write_all(
-            &mut child.stdin.take().unwrap(),
-            serde_json::to_string(&rows).unwrap().as_bytes(),
-        )
-        .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "python3 failed");
-        assert_eq!(ours, String::from_utf8(out.stdout).unwrap());
+        let out = crate::util::python::run(
+            "python3",
+            script,
+            serde_json::to_string(&rows).unwrap().into_bytes(),
+        );
+        assert_eq!(ours, String::from_utf8(out).unwrap());
     }
 
     /// A `\r` in a name is quoted, so that a reader that ends rows at `\r`

@@ -29,31 +29,40 @@ pub fn is_space(c: char) -> bool {
     )
 }
 
+/// Run `python -c script` with `input` on its standard input (written from
+/// a thread, so a large output cannot block it); its standard output. The
+/// run must succeed. For tests that use Python as an independent reader.
+#[cfg(test)]
+pub fn run(python: &str, script: &str, input: Vec<u8>) -> Vec<u8> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {python}: {e}"));
+    let mut pipe = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || pipe.write_all(&input).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "{python} -c failed");
+    out.stdout
+}
+
 /// Run `script` with the development venv's Python (packaging, the
 /// reference implementation, is installed there), one input per line on its
 /// stdin; its output lines, one per input. For the differential tests.
 #[cfg(test)]
 pub fn oracle(script: &str, inputs: &[String]) -> Vec<String> {
-    use std::io::Write as _;
-    use std::process::{Command, Stdio};
     let python = crate::paths::Layout::new().venv_bin("python");
     assert!(
         python.is_file(),
         "{python} is missing; run `cargo xtask setup --python` (packaging is the oracle)"
     );
     let stdin: String = inputs.iter().map(|i| format!("{i}\n")).collect();
-    let mut child = Command::new(&python)
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || pipe.write_all(stdin.as_bytes()).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(out.status.success(), "the packaging oracle failed");
-    let lines: Vec<String> = String::from_utf8(out.stdout)
+    let out = run(python.as_str(), script, stdin.into_bytes());
+    let lines: Vec<String> = String::from_utf8(out)
         .unwrap()
         .lines()
         .map(str::to_owned)
