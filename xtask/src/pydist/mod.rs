@@ -34,7 +34,7 @@ mod pyglob;
 pub mod pyproject;
 mod record;
 mod reqs;
-mod textfile;
+pub(crate) mod textfile;
 mod tree;
 
 use std::time::Instant;

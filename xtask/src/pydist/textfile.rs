@@ -7,7 +7,7 @@ use camino::Utf8Path;
 
 /// A path written in the configuration: relative, and not leaving the
 /// project folder.
-pub(super) fn check_relative(path: &str) -> Result<(), String> {
+pub(crate) fn check_relative(path: &str) -> Result<(), String> {
     if path.starts_with('/') || path.contains(":\\") {
         return Err(format!("{path:?} must be relative to the project folder"));
     }

@@ -10,3 +10,4 @@ pub mod process;
 pub mod python;
 pub mod redact;
 pub mod rng;
+pub mod toml_spans;

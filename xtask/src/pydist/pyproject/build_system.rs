@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::super::build_requires::{Judgement, judge};
 use super::super::pep508;
-use super::source::{Source, Tv};
+use crate::util::toml_spans::{Source, Tv};
 
 /// The requirement names that passed only because `--allow-build-requires`
 /// vouched for them.

@@ -9,7 +9,7 @@ use camino::Utf8Path;
 
 use super::super::project::{Find, Packages};
 use super::super::pyglob;
-use super::source::Source;
+use crate::util::toml_spans::Source;
 
 /// The packages and top-level modules setuptools would find, given
 /// `package-dir`.

@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use super::super::legacy::{CommandEffect, command_option, read_by_setuptools};
-use super::source::{Source, Tv, TvKind};
+use crate::util::toml_spans::{Source, Tv, TvKind};
 
 /// The effects of `[tool.distutils]`'s options, in file order; an option
 /// this builder does not reproduce is refused with its place.

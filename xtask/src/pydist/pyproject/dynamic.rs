@@ -10,7 +10,7 @@ use super::super::project::VersionSource;
 use super::super::reqs::Req;
 use super::super::textfile::{check_relative, is_regular, kind_of, read_text};
 use super::Notes;
-use super::source::{Source, Tv, TvKind};
+use crate::util::toml_spans::{Source, Tv, TvKind};
 
 /// The fields `project.dynamic` may list: `version` by attr or file, the
 /// others by `file` in `[tool.setuptools.dynamic]`.

@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use super::super::metadata::is_line_break;
-use super::source::{Source, Tv};
+use crate::util::toml_spans::{Source, Tv};
 
 /// Entry point groups (`console_scripts`, `gui_scripts`, ...) with
 /// `(name, value)` pairs.

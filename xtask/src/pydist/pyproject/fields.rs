@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::super::names;
 use super::super::reqs;
 use super::Notes;
-use super::source::{Source, Tv};
+use crate::util::toml_spans::{Source, Tv};
 
 const PROJECT_KEYS: &[&str] = &[
     "name",

@@ -9,7 +9,7 @@ use super::super::license;
 use super::super::project::License;
 use super::super::textfile::{check_relative, read_text};
 use super::Notes;
-use super::source::{Source, Tv, TvKind};
+use crate::util::toml_spans::{Source, Tv, TvKind};
 
 /// The license, the license file patterns (None: setuptools' defaults),
 /// and whether those come from `project.license-files` (PEP 639).

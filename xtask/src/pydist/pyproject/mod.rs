@@ -26,14 +26,13 @@ mod readme;
 mod requirements;
 mod setup_cfg;
 mod setuptools;
-mod source;
 mod xtask;
 
 use anyhow::{Result, bail};
 use camino::Utf8Path;
 
 use super::legacy::{self, CommandEffect, Legacy};
-use source::{Source, Tv};
+use crate::util::toml_spans::{Source, Tv, parse};
 
 // The project's types live in `super::project` and the file helpers in
 // `super::textfile`; re-exported for the modules that name them through
@@ -148,17 +147,6 @@ fn read_source(root: &Utf8Path) -> Result<Source> {
     Ok(Source { path, text })
 }
 
-/// The TOML document, each value with where it is written.
-fn parse(src: &Source) -> Result<Tv> {
-    let doc = toml_edit::Document::parse(src.text.as_str()).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: invalid TOML: {}",
-            src.location(e.span().map(|s| s.start)),
-            e.message().trim()
-        )
-    })?;
-    Ok(source::convert_item(doc.as_item()))
-}
 
 /// The `[project]` table, holding only keys this builder reads. Without
 /// one, setup.cfg's metadata (if any) is named as what is not read.

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::source::{Source, Tv};
+use crate::util::toml_spans::{Source, Tv};
 
 /// `authors`/`maintainers` as setuptools renders them: names without email go
 /// to `Author`, the others to `Author-email` as `Name <email>` addresses.

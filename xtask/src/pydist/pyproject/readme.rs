@@ -8,7 +8,7 @@ use super::super::project::Readme;
 use super::super::textfile::{check_relative, read_text};
 use super::Notes;
 use super::dynamic::{self, Dynamic};
-use super::source::{Source, Tv, TvKind};
+use crate::util::toml_spans::{Source, Tv, TvKind};
 
 /// The readme, if `[project]` or `[tool.setuptools.dynamic]` gives one.
 pub(super) fn read(

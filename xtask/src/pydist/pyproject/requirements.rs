@@ -9,7 +9,7 @@ use super::super::names;
 use super::super::reqs::{self, Req};
 use super::Notes;
 use super::dynamic::{self, Dynamic};
-use super::source::{Source, Tv};
+use crate::util::toml_spans::{Source, Tv};
 
 /// The rendered dependencies, and the extras (`(normalised extra,
 /// rendered requirements)`, in file order).

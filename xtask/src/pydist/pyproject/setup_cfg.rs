@@ -5,7 +5,7 @@
 use super::super::legacy::{Given, Overlay};
 use super::super::project::Project;
 use super::dynamic::Dynamic;
-use super::source::Tv;
+use crate::util::toml_spans::Tv;
 
 /// What `[project]`, `[tool.setuptools]` (`st`) and `project.dynamic`
 /// give, for judging setup.cfg's options.

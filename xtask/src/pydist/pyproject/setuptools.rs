@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::super::project::{Find, Packages, Setuptools};
 use super::super::textfile::check_relative;
 use super::discovery::{self, is_identifier};
-use super::source::{Source, Tv, TvKind};
+use crate::util::toml_spans::{Source, Tv, TvKind};
 
 /// `[tool.setuptools]` keys reproduced here.
 const SETUPTOOLS_KEYS: &[&str] = &[

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::source::{Source, Tv};
+use crate::util::toml_spans::{Source, Tv};
 
 /// `sbom-files` lists SBOM documents (PEP 770), relative to the project,
 /// that the wheel ships in `.dist-info/sboms/` (as hatchling's option of

@@ -1,23 +1,23 @@
-//! pyproject.toml's values with where they are written: each TOML value
-//! keeps its span, and [`Source`] reads them typed, refusing a wrong type
-//! with one line naming `pyproject.toml:LINE:COL`.
+//! TOML values with where they are written (pyproject.toml, the xtask table
+//! of Cargo.toml): each value keeps its span, and [`Source`] reads them
+//! typed, refusing a wrong type with one line naming `FILE:LINE:COL`.
 
 use std::ops::Range;
 
 use anyhow::Result;
 use camino::Utf8PathBuf;
 
-use super::super::textfile::check_relative;
+use crate::pydist::textfile::check_relative;
 
 /// One TOML value with where it was written.
 #[derive(Debug, Clone)]
-pub(super) struct Tv {
-    pub(super) kind: TvKind,
-    pub(super) span: Option<Range<usize>>,
+pub(crate) struct Tv {
+    pub(crate) kind: TvKind,
+    pub(crate) span: Option<Range<usize>>,
 }
 
 #[derive(Debug, Clone)]
-pub(super) enum TvKind {
+pub(crate) enum TvKind {
     Str(String),
     Bool(bool),
     Int(i64),
@@ -45,7 +45,7 @@ fn convert_value(v: &toml_edit::Value) -> Tv {
     }
 }
 
-pub(super) fn convert_item(item: &toml_edit::Item) -> Tv {
+pub(crate) fn convert_item(item: &toml_edit::Item) -> Tv {
     match item {
         toml_edit::Item::Value(v) => convert_value(v),
         toml_edit::Item::Table(t) => Tv {
@@ -80,21 +80,21 @@ pub(super) fn convert_item(item: &toml_edit::Item) -> Tv {
 
 impl Tv {
     /// The keys of a table, in file order (none for another value).
-    pub(super) fn keys(&self) -> Vec<&str> {
+    pub(crate) fn keys(&self) -> Vec<&str> {
         match &self.kind {
             TvKind::Table(entries) => entries.iter().map(|(k, _)| k.as_str()).collect(),
             _ => Vec::new(),
         }
     }
 
-    pub(super) fn get(&self, key: &str) -> Option<&Tv> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Tv> {
         match &self.kind {
             TvKind::Table(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
 
-    pub(super) fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match &self.kind {
             TvKind::Str(_) => "a string",
             TvKind::Bool(_) => "a boolean",
@@ -107,13 +107,13 @@ impl Tv {
 }
 
 /// The text of pyproject.toml, to turn byte offsets into `file:line:col`.
-pub(super) struct Source {
+pub(crate) struct Source {
     pub path: Utf8PathBuf,
     pub text: String,
 }
 
 impl Source {
-    pub(super) fn location(&self, offset: Option<usize>) -> String {
+    pub(crate) fn location(&self, offset: Option<usize>) -> String {
         let Some(offset) = offset else {
             return self.path.to_string();
         };
@@ -129,14 +129,14 @@ impl Source {
         format!("{}:{line}:{col}", self.path)
     }
 
-    pub(super) fn err(&self, tv: &Tv, msg: impl std::fmt::Display) -> anyhow::Error {
+    pub(crate) fn err(&self, tv: &Tv, msg: impl std::fmt::Display) -> anyhow::Error {
         anyhow::anyhow!(
             "{}: {msg}",
             self.location(tv.span.as_ref().map(|s| s.start))
         )
     }
 
-    pub(super) fn str<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t str> {
+    pub(crate) fn str<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t str> {
         match &tv.kind {
             TvKind::Str(s) => Ok(s),
             _ => Err(self.err(
@@ -146,7 +146,7 @@ impl Source {
         }
     }
 
-    pub(super) fn bool(&self, tv: &Tv, what: &str) -> Result<bool> {
+    pub(crate) fn bool(&self, tv: &Tv, what: &str) -> Result<bool> {
         match &tv.kind {
             TvKind::Bool(b) => Ok(*b),
             _ => Err(self.err(
@@ -156,7 +156,7 @@ impl Source {
         }
     }
 
-    pub(super) fn array<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t [Tv]> {
+    pub(crate) fn array<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t [Tv]> {
         match &tv.kind {
             TvKind::Arr(a) => Ok(a),
             _ => Err(self.err(
@@ -166,7 +166,7 @@ impl Source {
         }
     }
 
-    pub(super) fn str_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
+    pub(crate) fn str_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
         self.array(tv, what)?
             .iter()
             .map(|v| {
@@ -176,7 +176,7 @@ impl Source {
             .collect()
     }
 
-    pub(super) fn table<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t [(String, Tv)]> {
+    pub(crate) fn table<'t>(&self, tv: &'t Tv, what: &str) -> Result<&'t [(String, Tv)]> {
         match &tv.kind {
             TvKind::Table(t) => Ok(t),
             _ => Err(self.err(
@@ -188,7 +188,7 @@ impl Source {
 
     /// Refuse a value with a line break (CR or LF) that is written as one
     /// METADATA header: it would start a header of its own.
-    pub(super) fn one_line(&self, tv: &Tv, value: &str, what: &str) -> Result<()> {
+    pub(crate) fn one_line(&self, tv: &Tv, value: &str, what: &str) -> Result<()> {
         if value.contains(['\r', '\n']) {
             return Err(self.err(
                 tv,
@@ -199,7 +199,7 @@ impl Source {
     }
 
     /// [`Source::str_list`] of values each written on one METADATA line.
-    pub(super) fn line_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
+    pub(crate) fn line_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
         let list = self.str_list(tv, what)?;
         let items = self.array(tv, what)?;
         for (value, item) in list.iter().zip(items) {
@@ -208,7 +208,7 @@ impl Source {
         Ok(list)
     }
 
-    pub(super) fn str_table(&self, tv: &Tv, what: &str) -> Result<Vec<(String, String)>> {
+    pub(crate) fn str_table(&self, tv: &Tv, what: &str) -> Result<Vec<(String, String)>> {
         self.table(tv, what)?
             .iter()
             .map(|(k, v)| Ok((k.clone(), self.str(v, &format!("{what}.{k}"))?.to_owned())))
@@ -216,7 +216,7 @@ impl Source {
     }
 
     /// A list of paths or glob patterns, each relative to the project.
-    pub(super) fn relative_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
+    pub(crate) fn relative_list(&self, tv: &Tv, what: &str) -> Result<Vec<String>> {
         let patterns = self.str_list(tv, what)?;
         for p in &patterns {
             check_relative(p).map_err(|e| self.err(tv, format!("{what}: {e}")))?;
@@ -225,9 +225,21 @@ impl Source {
     }
 
     /// Where a value is written, `file:line:col`.
-    pub(super) fn at(&self, tv: &Tv) -> String {
+    pub(crate) fn at(&self, tv: &Tv) -> String {
         self.location(tv.span.as_ref().map(|s| s.start))
     }
+}
+
+/// The TOML document, each value with where it is written.
+pub(crate) fn parse(src: &Source) -> Result<Tv> {
+    let doc = toml_edit::Document::parse(src.text.as_str()).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: invalid TOML: {}",
+            src.location(e.span().map(|s| s.start)),
+            e.message().trim()
+        )
+    })?;
+    Ok(convert_item(doc.as_item()))
 }
 
 #[cfg(test)]
