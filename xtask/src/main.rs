@@ -7,6 +7,7 @@ mod archive;
 mod bench;
 mod browser;
 mod check;
+mod config;
 mod flags;
 mod frontend;
 mod installer;
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: flags::Cli) -> anyhow::Result<ExitCode> {
-    paths::init_root()?;
+    paths::init_layout()?;
     let sh = paths::root_shell()?;
     match cli.command {
         flags::Command::Setup(cmd) => cmd.run(&sh)?,

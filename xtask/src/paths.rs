@@ -6,13 +6,28 @@
 //! process its crate's folder in `CARGO_MANIFEST_DIR`; otherwise the working
 //! directory's checkout is used; when both are known they must agree.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use camino::{Utf8Path, Utf8PathBuf};
 use xshell::Shell;
 
+use crate::config::{self, Config};
+
 static ROOT: OnceLock<Utf8PathBuf> = OnceLock::new();
+static CONFIG: OnceLock<Arc<Config>> = OnceLock::new();
+
+/// Read the root checkout's layout (once, at start-up), so that a bad
+/// `[workspace.metadata.xtask]` stops every command before it starts.
+pub fn init_layout() -> Result<()> {
+    let root = init_root()?;
+    if CONFIG.get().is_none() {
+        let config = Config::load(&root)?;
+        config::check_consistent(&config)?;
+        let _ = CONFIG.set(Arc::new(config));
+    }
+    Ok(())
+}
 
 /// Find the repository root for this process (once, at start-up).
 pub fn init_root() -> Result<Utf8PathBuf> {
@@ -86,34 +101,98 @@ pub fn root_shell() -> Result<Shell> {
     Ok(sh)
 }
 
-/// The named folders and files of the repository, all absolute.
+/// The named folders and files of the repository, all absolute: where
+/// `[workspace.metadata.xtask]` puts them, else this repository's layout.
 #[derive(Debug, Clone)]
 pub struct Layout {
     pub root: Utf8PathBuf,
+    pub config: Arc<Config>,
 }
 
 impl Layout {
+    /// The layout of the checkout this command runs in.
     pub fn new() -> Self {
+        let config = match CONFIG.get() {
+            Some(config) => config.clone(),
+            // Unit tests run without `init_layout`: this checkout has no table.
+            None => Arc::new(Config::default()),
+        };
         Self {
             root: project_root(),
+            config,
         }
     }
 
-    /// The layout of the checkout at `root` (e.g. a copy of this one).
+    /// This repository's default layout at `root` (a test's tree).
+    #[cfg(test)]
     pub fn at(root: &Utf8Path) -> Self {
         Self {
             root: root.to_path_buf(),
+            config: Arc::new(Config::default()),
         }
+    }
+
+    /// The layout of the checkout at `root` (e.g. a copy of this one), read
+    /// from its Cargo.toml.
+    pub fn load(root: &Utf8Path) -> Result<Self> {
+        let config = Config::load(root)?;
+        config::check_consistent(&config)?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            config: Arc::new(config),
+        })
+    }
+
+    /// A path of the layout, absolute.
+    fn path(&self, rel: &str) -> Utf8PathBuf {
+        if rel == "." {
+            self.root.clone()
+        } else {
+            self.root.join(rel)
+        }
+    }
+
+    /// A path of the layout relative to the Python project, `/`-separated.
+    pub fn in_python(&self, rel: &str) -> Option<String> {
+        let python = &self.config.python;
+        if python == "." {
+            return Some(rel.to_owned());
+        }
+        rel.strip_prefix(python.as_str())?
+            .strip_prefix('/')
+            .map(str::to_owned)
+    }
+
+    /// The folders the release build reads, relative to the root: the
+    /// Python project, the UI and the installer (`.` when one is the root).
+    pub fn read_paths(&self) -> Vec<String> {
+        let c = &self.config;
+        let mut read: Vec<String> = [&c.python, &c.ui.dir, &c.installer.dir]
+            .map(|p| p.to_string())
+            .into();
+        if read.iter().any(|p| p == ".") {
+            return vec![".".into()];
+        }
+        read.sort();
+        read.dedup();
+        // A folder inside another is already read with it.
+        let outer = read.clone();
+        read.retain(|p| {
+            !outer
+                .iter()
+                .any(|o| o != p && p.starts_with(&format!("{o}/")))
+        });
+        read
     }
 
     /// The Python project (pyproject.toml, the `invokeai` package, its tests).
     pub fn python(&self) -> Utf8PathBuf {
-        self.root.join("python")
+        self.path(&self.config.python)
     }
 
     /// The pinned, hash-locked Python development tools.
     pub fn python_dev_lock(&self) -> Utf8PathBuf {
-        self.python().join("requirements-dev.txt")
+        self.path(&self.config.python_tools)
     }
 
     /// The development virtual environment.
@@ -132,7 +211,7 @@ impl Layout {
 
     /// The web UI's sources.
     pub fn frontend(&self) -> Utf8PathBuf {
-        self.root.join("frontend")
+        self.path(&self.config.ui.dir)
     }
 
     pub fn frontend_lock(&self) -> Utf8PathBuf {
@@ -160,18 +239,18 @@ impl Layout {
 
     /// Where the front-end build lands: package data of the Python package.
     pub fn ui_dist(&self) -> Utf8PathBuf {
-        self.python().join("invokeai/frontend/web/dist")
+        self.path(&self.config.ui.dist)
     }
 
     /// The SBOM of the npm packages in the built UI, written by the UI build
     /// beside the Python project and shipped in the wheel's `.dist-info/sboms/`.
     pub fn ui_sbom(&self) -> Utf8PathBuf {
-        self.python().join("sboms").join(crate::sbom::FILE_NAME)
+        self.path(&self.config.ui.sbom)
     }
 
     /// Installer templates and scripts.
     pub fn installer(&self) -> Utf8PathBuf {
-        self.root.join("installer")
+        self.path(&self.config.installer.dir)
     }
 
     /// Release artifacts.
@@ -219,12 +298,12 @@ impl Layout {
             .with_context(|| format!("cannot open the checkout {dir} given with --repo"))?;
         let root = Utf8PathBuf::from_path_buf(abs)
             .map_err(|p| anyhow::anyhow!("the path {} is not UTF-8", p.display()))?;
-        Ok(Self::at(&root))
+        Self::load(&root)
     }
 
     /// The single source of the app's version (`__version__ = "..."`).
     pub fn version_file(&self) -> Utf8PathBuf {
-        self.python().join("invokeai/version/invokeai_version.py")
+        self.path(&self.config.version_file)
     }
 
     /// The Python project's metadata (its `[project] name`).
@@ -303,5 +382,51 @@ mod tests {
         assert_eq!(layout.api_types(), "/r/frontend/src/generated/openapi.ts");
         assert_eq!(layout.smoke_screenshot(), "/r/target/xtask/smoke/page.png");
         assert_eq!(layout.smoke_dom(), "/r/target/xtask/smoke/page.html");
+        assert_eq!(layout.read_paths(), ["frontend", "installer", "python"]);
+        assert_eq!(
+            layout
+                .in_python("python/invokeai/frontend/web/dist")
+                .as_deref(),
+            Some("invokeai/frontend/web/dist")
+        );
+        assert_eq!(layout.in_python("frontend/dist"), None);
+    }
+
+    #[test]
+    fn a_configured_layout_moves_every_named_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(tmp.path()).unwrap();
+        for dir in ["invokeai/version", "invokeai/frontend/web", "installer"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(root.join("invokeai/version/invokeai_version.py"), "").unwrap();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\n[workspace.metadata.xtask]\npython = \".\"\nversion-file = \"invokeai/version/invokeai_version.py\"\n[workspace.metadata.xtask.ui]\ndir = \"invokeai/frontend/web\"\ndist = \"invokeai/frontend/web/dist\"\n",
+        )
+        .unwrap();
+        let layout = Layout::load(root).unwrap();
+        assert_eq!(layout.python(), root);
+        assert_eq!(layout.pyproject(), root.join("pyproject.toml"));
+        assert_eq!(
+            layout.version_file(),
+            root.join("invokeai/version/invokeai_version.py")
+        );
+        assert_eq!(layout.frontend(), root.join("invokeai/frontend/web"));
+        assert_eq!(layout.ui_dist(), root.join("invokeai/frontend/web/dist"));
+        assert_eq!(layout.installer(), root.join("installer"));
+        assert_eq!(layout.read_paths(), ["."]);
+        assert_eq!(
+            layout.in_python("invokeai/frontend/web/dist").as_deref(),
+            Some("invokeai/frontend/web/dist")
+        );
+        // A layout the build cannot honour is refused when it is loaded.
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace.metadata.xtask]\npython = \"installer\"\n",
+        )
+        .unwrap();
+        let err = Layout::load(root).unwrap_err().to_string();
+        assert!(err.contains("version-file"), "{err}");
     }
 }

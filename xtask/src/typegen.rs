@@ -46,9 +46,9 @@ pub fn typegen(
     dev_env: Option<&Utf8Path>,
 ) -> Result<()> {
     let tools = match dev_env {
-        Some(dir) => Layout::at(&dir.canonicalize_utf8().with_context(|| {
+        Some(dir) => Layout::load(&dir.canonicalize_utf8().with_context(|| {
             format!("cannot find the development environment {dir} given to --dev-env")
-        })?),
+        })?)?,
         None => Layout::new(),
     };
     let project = match root {
@@ -102,7 +102,7 @@ fn other_checkout(dir: &Utf8Path) -> Result<Layout> {
     let root = dir
         .canonicalize_utf8()
         .with_context(|| format!("cannot find the --root directory {dir}"))?;
-    let project = Layout::at(&root);
+    let project = Layout::load(&root)?;
     for needed in [
         project.python().join("invokeai/app/openapi.py"),
         project.frontend().join("package.json"),

@@ -113,7 +113,7 @@ fn layout_or_repo(dir: Option<&Utf8Path>, flag: &str) -> Result<Layout> {
             let root = dir
                 .canonicalize_utf8()
                 .with_context(|| format!("cannot find the folder {dir} given to {flag}"))?;
-            Ok(Layout::at(&root))
+            Layout::load(&root)
         }
     }
 }

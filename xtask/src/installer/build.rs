@@ -115,6 +115,8 @@ pub struct Observed {
     pub commit: Commit,
     /// The files the build reads that differ from `commit` (empty: clean).
     pub changes: Vec<Change>,
+    /// The folders the build reads, relative to the checkout.
+    pub read: Vec<String>,
     pub timestamp: Timestamp,
 }
 
@@ -135,7 +137,8 @@ pub fn observe(sh: &Shell, layout: &Layout) -> Result<Observed> {
         })?;
     let commit =
         Commit::parse(head.trim()).with_context(|| format!("git rev-parse HEAD in {root}"))?;
-    let changes = tree::changes(sh, root)?;
+    let read = layout.read_paths();
+    let changes = tree::changes(sh, root, &read)?;
     let source_date_epoch = dist::source_date_epoch();
     check_time(sh, root, source_date_epoch.as_deref())?;
     let timestamp = dist::timestamp(&layout.python(), source_date_epoch.as_deref())?;
@@ -144,6 +147,7 @@ pub fn observe(sh: &Shell, layout: &Layout) -> Result<Observed> {
         version_location: app.location(),
         commit,
         changes,
+        read,
         timestamp,
     })
 }
@@ -411,7 +415,10 @@ impl Plan {
             self.observed.timestamp,
             self.work
         );
-        text.push_str(&format!("  {}\n", tree_state(&self.observed.changes)));
+        text.push_str(&format!(
+            "  {}\n",
+            tree_state(&self.observed.changes, &self.observed.read)
+        ));
         for (n, step) in self.steps.iter().enumerate() {
             text.push_str(&step.describe(n + 1, &self.root));
         }
@@ -421,11 +428,11 @@ impl Plan {
 }
 
 /// The checkout's state in one line, for the plan.
-fn tree_state(changes: &[Change]) -> String {
+fn tree_state(changes: &[Change], read: &[String]) -> String {
     if changes.is_empty() {
         return format!(
             "tree: clean (nothing under {}/ differs from the commit)",
-            tree::READ.join("/, ")
+            read.join("/, ")
         );
     }
     let names: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
@@ -1029,6 +1036,7 @@ mod tests {
             version_location: "python/invokeai/version/invokeai_version.py:1".into(),
             commit: Commit::parse(&"ab".repeat(20)).unwrap(),
             changes: Vec::new(),
+            read: vec!["python".into(), "frontend".into(), "installer".into()],
             timestamp: Timestamp {
                 secs: 1_700_000_000,
                 source: crate::pydist::TimeSource::SourceDateEpoch,

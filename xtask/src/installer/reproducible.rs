@@ -405,7 +405,7 @@ fn clone(layout: &Layout, head: &Commit, env: &BuildEnv, log: &Utf8Path) -> Resu
 /// Give the clone the repository's node modules when HEAD's lockfile is the
 /// one they were installed from; otherwise the build installs its own.
 fn link_node_modules(layout: &Layout, env: &BuildEnv) -> Result<String> {
-    let clone = Layout::at(&env.dir);
+    let clone = Layout::load(&env.dir)?;
     let ours = std::fs::read(layout.frontend_lock())
         .with_context(|| format!("cannot read {}", layout.frontend_lock()))?;
     let theirs = std::fs::read(clone.frontend_lock())

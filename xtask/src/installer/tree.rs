@@ -11,9 +11,6 @@ use anyhow::{Context, Result, bail};
 use camino::Utf8Path;
 use xshell::{Shell, cmd};
 
-/// The folders of the checkout the build reads.
-pub const READ: [&str; 3] = ["python", "frontend", "installer"];
-
 /// One file that differs from HEAD.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -68,16 +65,17 @@ pub fn printable(path: &str) -> String {
         .collect()
 }
 
-/// The files under [`READ`] of the checkout at `root` that differ from HEAD,
-/// sorted by path.
-pub fn changes(sh: &Shell, root: &Utf8Path) -> Result<Vec<Change>> {
-    let read = READ;
+/// The files under `read` (folders the build reads, from
+/// [`Layout::read_paths`](crate::paths::Layout::read_paths)) of the checkout
+/// at `root` that differ from HEAD, sorted by path. `node_modules` and
+/// cargo's `target/` are never counted.
+pub fn changes(sh: &Shell, root: &Utf8Path, read: &[String]) -> Result<Vec<Change>> {
     // --no-optional-locks: a status must not rewrite the index of the checkout.
     // core.excludesFile cleared: what the user's own ignore file hides (a
     // `*.local.py`, say) still ships; only the checkout's .gitignore counts.
     let out = cmd!(
         sh,
-        "git --no-optional-locks -c core.excludesFile= -C {root} status --porcelain=v1 -z --untracked-files=all --no-renames --ignore-submodules=none -- {read...} :(exclude)frontend/node_modules"
+        "git --no-optional-locks -c core.excludesFile= -C {root} status --porcelain=v1 -z --untracked-files=all --no-renames --ignore-submodules=none -- {read...} :(exclude,glob)**/node_modules :(exclude,glob)**/node_modules/** :(exclude)target"
     )
     .quiet()
     .ignore_stderr()
@@ -230,16 +228,21 @@ mod tests {
                 .run()
                 .unwrap();
         };
+        let read: Vec<String> = ["python", "frontend", "installer"].map(String::from).into();
         git(&["init", "-q"]);
         git(&["add", "-A"]);
         git(&["commit", "-q", "-m", "one"]);
-        assert_eq!(changes(&sh, root).unwrap(), []);
+        assert_eq!(changes(&sh, root, &read).unwrap(), []);
 
         write("README.md", "other docs");
         write("python/pkg/__pycache__/x.pyc", "");
         write("python/build/lib/x.py", "");
         std::os::unix::fs::symlink("/tmp", root.join("frontend/node_modules")).unwrap();
-        assert_eq!(changes(&sh, root).unwrap(), [], "none of these is read");
+        assert_eq!(
+            changes(&sh, root, &read).unwrap(),
+            [],
+            "none of these is read"
+        );
 
         // A user's global ignore file does not hide a file the build reads.
         write("home/ignore", "*.local.py\n");
@@ -254,7 +257,7 @@ mod tests {
         write("frontend/src/staged.ts", "");
         git(&["add", "frontend/src/staged.ts"]);
         std::fs::remove_file(root.join("installer/readme.txt")).unwrap();
-        let shown: Vec<String> = changes(&sh, root)
+        let shown: Vec<String> = changes(&sh, root, &read)
             .unwrap()
             .iter()
             .map(|c| c.to_string())

@@ -147,7 +147,6 @@ fn read_source(root: &Utf8Path) -> Result<Source> {
     Ok(Source { path, text })
 }
 
-
 /// The `[project]` table, holding only keys this builder reads. Without
 /// one, setup.cfg's metadata (if any) is named as what is not read.
 fn project_table<'t>(src: &Source, top: &'t Tv, legacy: &Legacy) -> Result<&'t Tv> {
