@@ -33,9 +33,6 @@ use crate::release::version;
 use crate::sbom;
 use crate::util::hash::{hex, record_hash, sha256, sha256_hex_of};
 
-/// Where the built UI sits inside the wheel.
-const UI_PREFIX: &str = "invokeai/frontend/web/dist/";
-
 impl flags::Verify {
     pub fn run(self, _sh: &Shell) -> Result<()> {
         let layout = Layout::for_repo(self.repo.repo.as_deref())?;
@@ -90,7 +87,7 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
         sums: &sums,
         wheel_name,
         zip_name,
-        members: Members::of(identity),
+        members: Members::of(identity, layout)?,
     };
 
     // 2. The wheel's RECORD.
@@ -106,7 +103,7 @@ pub fn verify(dir: &Utf8Path, layout: &Layout, identity: &Identity) -> Result<Ve
     done.push(release.check_bundled_wheel(&installer)?);
 
     // 4. The UI in the wheel.
-    done.push(check_ui(&wheel, wheel_name)?);
+    done.push(check_ui(&wheel, wheel_name, &release.members.ui_prefix)?);
 
     // 5. The SBOM of the npm packages in the UI.
     let (sbom_text, line) = release.check_sboms(&wheel, &installer, sbom_name)?;
@@ -189,20 +186,32 @@ struct Members {
     sbom: String,
     /// `<name>-<version>`, the sdist's top folder.
     sdist_base: String,
+    /// Where the wheel holds the built UI, ending in `/`.
+    ui_prefix: String,
 }
 
 impl Members {
-    fn of(identity: &Identity) -> Members {
+    fn of(identity: &Identity, layout: &Layout) -> Result<Members> {
         let base = names::stem(&identity.project, &identity.version().to_string());
         let dist_info = format!("{base}.dist-info");
-        Members {
+        let ui = &layout.config.ui.dist;
+        let ui_prefix = layout
+            .in_python(ui)
+            .map(|p| format!("{p}/"))
+            .with_context(|| {
+                format!(
+                    "the UI build's folder {ui} is outside the Python project, so no wheel ships it"
+                )
+            })?;
+        Ok(Members {
             record: format!("{dist_info}/RECORD"),
             metadata: format!("{dist_info}/METADATA"),
-            index: format!("{UI_PREFIX}index.html"),
+            index: format!("{ui_prefix}index.html"),
             sbom: format!("{dist_info}/sboms/{}", sbom::FILE_NAME),
             dist_info,
             sdist_base: base,
-        }
+            ui_prefix,
+        })
     }
 }
 
@@ -275,7 +284,12 @@ impl Release<'_> {
     ) -> Result<(&'w [u8], String)> {
         let (wheel_name, zip_name) = (self.wheel_name, self.zip_name);
         let wheel_sbom = &self.members.sbom;
-        let (sbom_text, checked) = check_sbom(wheel, wheel_name, &self.members.dist_info)?;
+        let (sbom_text, checked) = check_sbom(
+            wheel,
+            wheel_name,
+            &self.members.dist_info,
+            &self.members.ui_prefix,
+        )?;
         let sbom_sha = crate::util::hash::sha256_hex(sbom_text);
         ensure!(
             sbom_sha == self.listed_sha(sbom_name),
@@ -453,6 +467,7 @@ fn check_sbom<'w>(
     wheel: &'w Listing,
     wheel_name: &str,
     dist_info: &str,
+    ui_prefix: &str,
 ) -> Result<(&'w [u8], sbom::Checked)> {
     let wheel_sbom = format!("{dist_info}/sboms/{}", sbom::FILE_NAME);
     let sbom_text = wheel.kept.get(&wheel_sbom).with_context(|| {
@@ -475,7 +490,7 @@ fn check_sbom<'w>(
         .filter(|m| m.kind == read::Kind::File)
         .filter_map(|m| {
             m.name
-                .strip_prefix(UI_PREFIX)
+                .strip_prefix(ui_prefix)
                 .map(|rel| (rel.to_owned(), hex(&m.sha256)))
         })
         .collect();
@@ -550,8 +565,8 @@ fn read_installer(dir: &Utf8Path, zip_name: &str, scripts: &[(String, &str)]) ->
 }
 
 /// The wheel carries the built UI: its page and every asset the page references.
-fn check_ui(wheel: &Listing, wheel_name: &str) -> Result<String> {
-    let index_name = format!("{UI_PREFIX}index.html");
+fn check_ui(wheel: &Listing, wheel_name: &str, ui_prefix: &str) -> Result<String> {
+    let index_name = format!("{ui_prefix}index.html");
     let index = wheel.kept.get(&index_name).with_context(|| {
         format!(
             "{wheel_name} has no {index_name}: was the UI built (`cargo xtask frontend build`)?"
@@ -563,7 +578,7 @@ fn check_ui(wheel: &Listing, wheel_name: &str) -> Result<String> {
         "{wheel_name}: {index_name} references no /assets/ file"
     );
     for asset in &assets {
-        let member = format!("{UI_PREFIX}{}", asset.trim_start_matches('/'));
+        let member = format!("{ui_prefix}{}", asset.trim_start_matches('/'));
         ensure!(
             wheel.member(&member).is_some(),
             "{wheel_name}: {index_name} references {asset}, but {member} is not in the wheel"
